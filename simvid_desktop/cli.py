@@ -1,0 +1,262 @@
+"""The ``simvid`` command line: the same engine as the window, without a window.
+
+Exit codes: 0 done, 1 the render failed, 2 invalid input (one line per problem on stderr,
+each naming the file or option), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from simvid_desktop import __version__
+from simvid_desktop.errors import InvalidInput, Problem, ProjectInvalid, SimvidError
+from simvid_desktop.project import (
+    QUALITY_PRESETS,
+    RESOLUTION_PRESETS,
+    TRANSITION_NAMES,
+    X264_PRESETS,
+    AudioBed,
+    FitMode,
+    Motion,
+    MotionMode,
+    Project,
+    Slide,
+    Transition,
+    check_project,
+)
+from simvid_desktop.project_io import load_project
+from simvid_desktop.render.progress import ProgressEvent
+from simvid_desktop.terminal import ProgressPrinter
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+IMAGE_SUFFIXES = {
+    ".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".jfif", ".heic",
+}
+
+# Model fields named as the options that set them, for messages about the quick form.
+_FIELD_TO_OPTION = {
+    "default_duration": "--duration",
+    "transition.name": "--transition",
+    "transition.duration": "--transition-duration",
+    "output.resolution": "--resolution",
+    "output.fps": "--fps",
+    "output.quality": "--quality",
+    "output.x264_preset": "--x264-preset",
+    "output.crf": "--crf",
+    "audio.volume": "--volume",
+    "audio.fade_in": "--fade-in",
+    "audio.fade_out": "--fade-out",
+    "audio.start": "--audio-start",
+}
+
+
+def add_render_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``render`` and ``queue add``."""
+    p.add_argument("inputs", nargs="+", metavar="PROJECT|IMAGE|FOLDER",
+                   help="a .simvid project, or photos and/or folders of photos (in name order)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="the .mp4 file to write")
+    g = p.add_argument_group("show (override the project's values)")
+    g.add_argument("--audio", type=Path, help="music (or a video whose sound to use)")
+    g.add_argument("--duration", type=float, help="seconds per slide")
+    g.add_argument("--transition", help=f"one of: {', '.join(TRANSITION_NAMES)}")
+    g.add_argument("--transition-duration", type=float, help="seconds")
+    g.add_argument("--resolution", help=f"WIDTHxHEIGHT or {', '.join(RESOLUTION_PRESETS)}")
+    g.add_argument("--fps", type=int)
+    g.add_argument("--fit", choices=[m.value for m in FitMode])
+    g.add_argument("--motion", choices=[m.value for m in MotionMode])
+    g.add_argument("--quality", choices=list(QUALITY_PRESETS))
+    g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
+    g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
+    g.add_argument("--volume", type=float, help="music volume (1 = as is)")
+    g.add_argument("--fade-in", type=float, help="music fade-in, seconds")
+    g.add_argument("--fade-out", type=float, help="music fade-out, seconds")
+    g.add_argument("--audio-start", type=float, help="skip this many seconds of the music")
+    g.add_argument("--no-loop", action="store_true",
+                   help="pad short music with silence instead of looping it")
+
+
+def _expand_images(inputs: Sequence[str]) -> tuple[list[Path], list[Problem]]:
+    images: list[Path] = []
+    problems: list[Problem] = []
+    for raw in inputs:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found = sorted(
+                (p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
+                key=lambda p: p.name.lower(),
+            )
+            if not found:
+                problems.append(Problem(str(path), "folder contains no photos"))
+            images.extend(found)
+        else:
+            images.append(path)  # existence and format are checked by preflight, by content
+    return images, problems
+
+
+def project_from_args(args: argparse.Namespace) -> Project:
+    """Build the project for ``render``/``queue add``: a .simvid file or the quick form."""
+    inputs: list[str] = args.inputs
+    quick = not (len(inputs) == 1 and inputs[0].lower().endswith(".simvid"))
+    if quick:
+        images, problems = _expand_images(inputs)
+        project = Project(slides=tuple(Slide(image=p.resolve()) for p in images))
+        if problems:
+            raise ProjectInvalid(problems)
+    else:
+        project = load_project(inputs[0])
+
+    out = project.output
+    out = replace(
+        out,
+        resolution=args.resolution or out.resolution,
+        fps=args.fps if args.fps is not None else out.fps,
+        quality=args.quality or out.quality,
+        fit=FitMode(args.fit) if args.fit else out.fit,
+        x264_preset=args.x264_preset or out.x264_preset,
+        crf=args.crf if args.crf is not None else out.crf,
+    )
+    transition = project.transition
+    if args.transition is not None or args.transition_duration is not None:
+        transition = Transition(
+            name=args.transition or transition.name,
+            duration=(args.transition_duration if args.transition_duration is not None
+                      else transition.duration),
+        )
+    audio = project.audio
+    if args.audio is not None:
+        audio = AudioBed(path=args.audio.expanduser().resolve())
+    if audio is not None:
+        audio = replace(
+            audio,
+            volume=args.volume if args.volume is not None else audio.volume,
+            fade_in=args.fade_in if args.fade_in is not None else audio.fade_in,
+            fade_out=args.fade_out if args.fade_out is not None else audio.fade_out,
+            start=args.audio_start if args.audio_start is not None else audio.start,
+            loop=False if args.no_loop else audio.loop,
+        )
+    project = replace(
+        project,
+        output=out,
+        transition=transition,
+        audio=audio,
+        default_duration=args.duration if args.duration is not None else project.default_duration,
+        motion=Motion(MotionMode(args.motion)) if args.motion else project.motion,
+    )
+    if quick:
+        problems = [
+            Problem(_FIELD_TO_OPTION.get(p.where, p.where), p.message)
+            for p in check_project(project)
+        ]
+        if problems:
+            raise ProjectInvalid(problems)
+    return project
+
+
+def _report(exc: SimvidError) -> int:
+    if isinstance(exc, ProjectInvalid):
+        for line in exc.lines():
+            print(f"simvid: {line}", file=sys.stderr)
+    else:
+        print(f"simvid: {exc}", file=sys.stderr)
+    return EXIT_INVALID if isinstance(exc, InvalidInput) else EXIT_FAILED
+
+
+def _progress_sink(mode: str) -> tuple[ProgressPrinter | None, object]:
+    if mode == "json":
+        def emit(event: ProgressEvent) -> None:
+            print(json.dumps(event.to_dict()), flush=True)
+        return None, emit
+    if mode == "none" or (mode == "auto" and not sys.stderr.isatty()):
+        return None, None
+    printer = ProgressPrinter(sys.stderr)
+    return printer, printer.update
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
+
+    project = project_from_args(args)
+    output: Path = args.output.expanduser().resolve()
+    printer, sink = _progress_sink(args.progress)
+    try:
+        outcome = render(RenderSpec(project, output), progress=sink)  # type: ignore[arg-type]
+    finally:
+        if printer is not None:
+            printer.close()
+    mb = outcome.size_bytes / 1e6
+    print(f"Saved {outcome.output} ({mb:.1f} MB, {outcome.duration:.1f} s of video, "
+          f"rendered in {outcome.elapsed:.1f} s)")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from simvid_desktop.demo import demo_output_path, demo_project  # noqa: PLC0415
+    from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
+
+    output = (args.output or demo_output_path()).expanduser().resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    printer, sink = _progress_sink(args.progress)
+    try:
+        outcome = render(RenderSpec(demo_project(args.resolution), output), progress=sink)  # type: ignore[arg-type]
+    finally:
+        if printer is not None:
+            printer.close()
+    print(f"Demo slideshow written to {outcome.output} "
+          f"({outcome.size_bytes / 1e6:.1f} MB, {outcome.duration:.1f} s, "
+          f"rendered in {outcome.elapsed:.1f} s)")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simvid", description="Turn photos and music into an MP4 slideshow."
+    )
+    parser.add_argument("--version", action="version", version=f"simvid {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render a project or photos to an MP4")
+    add_render_options(render)
+    render.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto",
+                        help="a progress bar (default on a terminal), JSON lines, or nothing")
+    render.set_defaults(func=cmd_render)
+
+    demo = sub.add_parser("demo", help="render the bundled sample slideshow")
+    demo.add_argument("-o", "--output", type=Path, help="where to write it")
+    demo.add_argument("--resolution", default="720p")
+    demo.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        code: int = args.func(args)
+    except SimvidError as exc:
+        return _report(exc)
+    except KeyboardInterrupt:
+        print("simvid: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The bundled demo: sample photos and music from ``resources/``, rendered to show what Simvid does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+from simvid_desktop.paths import resource
+from simvid_desktop.project import (
+    AudioBed,
+    FitMode,
+    Motion,
+    MotionMode,
+    OutputSettings,
+    Project,
+    Slide,
+    Transition,
+)
+
+_TRANSITIONS = ("fade", "slide-left", "fadeblack", "wipe-down", "zoom", "fade")
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+def demo_output_path() -> Path:
+    return Path(platformdirs.user_videos_dir()) / "Simvid" / "simvid-demo.mp4"
+
+
+def demo_project(resolution: str = "720p") -> Project:
+    photos = sorted(
+        p for p in resource("samples").iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES
+    )
+    slides = []
+    for i, photo in enumerate(photos):
+        caption = photo.stem.split("_", 1)[-1].replace("_", " ").title() if i == 0 else None
+        slides.append(Slide(
+            image=photo,
+            caption=caption,
+            transition=Transition(_TRANSITIONS[i % len(_TRANSITIONS)], 0.8),
+        ))
+    music = sorted(resource("music").glob("*.m4a"))
+    return Project(
+        slides=tuple(slides),
+        default_duration=3.0,
+        transition=Transition("fade", 0.8),
+        motion=Motion(MotionMode.AUTO),
+        audio=AudioBed(music[0], fade_in=0.5, fade_out=1.5) if music else None,
+        output=OutputSettings(resolution=resolution, fps=30, quality="standard", fit=FitMode.BLUR),
+    )

@@ -1,0 +1,160 @@
+"""Composing the frames of a show: the one code path behind both the video and the preview.
+
+Each slide is prepared once (decoded at the size it needs, placed, converted to YUV,
+caption laid out); a still slide is then a single cached frame that every one of its
+video frames reuses. Slides are prepared one or two ahead on a background thread, and
+those already shown are dropped, so memory stays flat however many photos a show has.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from simvid_desktop.project import Project
+from simvid_desktop.render.captions import CaptionOverlay, make_caption
+from simvid_desktop.render.fit import compose_canvas, decode_size
+from simvid_desktop.render.images import load_rgb, probe_image
+from simvid_desktop.render.motion import (
+    MotionPath,
+    canvas_scale,
+    even,
+    motion_path,
+    source_box,
+)
+from simvid_desktop.render.timeline import Shot, Timeline
+from simvid_desktop.render.transitions import Blender, render_transition
+from simvid_desktop.render.yuv import Frame, frame_from_rgb, plane_images
+
+logger = logging.getLogger(__name__)
+
+_MOTION_RESAMPLE = Image.Resampling.BILINEAR  # Pillow's is area-correct when shrinking
+
+
+@dataclass(eq=False)
+class PreparedSlide:
+    index: int
+    still: Frame | None  #: the finished frame of a slide without motion
+    planes: tuple[Image.Image, Image.Image, Image.Image] | None  #: canvas, for motion
+    canvas: tuple[int, int]
+    path: MotionPath | None
+    caption: CaptionOverlay | None
+
+
+def prepare_slide(project: Project, index: int, size: tuple[int, int]) -> PreparedSlide:
+    """Decode and place slide ``index`` for frames of ``size``. Raises MediaError."""
+    slide = project.slides[index]
+    path = motion_path(project.motion_of(index), index, slide.image.name)
+    scale = canvas_scale(path)
+    canvas = (even(size[0] * scale), even(size[1] * scale)) if path else size
+    fit = project.fit_of(index)
+    info = probe_image(slide.image)
+    image = load_rgb(slide.image, decode_size((info.width, info.height), canvas, fit))
+    frame = frame_from_rgb(compose_canvas(image, canvas, fit))
+    del image
+    caption = make_caption(slide.caption, size) if slide.caption else None
+    if path is None:
+        if caption is not None:
+            caption.apply(frame)
+        return PreparedSlide(index, frame, None, canvas, None, caption)
+    return PreparedSlide(index, None, plane_images(frame), canvas, path, caption)
+
+
+def _moving_frame(slide: PreparedSlide, u: float, size: tuple[int, int]) -> Frame:
+    assert slide.planes is not None and slide.path is not None
+    left, top, right, bottom = source_box(slide.path.at(u), slide.canvas)
+    out = Frame.empty(*size)
+    for plane_out, plane_img, scale in zip(out.planes(), slide.planes, (1, 2, 2), strict=True):
+        box = (left / scale, top / scale, right / scale, bottom / scale)
+        target = (size[0] // scale, size[1] // scale)
+        plane_out[:] = np.asarray(plane_img.resize(target, _MOTION_RESAMPLE, box=box))
+    if slide.caption is not None:
+        slide.caption.apply(out)
+    return out
+
+
+class Compositor:
+    """Frames of one project at one size. Not thread-safe: one caller at a time."""
+
+    def __init__(
+        self,
+        project: Project,
+        size: tuple[int, int] | None = None,
+        *,
+        lookahead: int = 1,
+        prefetch: bool = True,
+    ) -> None:
+        self.project = project
+        self.size = size or project.output.size
+        self.timeline = Timeline(project)
+        self._lookahead = lookahead
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="slide-prep") if prefetch else None
+        self._slides: dict[int, Future[PreparedSlide] | PreparedSlide] = {}
+        self._blender = Blender()
+        self._last_moving: tuple[int, float, Frame] | None = None
+
+    # -- slide cache ---------------------------------------------------------------------
+    def _request(self, index: int) -> None:
+        if index in self._slides or not 0 <= index < len(self.project.slides):
+            return
+        if self._pool is not None:
+            self._slides[index] = self._pool.submit(prepare_slide, self.project, index, self.size)
+
+    def slide(self, index: int) -> PreparedSlide:
+        entry = self._slides.get(index)
+        if entry is None:
+            entry = prepare_slide(self.project, index, self.size)
+        elif isinstance(entry, Future):
+            entry = entry.result()
+        self._slides[index] = entry
+        return entry
+
+    def focus(self, first: int, last: int) -> None:
+        """Keep slides ``first..last`` (plus look-ahead) and drop the ones behind."""
+        for index in [i for i in self._slides if i < first - 1 or i > last + self._lookahead + 1]:
+            entry = self._slides.pop(index)
+            if isinstance(entry, Future):
+                entry.cancel()
+        for index in range(first, last + self._lookahead + 1):
+            self._request(index)
+
+    # -- frames --------------------------------------------------------------------------
+    def slide_frame(self, index: int, t: float) -> Frame:
+        prepared = self.slide(index)
+        if prepared.still is not None:
+            return prepared.still
+        u = self.timeline.slides[index].progress(t)
+        if self._last_moving and self._last_moving[:2] == (index, u):
+            return self._last_moving[2]
+        frame = _moving_frame(prepared, u, self.size)
+        self._last_moving = (index, u, frame)
+        return frame
+
+    def shot_frame(self, shot: Shot, t: float) -> Frame:
+        self.focus(shot.a, shot.b if shot.b is not None else shot.a)
+        a = self.slide_frame(shot.a, t)
+        if shot.b is None or shot.kind is None:
+            return a
+        b = self.slide_frame(shot.b, t)
+        return render_transition(shot.kind, a, b, shot.progress, self._blender)
+
+    def frame(self, n: int) -> Frame:
+        """Frame ``n`` of the video. The result may be shared: do not modify it."""
+        t = self.timeline.time_of(n)
+        return self.shot_frame(self.timeline.shot(t), t)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._slides.clear()
+        self._blender.forget()
+
+    def __enter__(self) -> Compositor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,55 @@
+"""Placing a photo in the frame: letterbox, crop-to-fill, or over a blurred copy of itself."""
+
+from __future__ import annotations
+
+from PIL import Image, ImageEnhance, ImageFilter
+
+from simvid_desktop.project import FitMode
+
+_RESAMPLE = Image.Resampling.LANCZOS
+_REDUCING_GAP = 2.5  # box-reduce first when shrinking a lot: same look, several times faster
+
+
+def fitted_size(src: tuple[int, int], box: tuple[int, int], mode: FitMode) -> tuple[int, int]:
+    """Size of the photo once scaled into ``box``: inside it (letterbox, blur) or covering it."""
+    sw, sh = src
+    bw, bh = box
+    scale = max(bw / sw, bh / sh) if mode is FitMode.CROP else min(bw / sw, bh / sh)
+    return max(1, round(sw * scale)), max(1, round(sh * scale))
+
+
+def decode_size(src: tuple[int, int], box: tuple[int, int], mode: FitMode) -> tuple[int, int]:
+    """The smallest decoded size that still gives full detail for this placement."""
+    return fitted_size(src, box, mode)
+
+
+def _blurred_background(img: Image.Image, box: tuple[int, int]) -> Image.Image:
+    bw, bh = box
+    # Blur at 1/16 of the frame and scale up smoothly: the look of a huge Gaussian
+    # radius for the cost of a thumbnail.
+    small = (max(2, bw // 16), max(2, bh // 16))
+    cover = fitted_size(img.size, small, FitMode.CROP)
+    tiny = img.resize(cover, Image.Resampling.BOX, reducing_gap=2.0)
+    left, top = (cover[0] - small[0]) // 2, (cover[1] - small[1]) // 2
+    tiny = tiny.crop((left, top, left + small[0], top + small[1]))
+    tiny = tiny.filter(ImageFilter.GaussianBlur(radius=max(1.0, small[0] / 60)))
+    tiny = ImageEnhance.Brightness(tiny).enhance(0.6)  # keep the photo itself in front
+    return tiny.resize(box, Image.Resampling.BICUBIC)
+
+
+def compose_canvas(img: Image.Image, box: tuple[int, int], mode: FitMode) -> Image.Image:
+    """The photo placed on a ``box``-sized RGB canvas according to ``mode``."""
+    bw, bh = box
+    tw, th = fitted_size(img.size, box, mode)
+    scaled = img
+    if (tw, th) != img.size:
+        scaled = img.resize((tw, th), _RESAMPLE, reducing_gap=_REDUCING_GAP)
+    if mode is FitMode.CROP:
+        left, top = (tw - bw) // 2, (th - bh) // 2
+        return scaled.crop((left, top, left + bw, top + bh))
+    if mode is FitMode.BLUR and (tw, th) != (bw, bh):
+        canvas = _blurred_background(img, box)
+    else:
+        canvas = Image.new("RGB", box, (0, 0, 0))
+    canvas.paste(scaled, ((bw - tw) // 2, (bh - th) // 2))
+    return canvas

@@ -1,0 +1,69 @@
+"""Checking a project before it is queued: every problem at once, each naming its file or field."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from simvid_desktop.errors import MediaError, Problem, ProjectInvalid
+from simvid_desktop.project import Project, check_project
+from simvid_desktop.render.ffmpeg import probe_media
+from simvid_desktop.render.images import probe_image
+
+
+def _image_problem(path: Path) -> Problem | None:
+    try:
+        probe_image(path)
+    except MediaError as exc:
+        return Problem(exc.path, exc.reason)
+    return None
+
+
+def audio_problem(path: Path) -> Problem | None:
+    if not path.is_file():
+        return Problem(str(path), "music file not found")
+    if not os.access(path, os.R_OK):
+        return Problem(str(path), "permission denied")
+    info = probe_media(path)
+    if info is None:
+        return Problem(str(path), "not a sound or video file ffmpeg can read")
+    if not info.has_audio:
+        return Problem(str(path), "has no audio stream")
+    return None
+
+
+def output_problem(output: Path) -> Problem | None:
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.suffix.lower() != ".mp4":
+        return Problem(str(output), "the output must be an .mp4 file")
+    if not parent.is_dir():
+        return Problem(str(output), f"folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        return Problem(str(output), f"folder {parent} is not writable")
+    if output.is_dir():
+        return Problem(str(output), "is a folder")
+    return None
+
+
+def preflight(project: Project, output: Path | None = None) -> list[Problem]:
+    """All problems with the project's values, its files and the output path."""
+    problems = check_project(project)
+    paths = [s.image for s in project.slides]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        problems += [p for p in pool.map(_image_problem, paths) if p is not None]
+    if project.audio is not None:
+        p = audio_problem(project.audio.path)
+        if p is not None:
+            problems.append(p)
+    if output is not None:
+        p = output_problem(output)
+        if p is not None:
+            problems.append(p)
+    return problems
+
+
+def ensure_valid(project: Project, output: Path | None = None) -> None:
+    problems = preflight(project, output)
+    if problems:
+        raise ProjectInvalid(problems)

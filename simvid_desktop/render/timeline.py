@@ -1,0 +1,114 @@
+"""When each slide and transition happens: pure arithmetic, shared by render and preview.
+
+Rules: the show lasts exactly the sum of the slide durations; the transition after slide
+``i`` is centred on the boundary between ``i`` and ``i + 1`` and never changes the length.
+A transition is shortened to fit when its slides are shorter than it (each slide gives at
+most half its time to each neighbour). Frame ``n`` shows the show at ``(n + 0.5) / fps``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from simvid_desktop.project import Project, TransitionKind
+
+
+@dataclass(frozen=True)
+class SlideSpan:
+    index: int
+    start: float  #: nominal start (sum of the durations before it)
+    end: float
+    visible_start: float  #: including the incoming transition
+    visible_end: float  #: including the outgoing transition
+
+    def progress(self, t: float) -> float:
+        """0..1 through the time the slide is on screen (drives its motion)."""
+        span = self.visible_end - self.visible_start
+        return 0.0 if span <= 0 else min(1.0, max(0.0, (t - self.visible_start) / span))
+
+
+@dataclass(frozen=True)
+class TransitionSpan:
+    index: int  #: from slide ``index`` to ``index + 1``
+    kind: TransitionKind
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Shot:
+    """What one frame shows: slide ``a`` alone, or a transition from ``a`` to ``b``."""
+
+    a: int
+    b: int | None = None
+    progress: float = 0.0  #: 0..1 through the transition
+    kind: TransitionKind | None = None
+
+    @property
+    def main_slide(self) -> int:
+        """The slide that dominates the frame (for "Processing image k/N")."""
+        return self.b if self.b is not None and self.progress >= 0.5 else self.a
+
+
+class Timeline:
+    def __init__(self, project: Project) -> None:
+        n = len(project.slides)
+        self.fps = project.output.fps
+        durations = [project.duration_of(i) for i in range(n)]
+        starts = [0.0]
+        for d in durations[:-1]:
+            starts.append(starts[-1] + d)
+        self.total = math.fsum(durations)
+        self.frame_count = max(1, round(self.total * self.fps))
+        self.transitions: list[TransitionSpan] = []
+        half_in = [0.0] * n
+        half_out = [0.0] * n
+        for i in range(n - 1):
+            tr = project.transition_after(i)
+            kind = TransitionKind(tr.name)
+            dur = min(tr.duration, durations[i], durations[i + 1])
+            if kind is TransitionKind.NONE or dur <= 0:
+                continue
+            boundary = starts[i + 1]
+            self.transitions.append(
+                TransitionSpan(i, kind, boundary - dur / 2, boundary + dur / 2)
+            )
+            half_out[i] = half_in[i + 1] = dur / 2
+        self.slides = [
+            SlideSpan(
+                i, starts[i], starts[i] + durations[i],
+                starts[i] - half_in[i], starts[i] + durations[i] + half_out[i],
+            )
+            for i in range(n)
+        ]
+        self._by_slide = {t.index: t for t in self.transitions}
+
+    def time_of(self, frame: int) -> float:
+        return (frame + 0.5) / self.fps
+
+    def frame_at_time(self, t: float) -> int:
+        """The frame a player shows at time ``t``."""
+        return min(self.frame_count - 1, max(0, math.floor(t * self.fps + 1e-9)))
+
+    def slide_at(self, t: float) -> int:
+        """Index of the slide whose nominal time contains ``t`` (binary search)."""
+        lo, hi = 0, len(self.slides) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.slides[mid].start <= t:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def shot(self, t: float) -> Shot:
+        i = self.slide_at(t)
+        for tr in (self._by_slide.get(i - 1), self._by_slide.get(i)):
+            if tr is not None and tr.start <= t < tr.end:
+                p = (t - tr.start) / (tr.end - tr.start)
+                return Shot(a=tr.index, b=tr.index + 1, progress=p, kind=tr.kind)
+        return Shot(a=i)
+
+    def shot_for_frame(self, frame: int) -> Shot:
+        return self.shot(self.time_of(frame))

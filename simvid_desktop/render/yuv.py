@@ -1,0 +1,120 @@
+"""Frames as planar YUV 4:2:0 (BT.709, limited range): the encoder's own format.
+
+The renderer composes in this space so that a frame is converted from RGB once per slide,
+not once per video frame, and the pipe to ffmpeg carries half the bytes of RGB. Cross-fades
+are linear in YUV just as in RGB (the conversion is affine), which is also how ffmpeg's
+``xfade`` blends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+# BT.709 luma coefficients
+_KR, _KB = 0.2126, 0.0722
+_KG = 1.0 - _KR - _KB
+
+
+@dataclass(eq=False)
+class Frame:
+    """One picture: a single contiguous yuv420p buffer with plane views."""
+
+    buf: np.ndarray
+    width: int
+    height: int
+
+    @classmethod
+    def blank(cls, width: int, height: int, luma: int = 16) -> Frame:
+        """A black frame (TV-range black is Y=16, neutral chroma 128)."""
+        buf = np.empty(width * height * 3 // 2, np.uint8)
+        f = cls(buf, width, height)
+        f.y[:] = luma
+        f.u[:] = 128
+        f.v[:] = 128
+        return f
+
+    @classmethod
+    def empty(cls, width: int, height: int) -> Frame:
+        return cls(np.empty(width * height * 3 // 2, np.uint8), width, height)
+
+    @property
+    def y(self) -> np.ndarray:
+        n = self.width * self.height
+        return self.buf[:n].reshape(self.height, self.width)
+
+    @property
+    def u(self) -> np.ndarray:
+        n, q = self.width * self.height, self.width * self.height // 4
+        return self.buf[n : n + q].reshape(self.height // 2, self.width // 2)
+
+    @property
+    def v(self) -> np.ndarray:
+        n, q = self.width * self.height, self.width * self.height // 4
+        return self.buf[n + q :].reshape(self.height // 2, self.width // 2)
+
+    def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.y, self.u, self.v
+
+    def copy(self) -> Frame:
+        return Frame(self.buf.copy(), self.width, self.height)
+
+
+_SY, _SC = 219.0 / 255.0, 224.0 / 255.0
+_Y_MATRIX = (_KR * _SY, _KG * _SY, _KB * _SY, 16.0)
+_YUV_MATRIX = (
+    *_Y_MATRIX,
+    -_KR / (2 * (1 - _KB)) * _SC, -_KG / (2 * (1 - _KB)) * _SC, 0.5 * _SC, 128.0,
+    0.5 * _SC, -_KG / (2 * (1 - _KR)) * _SC, -_KB / (2 * (1 - _KR)) * _SC, 128.0,
+)
+
+
+def rgb_to_planes(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB image with even sides -> Y (H, W), U and V (H/2, W/2) uint8 arrays.
+
+    Pillow's matrix conversion runs in C (about 8x faster than numpy here). Chroma is
+    taken from the 2x2 box average of RGB (``reduce(2)``): the conversion is affine, so
+    this equals averaging full-resolution chroma, sited like MPEG-2/H.264 expect.
+    """
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    y = image.convert("L", matrix=_Y_MATRIX)
+    _, u, v = image.reduce(2).convert("RGB", matrix=_YUV_MATRIX).split()
+    return np.asarray(y), np.asarray(u), np.asarray(v)
+
+
+def frame_from_rgb(image: Image.Image | np.ndarray) -> Frame:
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image.astype(np.uint8, copy=False), "RGB")
+    w, h = image.size
+    frame = Frame.empty(w, h)
+    y, u, v = rgb_to_planes(image)
+    frame.y[:] = y
+    frame.u[:] = u
+    frame.v[:] = v
+    return frame
+
+
+def frame_to_rgb(frame: Frame) -> np.ndarray:
+    """What a player shows for this frame: (H, W, 3) uint8 RGB, chroma upsampled by 2x2."""
+    y = (frame.y.astype(np.float32) - 16.0) * (255.0 / 219.0)
+    u = (frame.u.astype(np.float32) - 128.0) * (255.0 / 224.0)
+    v = (frame.v.astype(np.float32) - 128.0) * (255.0 / 224.0)
+    u = np.repeat(np.repeat(u, 2, axis=0), 2, axis=1)
+    v = np.repeat(np.repeat(v, 2, axis=0), 2, axis=1)
+    r = y + 2.0 * (1.0 - _KR) * v
+    b = y + 2.0 * (1.0 - _KB) * u
+    g = (y - _KR * r - _KB * b) / _KG
+    rgb = np.stack([r, g, b], axis=-1)
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+
+
+def plane_images(frame: Frame) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """The three planes as Pillow ``L`` images (copies), for fast resampling."""
+    return (
+        Image.fromarray(np.ascontiguousarray(frame.y)),
+        Image.fromarray(np.ascontiguousarray(frame.u)),
+        Image.fromarray(np.ascontiguousarray(frame.v)),
+    )
