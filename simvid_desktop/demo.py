@@ -1,4 +1,4 @@
-"""The bundled demo: sample photos and music from ``resources/``, rendered to show what Simvid does."""
+"""The bundled demo: sample photos and music from ``resources/``, rendered to show off."""
 
 from __future__ import annotations
 
