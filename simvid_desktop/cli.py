@@ -28,9 +28,8 @@ from simvid_desktop.project import (
     Project,
     Slide,
     Transition,
-    check_project,
 )
-from simvid_desktop.project_io import load_project
+from simvid_desktop.project_io import read_project
 from simvid_desktop.render.progress import ProgressEvent
 from simvid_desktop.terminal import ProgressPrinter
 
@@ -103,16 +102,20 @@ def _expand_images(inputs: Sequence[str]) -> tuple[list[Path], list[Problem]]:
 
 
 def project_from_args(args: argparse.Namespace) -> Project:
-    """Build the project for ``render``/``queue add``: a .simvid file or the quick form."""
+    """Build the project for ``render``/``queue add``: a .simvid file or the quick form.
+
+    Raises :class:`ProjectInvalid` listing every problem at once: the values (named as
+    the options that set them in the quick form), the photos, the music, the output.
+    """
+    from simvid_desktop.render.preflight import preflight  # noqa: PLC0415 - Pillow/ffmpeg
+
     inputs: list[str] = args.inputs
     quick = not (len(inputs) == 1 and inputs[0].lower().endswith(".simvid"))
     if quick:
         images, problems = _expand_images(inputs)
         project = Project(slides=tuple(Slide(image=p.resolve()) for p in images))
-        if problems:
-            raise ProjectInvalid(problems)
     else:
-        project = load_project(inputs[0])
+        project, problems = read_project(inputs[0])
 
     out = project.output
     out = replace(
@@ -151,13 +154,13 @@ def project_from_args(args: argparse.Namespace) -> Project:
         default_duration=args.duration if args.duration is not None else project.default_duration,
         motion=Motion(MotionMode(args.motion)) if args.motion else project.motion,
     )
+    for problem in preflight(project, args.output.expanduser().resolve()):
+        if problem not in problems:
+            problems.append(problem)
     if quick:
-        problems = [
-            Problem(_FIELD_TO_OPTION.get(p.where, p.where), p.message)
-            for p in check_project(project)
-        ]
-        if problems:
-            raise ProjectInvalid(problems)
+        problems = [Problem(_FIELD_TO_OPTION.get(p.where, p.where), p.message) for p in problems]
+    if problems:
+        raise ProjectInvalid(problems)
     return project
 
 

@@ -221,8 +221,15 @@ def _reject_constant(text: str) -> _NonFinite:
     return _NonFinite(text)
 
 
-def project_from_json(text: str, base_dir: Path, *, source: str = "project") -> Project:
-    """Parse and validate project JSON; raise :class:`ProjectInvalid` listing every problem."""
+def parse_project(
+    text: str, base_dir: Path, *, source: str = "project"
+) -> tuple[Project, list[Problem]]:
+    """Parse project JSON into a project and the list of every problem in its values.
+
+    Raises :class:`ProjectInvalid` only when there is no document to read at all. Where a
+    value is wrong the project holds a default, so callers can go on checking its files
+    and report everything at once.
+    """
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -234,8 +241,14 @@ def project_from_json(text: str, base_dir: Path, *, source: str = "project") -> 
     reader = _Reader(base_dir)
     project = reader.project(data)
     problems = reader.problems
-    if not problems:
-        problems = check_project(project)
+    seen = {p.where for p in problems}
+    problems += [p for p in check_project(project) if p.where not in seen]
+    return project, problems
+
+
+def project_from_json(text: str, base_dir: Path, *, source: str = "project") -> Project:
+    """Parse and validate project JSON; raise :class:`ProjectInvalid` listing every problem."""
+    project, problems = parse_project(text, base_dir, source=source)
     if problems:
         raise ProjectInvalid(problems)
     return project
@@ -243,6 +256,14 @@ def project_from_json(text: str, base_dir: Path, *, source: str = "project") -> 
 
 def load_project(path: str | Path) -> Project:
     """Read a ``.simvid`` file. Relative paths inside it are resolved against its folder."""
+    project, problems = read_project(path)
+    if problems:
+        raise ProjectInvalid(problems)
+    return project
+
+
+def read_project(path: str | Path) -> tuple[Project, list[Problem]]:
+    """Like :func:`load_project`, but returns the value problems instead of raising."""
     p = Path(path)
     try:
         if p.stat().st_size > MAX_FILE_BYTES:
@@ -254,7 +275,7 @@ def load_project(path: str | Path) -> Project:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProjectInvalid([Problem(str(p), "is not UTF-8 text")]) from None
-    return project_from_json(text, p.resolve().parent, source=str(p))
+    return parse_project(text, p.resolve().parent, source=str(p))
 
 
 def _store_path(path: Path, base_dir: Path | None) -> str:

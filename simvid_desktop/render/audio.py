@@ -22,20 +22,24 @@ class AudioPlan:
 
 def audio_plan(audio: AudioBed | None, total: float, input_index: int) -> AudioPlan:
     """Plan the audio of a show lasting ``total`` seconds; silence when there is no music."""
-    tail = (
+    samples = round(total * SAMPLE_RATE)
+    # Timestamps are renumbered from the sample count before trimming, so a looped
+    # track (whose timestamps restart or jump) is cut at exactly ``samples``.
+    head = (
         f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-        f"atrim=0:{total:.6f},asetpts=N/SR/TB"
+        "asetpts=N/SR/TB"
     )
+    tail = f"apad,atrim=end_sample={samples}"
     if audio is None:
         silence = ["-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
-        return AudioPlan(silence, f"[{input_index}:a]{tail}[aout]")
+        return AudioPlan(silence, f"[{input_index}:a]{head},{tail}[aout]")
     args: list[str] = []
     if audio.loop:
         args += ["-stream_loop", "-1"]
     if audio.start > 0:
         args += ["-ss", f"{audio.start:.6f}"]
     args += ["-vn", "-i", str(audio.path)]
-    chain = [f"volume={audio.volume:.4f}", "apad", tail]
+    chain = [head, f"volume={audio.volume:.4f}", tail]
     if audio.fade_in > 0:
         chain.append(f"afade=t=in:st=0:d={min(audio.fade_in, total):.6f}")
     if audio.fade_out > 0:

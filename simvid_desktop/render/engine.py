@@ -83,12 +83,14 @@ def _encoder_args(project: Project, total: float, tmp: Path) -> list[str]:
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
         "-framerate", str(fps), "-i", "pipe:0",
         *plan.input_args,
-        "-filter_complex", plan.filter,
-        "-map", "0:v", "-map", "[aout]",
+        # Our frames are BT.709 limited range: say so without converting (tagging the
+        # output alone would make ffmpeg convert from its BT.601 assumption).
+        "-filter_complex",
+        f"[0:v]setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709[vout];"
+        f"{plan.filter}",
+        "-map", "[vout]", "-map", "[aout]",
         "-c:v", "libx264", "-preset", enc.x264_preset, "-crf", str(enc.crf),
         "-pix_fmt", "yuv420p", "-r", str(fps),
-        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-        "-color_range", "tv",
         "-c:a", "aac", "-b:a", "192k", "-ar", "48000",
         "-movflags", "+faststart", "-f", "mp4", str(tmp),
     ]
@@ -168,6 +170,7 @@ def render(
                 writer.start()
                 try:
                     t_render = time.monotonic()
+                    shown = 0
                     for n in range(total_frames):
                         cancel.raise_if_cancelled()
                         shot = timeline.shot_for_frame(n)
@@ -184,7 +187,8 @@ def render(
                             f"Processing image {k}/{n_slides}", n + 1, total_frames, fps,
                             (total_frames - n - 1) / fps if fps > 0 else None,
                             time.monotonic() - started, k, n_slides,
-                        ))
+                        ), force=k != shown)  # every "image k/N" is reported at least once
+                        shown = k
                 finally:
                     writer.put(None, CancelToken())
                     writer.join()

@@ -54,7 +54,7 @@ class FFmpegProcess:
     def __init__(self, args: Sequence[str], *, stdin: bool = False, stdout: bool = False) -> None:
         self.args = [ffmpeg_exe(), "-hide_banner", *args]
         logger.debug("ffmpeg %s", subprocess.list2cmdline(self.args[1:]))
-        self._tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._tail: collections.deque[str] = collections.deque(maxlen=80)
         self.proc: subprocess.Popen[bytes] = subprocess.Popen(
             self.args,
             bufsize=0,
@@ -131,16 +131,17 @@ class FFmpegProcess:
 
 
 def run_ffmpeg(args: Sequence[str], timeout: float = 120) -> tuple[int, bytes, str]:
-    """Run ffmpeg to completion; return (code, stdout bytes, stderr text)."""
+    """Run ffmpeg to completion; return (code, stdout bytes, stderr tail text)."""
     with FFmpegProcess(args, stdout=True) as proc:
         assert proc.proc.stdout is not None
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
         try:
-            out, _ = proc.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        proc._drain.join(timeout=5)
-        return proc.proc.returncode, out, proc.log_tail(60)
+            out = proc.proc.stdout.read()  # stderr is drained by the process's own thread
+            code = proc.finish()
+        finally:
+            timer.cancel()
+        return code, out, proc.log_tail(60)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from simvid_desktop.errors import ImageTooLarge, ImageUnreadable
 logger = logging.getLogger(__name__)
 
 MAX_DECODE_PIXELS = 300_000_000
+_LIMIT_MP = MAX_DECODE_PIXELS // 10**6
 # Pillow's own guard warns above this and raises above twice this; ours (below) refuses
 # anything above it from the header, so Pillow never needs to warn.
 Image.MAX_IMAGE_PIXELS = MAX_DECODE_PIXELS
@@ -44,7 +46,8 @@ class ImageInfo:
 def _open(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Above our limit, _check_size refuses it with the size in the message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(path)
     except FileNotFoundError:
         raise ImageUnreadable(path, "file not found") from None
@@ -54,8 +57,11 @@ def _open(path: Path) -> Image.Image:
         raise ImageUnreadable(path, "permission denied") from None
     except UnidentifiedImageError:
         raise ImageUnreadable(path, "not an image in a format Simvid can read") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(path, "image is too large to decode (decompression bomb?)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses from the header before decoding; its message holds the count.
+        m = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(m[1]) / 1e6:.0f} MP" if m else "the image"
+        raise ImageTooLarge(path, f"{size} is larger than the {_LIMIT_MP} MP limit") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageUnreadable(path, f"cannot be read ({exc})") from None
 
@@ -75,9 +81,7 @@ def _check_size(path: Path, im: Image.Image) -> None:
         raise ImageUnreadable(path, "image has no pixels")
     if w * h > MAX_DECODE_PIXELS:
         mp = w * h / 1e6
-        raise ImageTooLarge(
-            path, f"{w}x{h} ({mp:.0f} MP) is larger than the {MAX_DECODE_PIXELS // 10**6} MP limit"
-        )
+        raise ImageTooLarge(path, f"{w}x{h} ({mp:.0f} MP) is larger than the {_LIMIT_MP} MP limit")
 
 
 def probe_image(path: str | Path) -> ImageInfo:
@@ -104,7 +108,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
             arr = arr / 257.0  # 16-bit: 65535 -> 255
         elif mode == "F" and top <= 1.0:
             arr = arr * 255.0  # float images in 0..1
-        grey = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8), "L")
+        grey = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8))
         return grey.convert("RGB")
     if mode == "P" and "transparency" not in im.info:
         return im.convert("RGB")

@@ -87,7 +87,7 @@ def rgb_to_planes(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def frame_from_rgb(image: Image.Image | np.ndarray) -> Frame:
     if isinstance(image, np.ndarray):
-        image = Image.fromarray(image.astype(np.uint8, copy=False), "RGB")
+        image = Image.fromarray(image.astype(np.uint8, copy=False))
     w, h = image.size
     frame = Frame.empty(w, h)
     y, u, v = rgb_to_planes(image)
