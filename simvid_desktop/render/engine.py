@@ -4,24 +4,32 @@
 RQ worker can call it directly. The video is written to a temporary file beside the
 target and renamed only after ffmpeg succeeded: a failed or cancelled render leaves
 nothing at the output path and no temporary file behind.
+
+Two ways to the same video: a single pass (frames and music into one ffmpeg run), or,
+when the spec names a work folder, in segments that survive a crash (see ``segments``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simvid_desktop.errors import OutputError, RenderCancelled, RenderFailed, SimvidError
+from simvid_desktop.errors import RenderCancelled, SimvidError
 from simvid_desktop.project import Project
 from simvid_desktop.render.audio import audio_plan
 from simvid_desktop.render.compositor import Compositor
+from simvid_desktop.render.encoder import (
+    FramePipe,
+    audio_args,
+    failure,
+    segment_args,
+    single_pass_args,
+)
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.preflight import ensure_valid
 from simvid_desktop.render.progress import (
@@ -31,6 +39,13 @@ from simvid_desktop.render.progress import (
     RenderStage,
     RenderStatus,
     Throttle,
+)
+from simvid_desktop.render.segments import (
+    DEFAULT_SEGMENT_SECONDS,
+    Segment,
+    WorkDir,
+    fingerprint,
+    plan_segments,
 )
 
 logger = logging.getLogger(__name__)
@@ -44,6 +59,9 @@ class RenderSpec:
 
     project: Project
     output: Path
+    #: Render in resumable segments kept here (None: one pass, nothing kept).
+    work_dir: Path | None = None
+    segment_seconds: float = DEFAULT_SEGMENT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -53,18 +71,19 @@ class RenderOutcome:
     duration: float  #: seconds of video
     frames: int
     elapsed: float  #: wall seconds the render took
+    resumed_frames: int = 0  #: frames taken from segments finished before a restart
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "output": str(self.output), "size_bytes": self.size_bytes, "duration": self.duration,
-            "frames": self.frames, "elapsed": self.elapsed,
+            "frames": self.frames, "elapsed": self.elapsed, "resumed_frames": self.resumed_frames,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RenderOutcome:
         return cls(
             Path(data["output"]), int(data["size_bytes"]), float(data["duration"]),
-            int(data["frames"]), float(data["elapsed"]),
+            int(data["frames"]), float(data["elapsed"]), int(data.get("resumed_frames", 0)),
         )
 
 
@@ -73,69 +92,124 @@ def temp_path_for(output: Path) -> Path:
     return output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}{TEMP_MARKER}.mp4")
 
 
-def _encoder_args(project: Project, total: float, tmp: Path) -> list[str]:
-    width, height = project.output.size
-    fps = project.output.fps
-    enc = project.output.encoder
-    plan = audio_plan(project.audio, total, input_index=1)
-    return [
-        "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-        "-framerate", str(fps), "-i", "pipe:0",
-        *plan.input_args,
-        # Our frames are BT.709 limited range: say so without converting (tagging the
-        # output alone would make ffmpeg convert from its BT.601 assumption).
-        "-filter_complex",
-        f"[0:v]setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709[vout];"
-        f"{plan.filter}",
-        "-map", "[vout]", "-map", "[aout]",
-        "-c:v", "libx264", "-preset", enc.x264_preset, "-crf", str(enc.crf),
-        "-pix_fmt", "yuv420p", "-r", str(fps),
-        "-c:a", "aac", "-b:a", "192k", "-ar", "48000",
+class _Progress:
+    """Turns "frame n is done" into throttled :class:`ProgressEvent` records."""
+
+    def __init__(self, callback: ProgressCallback | None, comp: Compositor) -> None:
+        self.emit = Throttle(callback)
+        self.timeline = comp.timeline
+        self.total = comp.timeline.frame_count
+        self.slides = len(comp.project.slides)
+        self.started = time.monotonic()
+        self.rendered = 0  # frames composed in this run (for fps)
+        self.done = 0  # frames finished, including resumed ones
+        self._shown = 0
+        self._t0: float | None = None
+
+    def skip(self, frames: int) -> None:
+        self.done += frames
+
+    def frame(self, n: int) -> None:
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        self.rendered += 1
+        self.done += 1
+        spent = now - self._t0
+        fps = self.rendered / spent if spent > 0 else 0.0
+        k = self.timeline.shot_for_frame(n).main_slide + 1
+        self.emit(ProgressEvent(
+            RenderStatus.STARTED, RenderStage.RENDERING, 100.0 * self.done / self.total,
+            f"Processing image {k}/{self.slides}", self.done, self.total, fps,
+            (self.total - self.done) / fps if fps > 0 else None, now - self.started,
+            k, self.slides,
+        ), force=k != self._shown)  # every "image k/N" is reported at least once
+        self._shown = k
+
+    def stage(self, stage: RenderStage, message: str) -> None:
+        self.emit(ProgressEvent(
+            RenderStatus.STARTED, stage, 100.0 * self.done / self.total, message, self.done,
+            self.total, 0.0, None, time.monotonic() - self.started, self._shown, self.slides,
+        ), force=True)
+
+
+def _encode_frames(comp: Compositor, first: int, end: int, pipe: FramePipe,
+                   progress: _Progress, cancel: CancelToken) -> None:
+    for n in range(first, end):
+        cancel.raise_if_cancelled()
+        pipe.write(comp.frame(n))
+        progress.frame(n)
+
+
+def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
+                 cancel: CancelToken) -> None:
+    plan = audio_plan(spec.project.audio, comp.timeline.total, input_index=1)
+    with FramePipe(single_pass_args(spec.project, plan, tmp), spec.output, cancel) as pipe:
+        _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
+        cancel.raise_if_cancelled()
+        progress.stage(RenderStage.FINALIZING, "Finishing the video")
+        pipe.finish()
+
+
+def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Progress,
+                   cancel: CancelToken) -> None:
+    """Render one piece into the work folder (renamed into place when complete)."""
+    final = work.segment_path(seg)
+    part = work.part(final)
+    try:
+        with FramePipe(segment_args(comp.project, part), final, cancel) as pipe:
+            _encode_frames(comp, seg.first, seg.end, pipe, progress, cancel)
+            pipe.finish()
+        part.replace(final)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def render_audio(project: Project, total: float, work: WorkDir) -> None:
+    if work.audio_path.is_file():
+        return
+    part = work.part(work.audio_path)
+    try:
+        plan = audio_plan(project.audio, total, input_index=0)
+        with FFmpegProcess(audio_args(plan, part)) as proc:
+            if proc.finish() != 0:
+                raise failure(proc, work.audio_path)
+        part.replace(work.audio_path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def join_segments(work: WorkDir, segments: list[Segment], tmp: Path) -> None:
+    """Concatenate the pieces and the music into ``tmp`` without re-encoding."""
+    listing = work.concat_list(segments)
+    args = [
+        "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+        "-i", str(work.audio_path), "-map", "0:v", "-map", "1:a", "-c", "copy",
         "-movflags", "+faststart", "-f", "mp4", str(tmp),
     ]
+    with FFmpegProcess(args) as proc:
+        if proc.finish() != 0:
+            raise failure(proc, tmp)
 
 
-class _PipeWriter(threading.Thread):
-    """Feeds frames to ffmpeg while the next ones are being composed."""
-
-    def __init__(self, proc: FFmpegProcess) -> None:
-        super().__init__(name="ffmpeg-writer", daemon=True)
-        self._proc = proc
-        self.queue: queue.Queue[memoryview | None] = queue.Queue(maxsize=4)
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        stdin = self._proc.stdin
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            if self.error is not None:
-                continue  # drain so the producer never blocks
-            try:
-                stdin.write(item)
-            except (BrokenPipeError, OSError) as exc:
-                self.error = exc
-
-    def put(self, item: memoryview | None, cancel: CancelToken) -> None:
-        while True:
-            try:
-                self.queue.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                if item is not None:
-                    cancel.raise_if_cancelled()
-
-
-def _failure(proc: FFmpegProcess, output: Path) -> SimvidError:
-    log = proc.log_tail()
-    if "No space left on device" in log:
-        return OutputError(output, "disk full while writing the video", transient=True)
-    if "Permission denied" in log:
-        return OutputError(output, "permission denied while writing the video")
-    last = log.splitlines()[-1] if log else f"ffmpeg exited with code {proc.proc.returncode}"
-    return RenderFailed(f"{output}: encoding failed ({last})", log)
+def _segmented(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
+               cancel: CancelToken) -> int:
+    assert spec.work_dir is not None
+    segments = plan_segments(spec.project, spec.segment_seconds)
+    work = WorkDir(spec.work_dir)
+    work.prepare(fingerprint(spec.project, segments))
+    resumed = sum(s.frames for s in segments if work.done(s))
+    if resumed:
+        logger.info("resuming: %d of %d frames already rendered", resumed, progress.total)
+        progress.skip(resumed)
+    for seg in segments:
+        if not work.done(seg):
+            render_segment(comp, seg, work, progress, cancel)
+    cancel.raise_if_cancelled()
+    progress.stage(RenderStage.FINALIZING, "Joining segments and music")
+    render_audio(spec.project, comp.timeline.total, work)
+    join_segments(work, segments, tmp)
+    return resumed
 
 
 def render(
@@ -151,69 +225,46 @@ def render(
         OutputError, RenderFailed: writing or encoding failed.
     """
     cancel = cancel or CancelToken()
-    emit = Throttle(progress)
     started = time.monotonic()
     project, output = spec.project, Path(spec.output)
-    n_slides = len(project.slides)
+    emit = Throttle(progress)
     emit(ProgressEvent(RenderStatus.STARTED, RenderStage.PREPARING, 0.0, "Checking photos",
-                       slides=n_slides), force=True)
-    ensure_valid(project, output)
-    cancel.raise_if_cancelled()
+                       slides=len(project.slides)), force=True)
     tmp = temp_path_for(output)
+    resumed = 0
     try:
+        ensure_valid(project, output)
+        cancel.raise_if_cancelled()
         with Compositor(project) as comp:
-            timeline = comp.timeline
-            total_frames = timeline.frame_count
+            tracker = _Progress(progress, comp)
             comp.focus(0, 0)
-            with FFmpegProcess(_encoder_args(project, timeline.total, tmp), stdin=True) as proc:
-                writer = _PipeWriter(proc)
-                writer.start()
-                try:
-                    t_render = time.monotonic()
-                    shown = 0
-                    for n in range(total_frames):
-                        cancel.raise_if_cancelled()
-                        shot = timeline.shot_for_frame(n)
-                        frame = comp.frame(n)
-                        writer.put(frame.buf.data, cancel)
-                        if writer.error is not None:
-                            break
-                        spent = time.monotonic() - t_render
-                        fps = (n + 1) / spent if spent > 0 else 0.0
-                        k = shot.main_slide + 1
-                        emit(ProgressEvent(
-                            RenderStatus.STARTED, RenderStage.RENDERING,
-                            100.0 * (n + 1) / total_frames,
-                            f"Processing image {k}/{n_slides}", n + 1, total_frames, fps,
-                            (total_frames - n - 1) / fps if fps > 0 else None,
-                            time.monotonic() - started, k, n_slides,
-                        ), force=k != shown)  # every "image k/N" is reported at least once
-                        shown = k
-                finally:
-                    writer.put(None, CancelToken())
-                    writer.join()
-                cancel.raise_if_cancelled()
-                emit(ProgressEvent(
-                    RenderStatus.STARTED, RenderStage.FINALIZING, 100.0, "Finishing the video",
-                    total_frames, total_frames, 0.0, 0.0, time.monotonic() - started,
-                    n_slides, n_slides), force=True)
-                rc = proc.finish()
-                if rc != 0 or writer.error is not None:
-                    raise _failure(proc, output)
+            if spec.work_dir is None:
+                _single_pass(spec, comp, tmp, tracker, cancel)
+            else:
+                resumed = _segmented(spec, comp, tmp, tracker, cancel)
+            frames, duration = comp.timeline.frame_count, comp.timeline.total
+        cancel.raise_if_cancelled()
         os.replace(tmp, output)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        elapsed = time.monotonic() - started
         if isinstance(exc, RenderCancelled):
+            if spec.work_dir is not None:
+                WorkDir(spec.work_dir).remove()
             emit(ProgressEvent(RenderStatus.CANCELED, RenderStage.DONE, 0.0, "Cancelled",
-                               elapsed=time.monotonic() - started), force=True)
+                               elapsed=elapsed), force=True)
         elif isinstance(exc, SimvidError):
+            if spec.work_dir is not None and not exc.transient:
+                WorkDir(spec.work_dir).remove()
             emit(ProgressEvent(RenderStatus.FAILED, RenderStage.DONE, 0.0, str(exc),
-                               elapsed=time.monotonic() - started), force=True)
+                               elapsed=elapsed), force=True)
         raise
+    if spec.work_dir is not None:
+        WorkDir(spec.work_dir).remove()
     elapsed = time.monotonic() - started
-    outcome = RenderOutcome(output, output.stat().st_size, timeline.total, total_frames, elapsed)
+    outcome = RenderOutcome(output, output.stat().st_size, duration, frames, elapsed, resumed)
     emit(ProgressEvent(RenderStatus.FINISHED, RenderStage.DONE, 100.0, f"Saved {output.name}",
-                       total_frames, total_frames, total_frames / elapsed, 0.0, elapsed,
-                       n_slides, n_slides), force=True)
-    logger.info("rendered %s: %d frames in %.1fs", output, total_frames, elapsed)
+                       frames, frames, (frames - resumed) / elapsed, 0.0, elapsed,
+                       len(project.slides), len(project.slides)), force=True)
+    logger.info("rendered %s: %d frames in %.1fs", output, frames, elapsed)
     return outcome

@@ -31,15 +31,19 @@ class Blender:
     STEPS = 128  # weight resolution; |b - a| * 128 still fits in int16
 
     def __init__(self) -> None:
-        self._key: tuple[int, int] | None = None
+        # The frames themselves, not their id(): a freed frame's id can be reused.
+        self._key: tuple[Frame, Frame] | None = None
         self._base: np.ndarray | None = None
         self._diff: np.ndarray | None = None
         self._tmp: np.ndarray | None = None
 
     def blend(self, a: Frame, b: Frame, weight: float) -> Frame:
         """``a * (1 - weight) + b * weight``, rounded."""
-        key = (id(a.buf), id(b.buf))
-        if key != self._key or self._diff is None or self._base is None:
+        key = (a, b)
+        if (
+            self._key is None or self._key[0] is not a or self._key[1] is not b
+            or self._diff is None or self._base is None
+        ):
             self._base = a.buf.astype(np.int16)
             self._diff = b.buf.astype(np.int16)
             self._diff -= self._base

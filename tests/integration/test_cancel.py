@@ -54,14 +54,14 @@ def test_encoder_failure_leaves_nothing(tmp_path: Path, photos: list[Path],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from simvid_desktop.render import engine
 
-    real = engine._encoder_args
+    real = engine.single_pass_args
 
     def broken(*args: object) -> list[str]:
         cmd = real(*args)  # type: ignore[arg-type]
         cmd[cmd.index("libx264")] = "no-such-encoder"
         return cmd
 
-    monkeypatch.setattr(engine, "_encoder_args", broken)
+    monkeypatch.setattr(engine, "single_pass_args", broken)
     out = tmp_path / "out.mp4"
     with pytest.raises(RenderFailed, match="out.mp4: encoding failed"):
         render(RenderSpec(small_project(photos), out))

@@ -1,0 +1,143 @@
+"""Feeding composed frames to ffmpeg: the argument lists and a pipe with its own writer thread."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from simvid_desktop.errors import OutputError, RenderFailed, SimvidError
+from simvid_desktop.project import Project
+from simvid_desktop.render.audio import AudioPlan
+from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.progress import CancelToken
+from simvid_desktop.render.yuv import Frame
+
+# Our frames are BT.709 limited range: say so without converting (tagging only the output
+# would make ffmpeg convert from its BT.601 assumption for raw input).
+_TAG_BT709 = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
+
+
+def _video_input(project: Project) -> list[str]:
+    width, height = project.output.size
+    return [
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
+        "-framerate", str(project.output.fps), "-i", "pipe:0",
+    ]
+
+
+def _video_codec(project: Project) -> list[str]:
+    enc = project.output.encoder
+    return [
+        "-c:v", "libx264", "-preset", enc.x264_preset, "-crf", str(enc.crf),
+        "-pix_fmt", "yuv420p", "-r", str(project.output.fps),
+    ]
+
+
+def _audio_codec() -> list[str]:
+    return ["-c:a", "aac", "-b:a", "192k", "-ar", "48000"]
+
+
+def single_pass_args(project: Project, plan: AudioPlan, out: Path) -> list[str]:
+    """One ffmpeg run: frames from the pipe plus the music, straight to the final MP4."""
+    return [
+        "-loglevel", "error", "-y", *_video_input(project), *plan.input_args,
+        "-filter_complex", f"[0:v]{_TAG_BT709}[vout];{plan.filter}",
+        "-map", "[vout]", "-map", "[aout]", *_video_codec(project), *_audio_codec(),
+        "-movflags", "+faststart", "-f", "mp4", str(out),
+    ]
+
+
+def segment_args(project: Project, out: Path) -> list[str]:
+    """A video-only piece of the show, to be joined later without re-encoding."""
+    return [
+        "-loglevel", "error", "-y", *_video_input(project), "-vf", _TAG_BT709,
+        *_video_codec(project), "-an", "-f", "mp4", str(out),
+    ]
+
+
+def audio_args(plan: AudioPlan, out: Path) -> list[str]:
+    return [
+        "-loglevel", "error", "-y", *plan.input_args, "-filter_complex", plan.filter,
+        "-map", "[aout]", *_audio_codec(), "-f", "mp4", str(out),
+    ]
+
+
+def failure(proc: FFmpegProcess, output: Path) -> SimvidError:
+    """The error to raise for a failed ffmpeg run, with its log attached."""
+    log = proc.log_tail()
+    if "No space left on device" in log:
+        return OutputError(output, "disk full while writing the video", transient=True)
+    if "Permission denied" in log:
+        return OutputError(output, "permission denied while writing the video")
+    last = log.splitlines()[-1] if log else f"ffmpeg exited with code {proc.proc.returncode}"
+    return RenderFailed(f"{output}: encoding failed ({last})", log)
+
+
+class FramePipe:
+    """ffmpeg reading raw frames from stdin; a thread writes while the next frame is composed.
+
+    On any exception inside the ``with`` block ffmpeg is killed first, so a blocked write
+    returns at once and cancelling takes well under a second even at 4K.
+    """
+
+    def __init__(self, args: list[str], output: Path, cancel: CancelToken) -> None:
+        self._output = output
+        self._cancel = cancel
+        self._proc = FFmpegProcess(args, stdin=True)
+        self._queue: queue.Queue[memoryview | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ffmpeg-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        stdin = self._proc.stdin
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    stdin.write(item)
+                except (BrokenPipeError, OSError) as exc:
+                    self._error = exc
+
+    def write(self, frame: Frame) -> None:
+        if self._error is not None:
+            raise failure(self._proc, self._output)
+        while True:
+            try:
+                self._queue.put(frame.buf.data, timeout=0.1)
+                return
+            except queue.Full:
+                self._cancel.raise_if_cancelled()
+                if self._error is not None:
+                    raise failure(self._proc, self._output) from None
+
+    def _stop_writer(self) -> None:
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+
+    def finish(self) -> None:
+        """End of input: wait for ffmpeg to write the file; raise if it failed."""
+        self._stop_writer()
+        rc = self._proc.finish()
+        if rc != 0 or self._error is not None:
+            raise failure(self._proc, self._output)
+
+    def __enter__(self) -> FramePipe:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._proc.kill()
+            self._stop_writer()
+        self._proc.__exit__(exc_type, exc, tb)

@@ -1,0 +1,85 @@
+"""Segmented renders: a crash costs only the piece in progress; the result is identical."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simvid_desktop.project import AudioBed, Motion, MotionMode
+from simvid_desktop.render import RenderSpec, render
+from simvid_desktop.render.progress import ProgressEvent, RenderStage
+from tests.integration.conftest import small_project
+from tests.integration.media import audio_samples, frames_rgb, leftovers, probe, tone
+
+
+class Crash(BaseException):
+    """Stands in for the process dying: not an error the engine handles."""
+
+
+def test_resume_renders_only_unfinished_segments(tmp_path: Path, photos: list[Path]) -> None:
+    music = tone(tmp_path / "m.wav", 3)
+    project = small_project(photos, motion=Motion(MotionMode.AUTO),
+                            audio=AudioBed(music, fade_out=0.5))
+    # 4 s at 25 fps = 100 frames in 1 s pieces: 4 segments.
+    reference = tmp_path / "reference.mp4"
+    render(RenderSpec(project, reference, work_dir=tmp_path / "w1", segment_seconds=1.0))
+    assert not (tmp_path / "w1").exists(), "work folder removed after success"
+
+    work = tmp_path / "w2"
+    out = tmp_path / "out.mp4"
+
+    def crash_in_third_segment(event: ProgressEvent) -> None:
+        if event.stage is RenderStage.RENDERING and event.frames_done >= 51:  # slide 3
+            raise Crash
+
+    with pytest.raises(Crash):
+        render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0),
+               progress=crash_in_third_segment)
+    assert not out.exists() and leftovers(tmp_path) == []
+    done = sorted(p.name for p in work.glob("seg-*.mp4"))
+    assert done == ["seg-0000.mp4", "seg-0001.mp4"]
+    mtimes = {p.name: p.stat().st_mtime_ns for p in work.glob("seg-*.mp4")}
+
+    events: list[ProgressEvent] = []
+    rendered_frames: list[int] = []
+    original = events.append
+
+    def watch(event: ProgressEvent) -> None:
+        original(event)
+        if event.stage is RenderStage.RENDERING:
+            rendered_frames.append(event.frames_done)
+        if event.stage is RenderStage.FINALIZING:
+            for name, mtime in mtimes.items():
+                assert (work / name).stat().st_mtime_ns == mtime, f"{name} was rendered again"
+
+    outcome = render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0), progress=watch)
+    assert outcome.resumed_frames == 50
+    assert min(rendered_frames) > 50, "the finished pieces must not be rendered again"
+
+    a, b = frames_rgb(reference, 128, 72), frames_rgb(out, 128, 72)
+    assert a.shape == b.shape == (100, 72, 128, 3)
+    assert np.array_equal(a, b), "resumed render differs from the uninterrupted one"
+    pa, pb = audio_samples(reference), audio_samples(out)
+    assert len(pa) == len(pb) and np.allclose(pa, pb, atol=1e-4)
+    assert probe(out)["faststart"] and probe(out)["duration"] == pytest.approx(4.0, abs=0.05)
+
+
+def test_changed_project_discards_old_segments(tmp_path: Path, photos: list[Path]) -> None:
+    project = small_project(photos)
+    work = tmp_path / "w"
+
+    def crash(event: ProgressEvent) -> None:
+        if event.stage is RenderStage.RENDERING and event.frames_done >= 51:  # slide 3
+            raise Crash
+
+    with pytest.raises(Crash):
+        render(RenderSpec(project, tmp_path / "o.mp4", work_dir=work, segment_seconds=1.0),
+               progress=crash)
+    changed = replace(project, slides=tuple(reversed(project.slides)))
+    outcome = render(RenderSpec(changed, tmp_path / "o.mp4", work_dir=work, segment_seconds=1.0))
+    assert outcome.resumed_frames == 0
+    first = frames_rgb(tmp_path / "o.mp4", 128, 72)[12].reshape(-1, 3).mean(axis=0)
+    assert first[0] > 180 and first[1] > 180, "first slide should now be the yellow one"
