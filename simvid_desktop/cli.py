@@ -155,10 +155,15 @@ def project_from_args(args: argparse.Namespace) -> Project:
         motion=Motion(MotionMode(args.motion)) if args.motion else project.motion,
     )
     for problem in preflight(project, args.output.expanduser().resolve()):
-        if problem not in problems:
-            problems.append(problem)
-    if quick:
-        problems = [Problem(_FIELD_TO_OPTION.get(p.where, p.where), p.message) for p in problems]
+        if problem in problems or (problem.where == "slides" and problems and quick):
+            continue  # an empty folder was already named
+        problems.append(problem)
+    # Name a value by the option that set it: always in the quick form, and for a
+    # project file where an option overrode the file's value.
+    given = {field for field, option in _FIELD_TO_OPTION.items()
+             if quick or getattr(args, option[2:].replace("-", "_"), None) is not None}
+    problems = [Problem(_FIELD_TO_OPTION[p.where] if p.where in given else p.where, p.message)
+                for p in problems]
     if problems:
         raise ProjectInvalid(problems)
     return project

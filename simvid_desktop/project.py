@@ -105,12 +105,14 @@ def parse_resolution(text: str) -> tuple[int, int]:
         names = ", ".join(RESOLUTION_PRESETS)
         raise ValueError(f"{text!r} is not WIDTHxHEIGHT or one of {names}")
     w, h = int(m.group(1)), int(m.group(2))
-    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE) or w * h > MAX_PIXELS:
+    # libx264 with yuv420p needs even sides: round odd sides up by one pixel.
+    ew, eh = w + (w % 2), h + (h % 2)
+    sides_ok = w >= MIN_SIDE and h >= MIN_SIDE and ew <= MAX_SIDE and eh <= MAX_SIDE
+    if not sides_ok or ew * eh > MAX_PIXELS:
         raise ValueError(
             f"{w}x{h} is out of range (each side {MIN_SIDE}..{MAX_SIDE}, at most 8192x4320)"
         )
-    # libx264 with yuv420p needs even sides: round odd sides up by one pixel.
-    return w + (w % 2), h + (h % 2)
+    return ew, eh
 
 
 @dataclass(frozen=True)
@@ -214,15 +216,23 @@ class Project:
 
 
 # -- semantic validation ----------------------------------------------------------------
+def is_number(value: object) -> bool:
+    """A real, finite number (not a bool; huge integers that overflow a float are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _check_seconds(
     problems: list[Problem], where: str, value: object, *, allow_zero: bool
 ) -> None:
     ok = (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (value >= 0 if allow_zero else value > 0)
-        and value <= MAX_DURATION
+        is_number(value)
+        and (value >= 0 if allow_zero else value > 0)  # type: ignore[operator]
+        and value <= MAX_DURATION  # type: ignore[operator]
     )
     if not ok:
         kind = "a finite number >= 0" if allow_zero else "a finite number > 0"
@@ -234,11 +244,11 @@ def _check_view(problems: list[Problem], where: str, view: View | None) -> None:
         problems.append(Problem(where, "custom motion needs a start and an end view"))
         return
     z = view.zoom
-    if not (isinstance(z, (int, float)) and math.isfinite(z) and 1.0 <= z <= 8.0):
+    if not (is_number(z) and 1.0 <= z <= 8.0):
         problems.append(Problem(f"{where}.zoom", f"must be between 1 and 8, got {z!r}"))
     for name in ("x", "y"):
         v = getattr(view, name)
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0):
+        if not (is_number(v) and 0.0 <= v <= 1.0):
             problems.append(Problem(f"{where}.{name}", f"must be between 0 and 1, got {v!r}"))
 
 
@@ -300,7 +310,7 @@ def check_project(project: Project) -> list[Problem]:
     if project.audio is not None:
         a = project.audio
         v = a.volume
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 4.0):
+        if not (is_number(v) and 0.0 <= v <= 4.0):
             problems.append(Problem("audio.volume", f"must be between 0 and 4, got {v!r}"))
         for name in ("fade_in", "fade_out", "start"):
             _check_seconds(problems, f"audio.{name}", getattr(a, name), allow_zero=True)

@@ -54,7 +54,7 @@ class _Reader:
 
     def obj(self, value: Any, where: str, keys: set[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.bad(where, f"must be an object, got {type(value).__name__}")
+            self.bad(where or "project", f"must be an object, got {type(value).__name__}")
             return {}
         for key in sorted(set(value) - keys):
             self.bad(f"{where}.{key}" if where else key, "unknown field")
@@ -83,9 +83,11 @@ class _Reader:
         return v
 
     def path(self, d: dict[str, Any], key: str, where: str) -> Path | None:
-        text = self.string(d, key, where, None)
-        if not text:
+        if d.get(key) in (None, ""):
             self.bad(f"{where}.{key}", "a file path is required")
+            return None
+        text = self.string(d, key, where, None)
+        if text is None:
             return None
         p = Path(text).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
@@ -136,9 +138,10 @@ class _Reader:
         )
 
     def slide(self, value: Any, where: str) -> Slide | None:
-        d = self.obj(value, where, {"image", "duration", "caption", "motion", "fit", "transition"})
-        if not d:
+        if not isinstance(value, dict):
+            self.obj(value, where, set())
             return None
+        d = self.obj(value, where, {"image", "duration", "caption", "motion", "fit", "transition"})
         image = self.path(d, "image", where)
         if image is None:
             return None
@@ -192,7 +195,7 @@ class _Reader:
                 "audio", "output", "app"}
         d = self.obj(data, "", keys)
         version = d.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if type(version) is not int or version != SCHEMA_VERSION:
             self.bad(
                 "schema_version",
                 f"unsupported version {version!r} (this app reads {SCHEMA_VERSION})",
@@ -241,8 +244,14 @@ def parse_project(
     reader = _Reader(base_dir)
     project = reader.project(data)
     problems = reader.problems
+    if any(p.where in ("schema_version", "project") for p in problems):
+        return project, problems  # nothing else in the file can be trusted
     seen = {p.where for p in problems}
-    problems += [p for p in check_project(project) if p.where not in seen]
+    slide_problems = any(p.where.startswith("slides[") for p in problems)
+    problems += [
+        p for p in check_project(project)
+        if p.where not in seen and not (p.where == "slides" and slide_problems)
+    ]
     return project, problems
 
 
@@ -279,9 +288,12 @@ def read_project(path: str | Path) -> tuple[Project, list[Problem]]:
 
 
 def _store_path(path: Path, base_dir: Path | None) -> str:
-    if base_dir is not None and path.resolve().is_relative_to(base_dir.resolve()):
-        return Path(os.path.relpath(path.resolve(), base_dir.resolve())).as_posix()
-    return str(path)
+    absolute = Path(os.path.abspath(path))
+    if base_dir is not None:
+        base = Path(os.path.abspath(base_dir))
+        if absolute.is_relative_to(base):
+            return absolute.relative_to(base).as_posix()
+    return str(absolute)
 
 
 def _transition_dict(t: Transition) -> dict[str, Any]:

@@ -7,7 +7,6 @@ glides instead of stepping a whole pixel at a time.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 
@@ -15,14 +14,15 @@ from simvid_desktop.project import Motion, MotionMode, View
 
 MAX_CANVAS_SCALE = 2.0  # detail kept for zooming; beyond it the view is upsampled
 
-# Gentle moves that read as "Ken Burns" without making anyone seasick.
+# Gentle moves that read as "Ken Burns" without making anyone seasick. Every view is
+# reachable (the visible part stays inside the picture), so nothing stalls at an edge.
 _AUTO_MOVES: tuple[tuple[View, View], ...] = (
-    (View(1.0, 0.5, 0.5), View(1.18, 0.5, 0.45)),  # slow push in
+    (View(1.0, 0.5, 0.5), View(1.18, 0.5, 0.46)),  # slow push in
     (View(1.18, 0.5, 0.5), View(1.0, 0.5, 0.5)),  # pull out
-    (View(1.15, 0.35, 0.5), View(1.15, 0.65, 0.5)),  # pan left to right
-    (View(1.08, 0.55, 0.45), View(1.22, 0.42, 0.55)),  # push in drifting left
-    (View(1.15, 0.65, 0.5), View(1.15, 0.35, 0.5)),  # pan right to left
-    (View(1.22, 0.45, 0.6), View(1.05, 0.55, 0.45)),  # pull out drifting up
+    (View(1.16, 0.432, 0.5), View(1.16, 0.568, 0.5)),  # pan left to right
+    (View(1.08, 0.53, 0.47), View(1.22, 0.44, 0.54)),  # push in drifting left
+    (View(1.16, 0.568, 0.5), View(1.16, 0.432, 0.5)),  # pan right to left
+    (View(1.22, 0.46, 0.56), View(1.05, 0.51, 0.49)),  # pull out drifting up
 )
 
 
@@ -46,19 +46,30 @@ class MotionPath:
         )
 
 
-def motion_path(motion: Motion, index: int, seed: str = "") -> MotionPath | None:
-    """The path for a slide, or None for a still slide. AUTO is stable per slide and photo."""
+def reachable(view: View) -> View:
+    """The nearest view whose visible part lies inside the picture.
+
+    Interpolating between two reachable views stays reachable (the limits are convex in
+    the zoom), so a path through them never stalls against an edge.
+    """
+    zoom = max(1.0, view.zoom)
+    half = 0.5 / zoom
+    return View(zoom, min(max(view.x, half), 1 - half), min(max(view.y, half), 1 - half))
+
+
+def motion_path(motion: Motion, index: int) -> MotionPath | None:
+    """The path for a slide, or None for a still slide.
+
+    AUTO steps through a list of moves by slide position, so neighbours never repeat.
+    """
     if motion.mode is MotionMode.NONE:
         return None
     if motion.mode is MotionMode.CUSTOM and motion.start and motion.end:
-        if motion.start == motion.end and motion.start.zoom == 1.0:
+        start, end = reachable(motion.start), reachable(motion.end)
+        if start == end and start.zoom == 1.0:
             return None
-        return MotionPath(motion.start, motion.end)
-    digest = hashlib.sha256(f"{index}:{seed}".encode()).digest()
-    # Consecutive slides never repeat a move: the index steps through the list and the
-    # hash only picks the starting point.
-    move = _AUTO_MOVES[(index + digest[0]) % len(_AUTO_MOVES)]
-    return MotionPath(*move)
+        return MotionPath(start, end)
+    return MotionPath(*_AUTO_MOVES[index % len(_AUTO_MOVES)])
 
 
 def source_box(view: View, canvas: tuple[int, int]) -> tuple[float, float, float, float]:

@@ -114,7 +114,7 @@ def frame_to_rgb(frame: Frame) -> np.ndarray:
 def plane_images(frame: Frame) -> tuple[Image.Image, Image.Image, Image.Image]:
     """The three planes as Pillow ``L`` images (copies), for fast resampling."""
     return (
-        Image.fromarray(np.ascontiguousarray(frame.y)),
-        Image.fromarray(np.ascontiguousarray(frame.u)),
-        Image.fromarray(np.ascontiguousarray(frame.v)),
+        Image.fromarray(frame.y.copy()),
+        Image.fromarray(frame.u.copy()),
+        Image.fromarray(frame.v.copy()),
     )
