@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a progress bar (default on a terminal), JSON lines, or nothing")
     render.set_defaults(func=cmd_render)
 
+    from simvid_desktop.queue_cli import add_queue_parser  # noqa: PLC0415
+
+    add_queue_parser(sub, add_render_options)
+
     demo = sub.add_parser("demo", help="render the bundled sample slideshow")
     demo.add_argument("-o", "--output", type=Path, help="where to write it")
     demo.add_argument("--resolution", default="720p")

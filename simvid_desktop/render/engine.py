@@ -11,6 +11,7 @@ when the spec names a work folder, in segments that survive a crash (see ``segme
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import time
@@ -90,6 +91,11 @@ class RenderOutcome:
 def temp_path_for(output: Path) -> Path:
     """A hidden temporary name beside ``output`` (same folder, so the rename is atomic)."""
     return output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}{TEMP_MARKER}.mp4")
+
+
+def stale_temp_files(output: Path) -> list[Path]:
+    """Temporary files a killed render of ``output`` may have left beside it."""
+    return sorted(output.parent.glob(f".{glob.escape(output.stem)}.*{TEMP_MARKER}.mp4"))
 
 
 class _Progress:
@@ -248,14 +254,12 @@ def render(
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         elapsed = time.monotonic() - started
+        # A work folder is kept on any failure: whoever owns it (the queue) decides
+        # whether the job will resume from it or is over.
         if isinstance(exc, RenderCancelled):
-            if spec.work_dir is not None:
-                WorkDir(spec.work_dir).remove()
             emit(ProgressEvent(RenderStatus.CANCELED, RenderStage.DONE, 0.0, "Cancelled",
                                elapsed=elapsed), force=True)
         elif isinstance(exc, SimvidError):
-            if spec.work_dir is not None and not exc.transient:
-                WorkDir(spec.work_dir).remove()
             emit(ProgressEvent(RenderStatus.FAILED, RenderStage.DONE, 0.0, str(exc),
                                elapsed=elapsed), force=True)
         raise

@@ -37,11 +37,24 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+_OWN_GROUP = True
+
+
+def keep_children_in_my_group() -> None:
+    """Start ffmpeg inside this process's group instead of a session of its own.
+
+    A queue worker calls this after making itself a group leader, so that killing the
+    worker's group (when it hangs or must stop at once) takes its ffmpeg along.
+    """
+    global _OWN_GROUP  # noqa: PLW0603 - a process-wide policy, set once at worker start
+    _OWN_GROUP = False
+
+
 def _popen_kwargs() -> dict[str, object]:
     if sys.platform == "win32":
         flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
         return {"creationflags": flags}
-    return {"start_new_session": True}
+    return {"start_new_session": _OWN_GROUP}
 
 
 class FFmpegProcess:
@@ -100,7 +113,7 @@ class FFmpegProcess:
         if self.proc.poll() is not None:
             return
         try:
-            if sys.platform == "win32":
+            if sys.platform == "win32" or not _OWN_GROUP:
                 self.proc.kill()
             else:
                 os.killpg(self.proc.pid, signal.SIGKILL)

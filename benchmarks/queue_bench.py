@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Queue benchmark: throughput of the local worker pool and the queue's own overhead.
+
+    python benchmarks/queue_bench.py [--jobs 6] [--size 1280x720] [--seconds 6]
+
+1. The same N jobs rendered one at a time (1 worker) and by 2 workers: wall times and
+   the throughput ratio. On a 2-core machine each x264 already uses both cores, so the
+   gain comes from overlapping one job's decode/compose/finalise with another's encode.
+2. Overhead: with an idle runner (workers already started) jobs are added one by one;
+   for each, the time from ``queue add`` committing the job to the worker starting to
+   render it (the worker's first log line), and to the runner claiming it.
+   Target: at most 0.5 s from add to start of work.
+
+Each phase uses its own data folder (SIMVID_DATA_DIR) under a temp dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_photos(folder: Path, count: int = 6) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for i in range(count):
+        small = rng.integers(0, 255, (6, 8, 3), dtype=np.uint8)
+        img = Image.fromarray(small).resize((3000, 2000), Image.Resampling.BICUBIC)
+        img.save(folder / f"photo_{i}.jpg", quality=90)
+
+
+def simvid(env: dict[str, str], *args: str) -> str:
+    res = subprocess.run([sys.executable, "-m", "simvid_desktop", *args], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return res.stdout
+
+
+def jobs(env: dict[str, str]) -> list[dict]:
+    return json.loads(simvid(env, "queue", "list", "--json"))
+
+
+def add_jobs(env: dict[str, str], photos: Path, out: Path, n: int, size: str,
+             per_slide: float) -> list[str]:
+    return [simvid(env, "queue", "add", str(photos), "-o", str(out / f"job{i}.mp4"),
+                   "--resolution", size, "--duration", str(per_slide), "--motion", "auto",
+                   "--quality", "standard").split()[0] for i in range(n)]
+
+
+def run_phase(base: Path, photos: Path, workers: int, n: int, size: str,
+              per_slide: float) -> float:
+    data = base / f"data-w{workers}"
+    out = base / f"out-w{workers}"
+    out.mkdir(parents=True)
+    env = {**os.environ, "SIMVID_DATA_DIR": str(data)}
+    add_jobs(env, photos, out, n, size, per_slide)
+    t0 = time.monotonic()
+    simvid(env, "queue", "run", "--workers", str(workers))
+    wall = time.monotonic() - t0
+    done = [j for j in jobs(env) if j["status"] == "finished"]
+    if len(done) != n:
+        raise SystemExit(f"only {len(done)} of {n} jobs finished with {workers} worker(s)")
+    return wall
+
+
+def log_start_time(log: Path) -> float | None:
+    for line in log.read_text().splitlines():
+        if "rendering" in line:
+            stamp = line.split(" INFO ")[0]
+            return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    return None
+
+
+def wait_ended(env: dict[str, str], job_id: str) -> dict:
+    while True:
+        job = next(j for j in jobs(env) if j["id"] == job_id)
+        if job["status"] in ("finished", "failed", "canceled"):
+            return job
+        time.sleep(0.05)
+
+
+def overhead_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[float]]:
+    """Add jobs one at a time to an idle runner whose worker is already warm."""
+    data = base / "data-overhead"
+    out = base / "out-overhead"
+    out.mkdir(parents=True)
+    env = {**os.environ, "SIMVID_DATA_DIR": str(data)}
+
+    def add(name: str) -> str:
+        return simvid(env, "queue", "add", str(photos), "-o", str(out / f"{name}.mp4"),
+                      "--resolution", "160x90", "--duration", "2", "--quality",
+                      "draft").split()[0]
+
+    warmup = add("warmup")  # keeps the runner busy while its worker starts
+    runner = subprocess.Popen([sys.executable, "-m", "simvid_desktop", "queue", "run",
+                               "--workers", "1"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    claim, start = [], []
+    try:
+        wait_ended(env, warmup)
+        for i in range(n):
+            time.sleep(0.5)  # the runner and its worker are idle now
+            job = wait_ended(env, add(f"o{i}"))
+            claim.append(job["started_at"] - job["created_at"])
+            began = log_start_time(data / "logs" / "jobs" / f"{job['id']}.log")
+            if began is not None:
+                start.append(began - job["created_at"])
+    finally:
+        runner.terminate()
+        runner.wait(30)
+    return claim, start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=6)
+    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--per-slide", type=float, default=1.5, help="seconds per photo")
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="simvid-queue-bench-"))
+    try:
+        photos = base / "photos"
+        make_photos(photos)
+        show = 6 * a.per_slide
+        print(f"{a.jobs} jobs, each {show:.0f} s of {a.size} video with motion, "
+              f"{os.cpu_count()} cores", flush=True)
+        one = run_phase(base, photos, 1, a.jobs, a.size, a.per_slide)
+        print(f"1 worker : {one:6.1f} s", flush=True)
+        two = run_phase(base, photos, 2, a.jobs, a.size, a.per_slide)
+        print(f"2 workers: {two:6.1f} s", flush=True)
+        claim, start = overhead_phase(base, photos, 5)
+        print()
+        print("| measure | value |")
+        print("|---|---:|")
+        print(f"| {a.jobs} jobs, 1 worker (s) | {one:.1f} |")
+        print(f"| {a.jobs} jobs, 2 workers (s) | {two:.1f} |")
+        print(f"| throughput ratio (2 workers / 1) | {one / two:.2f}x |")
+        print(f"| add -> claimed, median / max (s) | {statistics.median(claim):.2f} / "
+              f"{max(claim):.2f} |")
+        if start:
+            print(f"| add -> worker starts rendering, median / max (s) | "
+                  f"{statistics.median(start):.2f} / {max(start):.2f} |")
+            verdict = "PASS" if max(start) <= 0.5 else "FAIL"
+            print(f"\ntarget: add -> start of work <= 0.5 s: max {max(start):.2f} s -> {verdict}")
+    finally:
+        if not a.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The queue runner: claims jobs from the store, hands them to a backend, records what happens.
+
+One runner per process that renders (``simvid queue run`` or the window). Several may
+share a store: each claims jobs atomically, heartbeats its liveness, and re-queues jobs
+whose runner has died (they resume from their finished segments). Store writes for
+progress are throttled to a few per second per job; outcomes are written at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from simvid_desktop.jobs.backend import Backend
+from simvid_desktop.jobs.model import Job, JobOutcome, JobProgress, JobStatus
+from simvid_desktop.jobs.store import Store
+from simvid_desktop.render.engine import stale_temp_files
+from simvid_desktop.render.segments import WorkDir
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 1.0
+RECOVER_SECONDS = 2.0
+PROGRESS_WRITE_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class RunnerEvent:
+    """What the runner did, for a front end to show (the job as the store now has it)."""
+
+    kind: str  #: "started", "progress", "ended", "recovered"
+    job: Job
+
+
+def new_runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def cleanup_after(job: Job) -> None:
+    """Remove what an ended or interrupted run left: temp files beside the output, and the
+    work folder once the job is over (an interrupted job keeps it to resume)."""
+    for tmp in stale_temp_files(Path(job.output)):
+        tmp.unlink(missing_ok=True)
+    if job.work_dir and job.status.ended:
+        WorkDir(Path(job.work_dir)).remove()
+
+
+class QueueRunner:
+    def __init__(
+        self,
+        backend: Backend,
+        store_path: Path | None = None,
+        *,
+        exit_when_idle: bool = False,
+        on_event: Callable[[RunnerEvent], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.store_path = store_path
+        self.exit_when_idle = exit_when_idle
+        self.on_event = on_event
+        self.runner_id = new_runner_id()
+        self.stop_event = threading.Event()
+        self._last_write: dict[str, float] = {}
+        self._pending: dict[str, JobProgress] = {}
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _emit(self, kind: str, job: Job | None) -> None:
+        if self.on_event is not None and job is not None:
+            self.on_event(RunnerEvent(kind, job))
+
+    def run(self) -> None:
+        """Run until :meth:`stop` (or, with ``exit_when_idle``, until nothing is left)."""
+        store = Store(self.store_path)
+        store.register_runner(self.runner_id)
+        self.backend.start()
+        try:
+            self._recover(store)
+            self._loop(store)
+        finally:
+            self.backend.shutdown()
+            # Jobs still running were stopped by the shutdown: hand them back to the queue.
+            store.unregister_runner(self.runner_id)
+            self._recover(store)
+            store.close()
+
+    def _recover(self, store: Store) -> None:
+        for job in store.recover():
+            logger.info("job %s was interrupted; queued again", job.id)
+            current = store.get(job.id)
+            if current is not None:
+                cleanup_after(current)
+                self._emit("recovered", current)
+
+    def _loop(self, store: Store) -> None:
+        last_beat = last_recover = 0.0
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if now - last_beat >= HEARTBEAT_SECONDS:
+                store.heartbeat(self.runner_id)
+                last_beat = now
+            if now - last_recover >= RECOVER_SECONDS:
+                self._recover(store)
+                last_recover = now
+            self._start_jobs(store)
+            for update in self.backend.poll(0.1):
+                if isinstance(update, JobProgress):
+                    self._pending[update.job_id] = update
+                else:
+                    self._finish(store, update)
+            self._flush_progress(store)
+            for job_id in store.cancel_requests(self.runner_id):
+                self.backend.cancel_job(job_id)
+            if self.exit_when_idle and self._idle(store):
+                return
+
+    def _start_jobs(self, store: Store) -> None:
+        while self.backend.free_slots() > 0:
+            job = store.claim(self.runner_id, self.backend.name)
+            if job is None:
+                return
+            logger.info("starting job %s (%s)", job.id, job.output)
+            self.backend.start_job(job)
+            self._emit("started", job)
+
+    def _flush_progress(self, store: Store, force: bool = False) -> None:
+        now = time.monotonic()
+        for job_id, update in list(self._pending.items()):
+            if force or now - self._last_write.get(job_id, 0.0) >= PROGRESS_WRITE_SECONDS:
+                store.progress(self.runner_id, update)
+                self._last_write[job_id] = now
+                del self._pending[job_id]
+                self._emit("progress", store.get(job_id))
+
+    def _finish(self, store: Store, outcome: JobOutcome) -> None:
+        self._pending.pop(outcome.job_id, None)
+        self._last_write.pop(outcome.job_id, None)
+        job = store.complete(self.runner_id, outcome)
+        if job is None:
+            return
+        logger.info("job %s: %s", job.id, job.status.value)
+        cleanup_after(job)
+        self._emit("ended" if job.status.ended else "recovered", job)
+
+    def _idle(self, store: Store) -> bool:
+        if self.backend.running():
+            return False
+        if store.queue_paused():
+            return True
+        return not any(j.backend == self.backend.name for j in store.jobs([JobStatus.QUEUED]))

@@ -1,0 +1,121 @@
+"""The queue with real processes: crashes, kills, cancels from elsewhere, several runners."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.media import probe
+from tests.integration.queue_helpers import QueueEnv, processes_named, worker_pids
+
+
+@pytest.fixture
+def q(tmp_path: Path) -> Iterator[QueueEnv]:
+    env = QueueEnv(tmp_path, segment_seconds=2.0)
+    yield env
+    env.cleanup()
+
+
+def valid_video(path: Path, seconds: float) -> None:
+    info = probe(path)
+    assert info["vcodec"] == "h264" and info["audio"] is not None, info
+    assert abs(float(info["duration"]) - seconds) < 0.1, info  # type: ignore[arg-type]
+
+
+def test_run_until_empty_and_list_json(q: QueueEnv) -> None:
+    ids = [q.add_quick(f"v{i}") for i in range(3)]
+    res = q.simvid("queue", "run", "--workers", "2")
+    assert "queue empty" in res.stdout
+    jobs = q.jobs()
+    for job_id in ids:
+        job = jobs[job_id]
+        assert job["status"] == "finished" and job["progress"] == 100 and job["attempts"] == 1
+        valid_video(Path(job["output"]), 2.0)
+    assert q.stray_files() == []
+    assert not list((q.data / "work").glob("*")), "work folders removed"
+
+
+def test_kill_worker_mid_render_retries_and_resumes(q: QueueEnv) -> None:
+    job_id = q.add_long("long")
+    runner = q.start_runner(workers=1)
+    q.wait_for(lambda j: j[job_id]["status"] == "started" and j[job_id]["progress"] > 45,
+               what="the job to be half done")
+    workers = worker_pids(runner.pid)
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)
+    jobs = q.wait_for(lambda j: j[job_id]["status"] == "finished", timeout=120,
+                      what="the retried job to finish")
+    job = jobs[job_id]
+    assert job["attempts"] == 2
+    assert job["result"]["resumed_frames"] > 0, "finished segments must be reused"
+    valid_video(Path(job["output"]), 12.5)
+    runner.wait(60)
+    assert runner.returncode == 0, runner.stderr.read() if runner.stderr else ""
+    assert q.stray_files() == []
+    assert processes_named("ffmpeg", str(q.data)) == []
+
+
+def test_kill_runner_mid_render_then_restart(q: QueueEnv) -> None:
+    first = q.add_long("first")
+    second = q.add_quick("second")
+    runner = q.start_runner(workers=1)
+    q.wait_for(lambda j: j[first]["status"] == "started" and j[first]["progress"] > 30,
+               what="the first job to be under way")
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait(10)
+    # Its worker notices, stops rendering and takes its ffmpeg with it.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and (
+        processes_named("spawn_main", str(q.data)) or processes_named("ffmpeg", str(q.data))
+    ):
+        time.sleep(0.2)
+    assert processes_named("ffmpeg", str(q.data)) == [], "orphan ffmpeg"
+    assert processes_named("spawn_main", str(q.data)) == [], "orphan worker"
+    assert q.jobs()[first]["status"] == "started"  # until a runner recovers it
+
+    res = q.simvid("queue", "run", "--workers", "1")
+    assert "queue empty" in res.stdout
+    jobs = q.jobs()
+    assert jobs[first]["status"] == jobs[second]["status"] == "finished"
+    assert jobs[first]["result"]["resumed_frames"] > 0
+    valid_video(Path(jobs[first]["output"]), 12.5)
+    valid_video(Path(jobs[second]["output"]), 2.0)
+    assert q.stray_files() == []
+
+
+def test_cancel_queued_and_running_from_another_process(q: QueueEnv) -> None:
+    running = q.add_long("running")
+    waiting = q.add_quick("waiting")
+    q.simvid("queue", "pause", waiting)
+    runner = q.start_runner(workers=1)
+    q.wait_for(lambda j: j[running]["status"] == "started" and j[running]["progress"] > 5,
+               what="the long job to run")
+    q.simvid("queue", "cancel", waiting)
+    asked = time.monotonic()
+    q.simvid("queue", "cancel", running)
+    q.wait_for(lambda j: j[running]["status"] == "canceled", timeout=10, what="cancel")
+    took = time.monotonic() - asked
+    assert took < 2.5, f"cancel took {took:.1f} s"  # includes starting a `simvid` process
+    assert processes_named("ffmpeg", str(q.data)) == []
+    runner.wait(30)
+    jobs = q.jobs()
+    assert jobs[waiting]["status"] == "canceled" and jobs[waiting]["attempts"] == 0
+    assert not (q.out / "running.mp4").exists() and not (q.out / "waiting.mp4").exists()
+    assert q.stray_files() == []
+    assert not (q.data / "work" / running).exists()
+
+
+def test_two_runners_never_run_a_job_twice(q: QueueEnv) -> None:
+    ids = [q.add_quick(f"v{i}") for i in range(6)]
+    a, b = q.start_runner(workers=1), q.start_runner(workers=1)
+    a.wait(120)
+    b.wait(120)
+    jobs = q.jobs()
+    assert all(jobs[i]["status"] == "finished" and jobs[i]["attempts"] == 1 for i in ids)
+    logs = {p.stem for p in (q.data / "logs" / "jobs").glob("*.log")}
+    assert logs == set(ids)
