@@ -32,7 +32,7 @@ class _Edit(QUndoCommand):
     def id(self) -> int:
         return hash(self._merge_key) & 0x7FFFFFFF if self._merge_key else -1
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, _Edit) or other._merge_key != self._merge_key:
             return False
         self._after = other._after  # e.g. typing a caption: one undo step, not one per key

@@ -1,0 +1,57 @@
+"""Starting the window: application metadata, look, crash handling, then the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from simvid_desktop import __version__
+from simvid_desktop.paths import resource
+from simvid_desktop.ui.crash import install_excepthook, setup_logging
+
+logger = logging.getLogger(__name__)
+
+STYLE_SHEET = """
+QToolBar { spacing: 6px; padding: 4px; }
+QToolButton { padding: 4px 8px; border-radius: 6px; }
+QGroupBox { font-weight: 600; border: 1px solid palette(mid); border-radius: 8px;
+            margin-top: 14px; padding: 8px 6px 6px 6px; }
+QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; }
+QPushButton { padding: 5px 12px; border-radius: 6px; }
+QPushButton#renderButton { font-weight: 700; padding: 7px 18px; }
+QStatusBar QLabel { padding: 0 6px; }
+"""
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setApplicationName("Simvid Desktop")
+    app.setOrganizationName("Simvid")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(resource("icons", "simvid.png"))))
+    app.setStyle("Fusion")  # consistent on every OS; follows the system light/dark scheme
+    app.setStyleSheet(STYLE_SHEET)
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
+    return app
+
+
+def run_app(argv: Sequence[str] | None = None) -> int:
+    """Open the window and run until it closes."""
+    log_file = setup_logging()
+    logger.info("Simvid Desktop %s starting (log: %s)", __version__, log_file)
+    app = create_application(argv)
+    install_excepthook()
+    from simvid_desktop.ui.main_window import MainWindow  # noqa: PLC0415 - after QApplication
+
+    window = MainWindow()
+    window.show()
+    window.offer_recovery()
+    return int(app.exec())
