@@ -51,6 +51,14 @@ def _job_logging(log_path: str) -> logging.Handler:
     return handler
 
 
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+    try:
+        conn.send(message)
+    except (BrokenPipeError, OSError):
+        # The queue process is gone; the job is recovered by the next runner.
+        logger.warning("queue process gone; could not report %s", message[0])
+
+
 def run_job(job_id: str, project_data: dict[str, Any], output: str, work_dir: str | None,
             segment_seconds: float, log_path: str, conn: Connection, cancel: Event) -> None:
     """Render one job and send its outcome. Every exception ends as a message, never a crash."""
@@ -69,7 +77,7 @@ def run_job(job_id: str, project_data: dict[str, Any], output: str, work_dir: st
         logger.info("job %s: rendering %s", job_id, output)
 
         def progress(event: ProgressEvent) -> None:
-            conn.send(("progress", job_id, event.to_dict()))
+            _send(conn, ("progress", job_id, event.to_dict()))
 
         project, problems = parse_project(json.dumps(project_data), Path(output).parent)
         if problems:
@@ -77,21 +85,21 @@ def run_job(job_id: str, project_data: dict[str, Any], output: str, work_dir: st
         spec = RenderSpec(project, Path(output), Path(work_dir) if work_dir else None,
                           segment_seconds)
         outcome = render(spec, progress=progress, cancel=CancelToken(cancel))
-        conn.send(("done", job_id, "finished", outcome.to_dict(), None, None, False))
+        _send(conn, ("done", job_id, "finished", outcome.to_dict(), None, None, False))
         logger.info("job %s: finished in %.1f s", job_id, outcome.elapsed)
     except RenderCancelled:
         logger.info("job %s: cancelled", job_id)
-        conn.send(("done", job_id, "canceled", None, None, None, False))
+        _send(conn, ("done", job_id, "canceled", None, None, None, False))
     except SimvidError as exc:
         logger.error("job %s: %s", job_id, exc)
         detail = getattr(exc, "log", "") or ""
         if isinstance(exc, InvalidInput) and hasattr(exc, "lines"):
             detail = "\n".join(exc.lines())
-        conn.send(("done", job_id, "failed", None, str(exc), detail, exc.transient))
+        _send(conn, ("done", job_id, "failed", None, str(exc), detail, exc.transient))
     except Exception as exc:  # noqa: BLE001 - a bug must fail the job, not kill the worker
         tb = traceback.format_exc()
         logger.error("job %s: internal error\n%s", job_id, tb)
-        conn.send(("done", job_id, "failed", None, f"internal error: {exc}", tb, False))
+        _send(conn, ("done", job_id, "failed", None, f"internal error: {exc}", tb, False))
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
@@ -108,7 +116,7 @@ def worker_main(conn: Connection, cancel: Event) -> None:
     # Import the engine now, while idle, so a job starts rendering at once.
     import simvid_desktop.render.engine  # noqa: F401, PLC0415
 
-    conn.send(("ready", os.getpid()))
+    _send(conn, ("ready", os.getpid()))
     while True:
         try:
             message = conn.recv()
