@@ -16,6 +16,7 @@ from pathlib import Path
 
 from simvid_desktop import __version__
 from simvid_desktop.errors import InvalidInput, Problem, ProjectInvalid, SimvidError
+from simvid_desktop.media_types import images_in
 from simvid_desktop.project import (
     QUALITY_PRESETS,
     RESOLUTION_PRESETS,
@@ -37,9 +38,6 @@ logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-IMAGE_SUFFIXES = {
-    ".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".jfif", ".heic",
-}
 
 # Model fields named as the options that set them, for messages about the quick form.
 _FIELD_TO_OPTION = {
@@ -89,10 +87,7 @@ def _expand_images(inputs: Sequence[str]) -> tuple[list[Path], list[Problem]]:
     for raw in inputs:
         path = Path(raw).expanduser()
         if path.is_dir():
-            found = sorted(
-                (p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                key=lambda p: p.name.lower(),
-            )
+            found = images_in(path)
             if not found:
                 problems.append(Problem(str(path), "folder contains no photos"))
             images.extend(found)

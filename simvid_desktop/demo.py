@@ -6,6 +6,7 @@ from pathlib import Path
 
 import platformdirs
 
+from simvid_desktop.media_types import images_in
 from simvid_desktop.paths import resource
 from simvid_desktop.project import (
     AudioBed,
@@ -19,7 +20,6 @@ from simvid_desktop.project import (
 )
 
 _TRANSITIONS = ("fade", "slide-left", "fadeblack", "wipe-down", "zoom", "fade")
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 def demo_output_path() -> Path:
@@ -27,9 +27,7 @@ def demo_output_path() -> Path:
 
 
 def demo_project(resolution: str = "720p") -> Project:
-    photos = sorted(
-        p for p in resource("samples").iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES
-    )
+    photos = images_in(resource("samples"))
     slides = []
     for i, photo in enumerate(photos):
         caption = photo.stem.split("_", 1)[-1].replace("_", " ").title() if i == 0 else None

@@ -222,9 +222,15 @@ class Store:
         ).fetchall()
         return self._row_to_job(rows[0]) if len(rows) == 1 else None
 
-    def jobs(self, statuses: Iterable[JobStatus] | None = None) -> list[Job]:
-        """Jobs in queue order: priority (high first), then position (first in first out)."""
-        sql = "SELECT * FROM jobs"
+    def jobs(self, statuses: Iterable[JobStatus] | None = None, *,
+             include_project: bool = True) -> list[Job]:
+        """Jobs in queue order: priority (high first), then position (first in first out).
+
+        ``include_project=False`` skips the project snapshots (the bulk of each row) for
+        lists that only show status, as the window does several times a second.
+        """
+        columns = "*" if include_project else "*, '{}' AS project"
+        sql = f"SELECT {columns} FROM jobs"
         args: list[Any] = []
         if statuses is not None:
             wanted = [s.value for s in statuses]

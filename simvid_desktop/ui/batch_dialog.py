@@ -1,0 +1,448 @@
+"""Batch export: many videos from one dialog, each shown before anything is queued.
+
+Two ways to make several videos: the current project at several sizes, or one video per
+sub-folder of photos with the current project's settings. Either way the dialog previews
+every planned file (and every problem) first, then hands the list to the bridge in one
+``submit_many`` call, which checks and queues them off the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simvid_desktop.media_types import IMAGE_SUFFIXES
+from simvid_desktop.project import RESOLUTION_PRESETS, AudioBed, Project, Slide, parse_resolution
+from simvid_desktop.settings import CollisionPolicy, Settings
+from simvid_desktop.terminal import format_eta
+from simvid_desktop.ui.job_bridge import JobBridge
+from simvid_desktop.ui.job_view import TABLE_STYLE
+
+logger = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg"})
+PRESET_LABELS = {"720p": "720p HD", "1080p": "1080p Full HD", "4k": "4K Ultra HD",
+                 "vertical": "Vertical (stories)", "square": "Square (posts)"}
+SIZES_PATTERN, FOLDERS_PATTERN = "{name}-{preset}.mp4", "{name}.mp4"
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """What one sub-folder holds: its photos in name order and its own music, if any."""
+
+    folder: Path
+    photos: tuple[Path, ...] = ()
+    music: Path | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedVideo:
+    """One row of the preview; only rows without a problem are queued."""
+
+    label: str  #: where it comes from: a size or a folder
+    name: str  #: the job's name in the queue
+    output: Path
+    project: Project | None
+    detail: str
+    problem: str | None = None
+
+
+def scan_parent(parent: Path) -> list[FolderScan]:
+    """Every visible sub-folder of ``parent``, sorted by name (runs on a pool thread)."""
+    scans: list[FolderScan] = []
+    for folder in sorted((p for p in parent.iterdir() if p.is_dir()),
+                         key=lambda p: p.name.lower()):
+        if folder.name.startswith("."):
+            continue
+        try:
+            files = sorted((p for p in folder.iterdir() if p.is_file()),
+                           key=lambda p: p.name.lower())
+        except OSError as exc:
+            scans.append(FolderScan(folder, error=exc.strerror or str(exc)))
+            continue
+        photos = tuple(p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
+        music = next((p for p in files if p.suffix.lower() in AUDIO_SUFFIXES), None)
+        scans.append(FolderScan(folder, photos, music))
+    return scans
+
+
+def file_name(pattern: str, **fields: object) -> str:
+    """Fill the pattern; raises ValueError with a user-facing reason."""
+    try:
+        name = pattern.format(**{k: _UNSAFE.sub("_", str(v)) for k, v in fields.items()})
+    except KeyError as exc:
+        raise ValueError(f"the file name pattern has an unknown field {{{exc.args[0]}}}") from exc
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"the file name pattern is not valid ({exc})") from exc
+    if "/" in name or "\\" in name:
+        raise ValueError("the file name pattern must not contain folders")
+    name = name.strip().rstrip(".")
+    if not name:
+        raise ValueError("the file name pattern gives an empty name")
+    return name if name.lower().endswith(".mp4") else f"{name}.mp4"
+
+
+def _settle(video: PlannedVideo, seen: dict[Path, str],
+            policy: CollisionPolicy) -> PlannedVideo:
+    """The video with a problem or a note if its file is already taken (``seen`` grows)."""
+    if video.problem is None and video.output in seen:
+        video = replace(video, problem=f"same file as “{seen[video.output]}”")
+    elif video.problem is None and video.output.exists():
+        if policy is CollisionPolicy.REFUSE:
+            video = replace(video, problem="the file exists (collision setting: refuse)")
+        else:
+            video = replace(video, detail=f"{video.detail}  ·  file exists: saved with a number")
+    seen.setdefault(video.output, video.label)
+    return video
+
+
+class _ScanSignals(QObject):
+    """Carries a finished scan back to the UI thread: (generation, scans or error text)."""
+
+    done = Signal(int, object)
+
+
+class BatchExportDialog(QDialog):
+    """Plans several videos, previews them, and queues them with one click."""
+
+    #: The preview was rebuilt and is complete (not while a folder is being scanned).
+    planChanged = Signal()
+
+    def __init__(self, bridge: JobBridge, project: Project, name: str, settings: Settings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch export")
+        self.setMinimumSize(780, 560)
+        self._bridge, self._project, self._name, self._settings = bridge, project, name, settings
+        self._plan: list[PlannedVideo] = []
+        self._scans: list[FolderScan] | str | None = None  #: a list, an error, or not yet
+        self._generation = 0
+        self._scan_signals = _ScanSignals()
+        self._scan_signals.done.connect(self._scanned)
+        self._scan_timer = QTimer(self, singleShot=True, interval=300)
+        self._scan_timer.timeout.connect(self._start_scan)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._sizes_page(), "Several sizes")
+        self.tabs.addTab(self._folders_page(), "One video per folder")
+        self.output_edit = QLineEdit(str(settings.output_folder), self)
+        self.output_edit.textChanged.connect(self._replan)
+        out_row = self._path_row(self.output_edit, "Choose the folder to save the videos in")
+        self.summary = QLabel(self)
+        font = QFont(self.summary.font())
+        font.setBold(True)
+        self.summary.setFont(font)
+        self.preview = self._preview_table()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.queue_button = buttons.addButton("Queue", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.queue_button.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Save to:", out_row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(buttons)
+        self.tabs.currentChanged.connect(self._replan)
+        self._replan()
+
+    # -- pages ------------------------------------------------------------------------------
+    def _sizes_page(self) -> QWidget:
+        page = QWidget(self)
+        intro = QLabel(f"Render “{self._name}” at several sizes at once.", page)
+        grid = QGridLayout()
+        self.preset_boxes: dict[str, QCheckBox] = {}
+        current = self._project.output.resolution.strip().lower()
+        for i, (key, (w, h)) in enumerate(RESOLUTION_PRESETS.items()):
+            box = QCheckBox(f"{PRESET_LABELS.get(key, key)}  ·  {w}×{h}", page)
+            box.setObjectName(f"preset_{key}")
+            box.setChecked(key == current)
+            box.toggled.connect(self._replan)
+            self.preset_boxes[key] = box
+            grid.addWidget(box, i // 3, i % 3)
+        self.custom_box = QCheckBox("Custom:", page)
+        self.custom_size = QLineEdit(page)
+        self.custom_size.setPlaceholderText("width×height, e.g. 2560x1440")
+        self.custom_box.toggled.connect(self._replan)
+        self.custom_size.textChanged.connect(self._custom_typed)
+        custom = QHBoxLayout()
+        custom.addWidget(self.custom_box)
+        custom.addWidget(self.custom_size, 1)
+        grid.addLayout(custom, 1, 2)
+        self.sizes_pattern = QLineEdit(SIZES_PATTERN, page)
+        self.sizes_pattern.setToolTip("{name}: the project  ·  {preset}: the size  ·  "
+                                      "{width}, {height}: in pixels")
+        self.sizes_pattern.textChanged.connect(self._replan)
+        form = QFormLayout()
+        form.addRow("File names:", self.sizes_pattern)
+        layout = QVBoxLayout(page)
+        layout.addWidget(intro)
+        layout.addLayout(grid)
+        layout.addLayout(form)
+        return page
+
+    def _folders_page(self) -> QWidget:
+        page = QWidget(self)
+        intro = QLabel("Every sub-folder with photos becomes its own video, with this "
+                       "project's settings. Music found in a folder is used for its video.",
+                       page)
+        intro.setWordWrap(True)
+        self.folder_edit = QLineEdit(page)
+        self.folder_edit.setPlaceholderText("A folder that contains one folder per video")
+        self.folder_edit.textChanged.connect(self._folder_typed)
+        self.folders_pattern = QLineEdit(FOLDERS_PATTERN, page)
+        self.folders_pattern.setToolTip("{name}: the folder  ·  {preset}: the size")
+        self.folders_pattern.textChanged.connect(self._replan)
+        form = QFormLayout()
+        form.addRow("Photo folders in:", self._path_row(self.folder_edit, "Choose the folder"))
+        form.addRow("File names:", self.folders_pattern)
+        layout = QVBoxLayout(page)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        return page
+
+    def _path_row(self, edit: QLineEdit, title: str) -> QWidget:
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(edit, 1)
+        browse = QPushButton("Browse…", row)
+        browse.clicked.connect(lambda: self._browse(edit, title))
+        layout.addWidget(browse)
+        return row
+
+    def _preview_table(self) -> QTableWidget:
+        table = QTableWidget(0, 3, self)
+        table.setObjectName("batchPreview")
+        table.setHorizontalHeaderLabels(["Video", "File", "Details"])
+        header = table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.setShowGrid(False)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setStyleSheet(TABLE_STYLE)
+        table.verticalHeader().setDefaultSectionSize(30)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        table.setColumnWidth(0, 180)
+        table.setColumnWidth(1, 220)
+        return table
+
+    def _browse(self, edit: QLineEdit, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, title, edit.text())
+        if folder:
+            edit.setText(folder)
+
+    # -- for callers and tests ----------------------------------------------------------------
+    def set_parent_folder(self, folder: Path) -> None:
+        """Show the folder mode for ``folder`` and scan it now."""
+        with QSignalBlocker(self.tabs), QSignalBlocker(self.folder_edit):
+            self.tabs.setCurrentIndex(1)
+            self.folder_edit.setText(str(folder))
+        self._scans = None
+        self._start_scan()
+        self._replan()  # "looking for folders…"; planChanged follows the scan
+
+    def planned(self) -> list[PlannedVideo]:
+        return list(self._plan)
+
+    def jobs(self) -> list[tuple[Project, Path, str]]:
+        """The videos that will be queued: (project, output, name)."""
+        return [(v.project, v.output, v.name) for v in self._plan
+                if v.project is not None and v.problem is None]
+
+    # -- planning ---------------------------------------------------------------------------
+    def _custom_typed(self) -> None:
+        if self.custom_size.text().strip() and not self.custom_box.isChecked():
+            self.custom_box.setChecked(True)  # replans
+        else:
+            self._replan()
+
+    def _folder_typed(self) -> None:
+        self._scans = None
+        self._generation += 1  # results of an older scan are ignored
+        self._scan_timer.start()  # typing: scan when the user pauses
+        self._replan()
+
+    def _start_scan(self) -> None:
+        self._scan_timer.stop()
+        self._generation += 1
+        generation, text = self._generation, self.folder_edit.text().strip()
+        if not text:
+            return
+        parent, signals = Path(text).expanduser(), self._scan_signals
+
+        def scan() -> None:  # on a pool thread: a big or slow (network) folder never blocks
+            result: list[FolderScan] | str
+            try:
+                result = scan_parent(parent)
+            except OSError as exc:
+                result = f"{parent}: {exc.strerror or exc}"
+            signals.done.emit(generation, result)
+
+        QThreadPool.globalInstance().start(scan)
+
+    def _scanned(self, generation: int, result: list[FolderScan] | str) -> None:
+        if generation == self._generation:
+            self._scans = result
+            self._replan()
+
+    def _replan(self) -> None:
+        text = self.output_edit.text().strip()
+        out_dir = Path(text).expanduser() if text else self._settings.output_folder
+        if self.tabs.currentIndex() == 0:
+            plan, note = self._plan_sizes(out_dir), ""
+        elif not self.folder_edit.text().strip():
+            plan, note = [], "Choose a folder that holds one folder of photos per video."
+        elif self._scans is None:
+            self._show([], "Looking for photo folders…")
+            return
+        elif isinstance(self._scans, str):
+            plan, note = [], self._scans
+        else:
+            plan, note = self._plan_folders(out_dir, self._scans), ""
+        seen: dict[Path, str] = {}  # clashes within the batch, and with files on disk
+        self._plan = [_settle(v, seen, self._settings.collision) for v in plan]
+        self._show(self._plan, note)
+        self.planChanged.emit()
+
+    def _plan_sizes(self, out_dir: Path) -> list[PlannedVideo]:
+        sizes = [key for key, box in self.preset_boxes.items() if box.isChecked()]
+        custom_problem = None
+        if self.custom_box.isChecked():
+            text = self.custom_size.text().strip()
+            try:
+                w, h = parse_resolution(text)
+                sizes.append(f"{w}x{h}")
+            except ValueError as exc:
+                custom_problem = (f"custom size: {exc}" if text else
+                                  "custom size: type a size such as 2560x1440")
+        plan: list[PlannedVideo] = []
+        photos = len(self._project.slides)
+        length = format_eta(self._project.total_duration)
+        for preset in sizes:
+            w, h = parse_resolution(preset)
+            project = replace(self._project, output=replace(self._project.output,
+                                                            resolution=preset))
+            label = PRESET_LABELS.get(preset, f"Custom {w}×{h}")
+            plan.append(self._video(
+                label, self.sizes_pattern.text(), out_dir, project,
+                {"name": self._name, "preset": preset, "width": w, "height": h},
+                f"{w}×{h}  ·  {photos} photos  ·  {length}",
+                None if photos else "the project has no photos"))
+        if custom_problem:
+            plan.append(PlannedVideo("Custom size", self._name, out_dir, None, "",
+                                     custom_problem))
+        return plan
+
+    def _plan_folders(self, out_dir: Path, scans: list[FolderScan]) -> list[PlannedVideo]:
+        preset = self._project.output.resolution
+        w, h = self._project.output.size
+        plan: list[PlannedVideo] = []
+        for scan in scans:
+            fields = {"name": scan.folder.name, "preset": preset, "width": w, "height": h}
+            if scan.error or not scan.photos:
+                plan.append(self._video(scan.folder.name, self.folders_pattern.text(), out_dir,
+                                        None, fields, "", scan.error or "no photos in this folder"))
+                continue
+            audio = self._project.audio
+            if scan.music is not None:
+                audio = (replace(audio, path=scan.music) if audio is not None
+                         else AudioBed(scan.music))
+                music = f"music: {scan.music.name}"
+            else:
+                music = f"project music: {audio.path.name}" if audio else "no music"
+            project = replace(self._project, slides=tuple(Slide(p) for p in scan.photos),
+                              audio=audio)
+            plan.append(self._video(
+                scan.folder.name, self.folders_pattern.text(), out_dir, project, fields,
+                f"{len(scan.photos)} photos  ·  {music}  ·  {format_eta(project.total_duration)}"))
+        return plan
+
+    @staticmethod
+    def _video(label: str, pattern: str, out_dir: Path, project: Project | None,
+               fields: dict[str, object], detail: str, problem: str | None = None
+               ) -> PlannedVideo:
+        try:
+            output = out_dir / file_name(pattern, **fields)
+        except ValueError as exc:
+            return PlannedVideo(label, str(fields["name"]), out_dir, None, detail, str(exc))
+        return PlannedVideo(label, output.stem, output, project, detail, problem)
+
+    def _show(self, plan: list[PlannedVideo], note: str) -> None:
+        table = self.preview
+        table.setRowCount(len(plan))
+        warn = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        folder = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        by_folder = self.tabs.currentIndex() == 1
+        for row, video in enumerate(plan):
+            cells = [QTableWidgetItem(folder if by_folder else QIcon(), video.label),
+                     QTableWidgetItem(video.output.name if video.project else ""),
+                     QTableWidgetItem(video.problem or video.detail)]
+            cells[1].setToolTip(str(video.output))
+            cells[2].setToolTip(video.problem or video.detail)
+            if video.problem:
+                cells[0].setIcon(warn)
+                cells[2].setForeground(QColor("#d64545"))
+                cells[0].setForeground(muted)
+            for column, item in enumerate(cells):
+                table.setItem(row, column, item)
+        count, skipped = len(self.jobs()), sum(1 for v in plan if v.problem)
+        text = note or f"{count} video{'s' if count != 1 else ''} will be queued"
+        if skipped and not note:
+            text += f"  ·  {skipped} skipped (see below)"
+        self.summary.setText(text)
+        self.queue_button.setText(f"Queue {count} video{'s' if count != 1 else ''}")
+        self.queue_button.setEnabled(count > 0)
+
+    # -- queuing -----------------------------------------------------------------------------
+    def accept(self) -> None:
+        items = self.jobs()
+        if not items:
+            return
+        folder = items[0][1].parent
+        try:  # the default folder (Videos/Simvid) may not exist yet
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            QMessageBox.warning(self, "Batch export", f"Cannot create {folder}: {exc.strerror}")
+            return
+        self._bridge.submit_many(items)
+        logger.info("batch export: %d videos handed to the queue", len(items))
+        super().accept()

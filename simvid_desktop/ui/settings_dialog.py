@@ -1,0 +1,174 @@
+"""Preferences: the :class:`Settings` the window and ``simvid`` on the command line share.
+
+The dialog edits a copy; OK writes it with ``save_settings`` (a small JSON file, written
+atomically) and announces it, so the window can hand the new values to the job bridge.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simvid_desktop.project import MAX_DURATION, RESOLUTION_PRESETS, TRANSITION_NAMES
+from simvid_desktop.settings import CollisionPolicy, Settings, default_workers, save_settings
+
+logger = logging.getLogger(__name__)
+
+FARM_PLACEHOLDER = "redis://host:6379/0 — empty: render on this computer"
+COLLISION_LABELS = {
+    CollisionPolicy.NUMBER: "Keep both: add a number (“Holiday (2).mp4”)",
+    CollisionPolicy.REFUSE: "Refuse the job",
+}
+RESOLUTION_LABELS = {"720p": "720p HD (1280×720)", "1080p": "1080p Full HD (1920×1080)",
+                     "4k": "4K Ultra HD (3840×2160)", "vertical": "Vertical (1080×1920)",
+                     "square": "Square (1080×1080)"}
+
+
+def _transition_label(name: str) -> str:
+    return name.replace("fadeblack", "fade through black").replace("-", " ").capitalize()
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the settings; nothing changes until OK saves it."""
+
+    #: The settings (``Settings``) were saved; emitted by OK after a successful write.
+    settingsSaved = Signal(object)
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self._original = settings
+        self._labels: list[QLabel] = []
+
+        self.workers = QSpinBox(self)
+        self.workers.setRange(0, max(64, default_workers() * 4))
+        self.workers.setSpecialValueText(f"Automatic ({default_workers()})")
+        self.workers.setToolTip("How many videos render at once. Automatic: one fewer than "
+                                "the processor cores. Applies from the next start.")
+        self.retries = QSpinBox(self)
+        self.retries.setRange(0, 10)
+        self.retries.setToolTip("Retries after a crash or a full disk; "
+                                "a missing photo is never retried")
+        self.farm_url = QLineEdit(self)
+        self.farm_url.setPlaceholderText(FARM_PLACEHOLDER)
+        self.farm_url.setClearButtonEnabled(True)
+
+        self.output_dir = QLineEdit(self)
+        self.output_dir.setPlaceholderText(str(Settings().output_folder))
+        self.output_dir.setClearButtonEnabled(True)
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        self.collision = QComboBox(self)
+        for policy, label in COLLISION_LABELS.items():
+            self.collision.addItem(label, policy)
+
+        self.duration = QDoubleSpinBox(self)
+        self.duration.setRange(0.1, MAX_DURATION)
+        self.duration.setDecimals(1)
+        self.duration.setSingleStep(0.5)
+        self.duration.setSuffix(" s")
+        self.transition = QComboBox(self)
+        for name in TRANSITION_NAMES:
+            self.transition.addItem(_transition_label(name), name)
+        self.resolution = QComboBox(self)
+        for key in RESOLUTION_PRESETS:
+            self.resolution.addItem(RESOLUTION_LABELS.get(key, key), key)
+
+        output_row = QHBoxLayout()
+        output_row.addWidget(self.output_dir, 1)
+        output_row.addWidget(browse)
+        rendering = self._group("Rendering", [
+            ("Videos at once:", self.workers), ("Automatic retries:", self.retries),
+            ("Render farm:", self.farm_url)])
+        output = self._group("Saving videos", [
+            ("Default folder:", output_row), ("If the file exists:", self.collision)])
+        new = self._group("New projects", [
+            ("Photo duration:", self.duration), ("Transition:", self.transition),
+            ("Video size:", self.resolution)])
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        width = max(caption.sizeHint().width() for caption in self._labels)
+        for caption in self._labels:  # one column of fields across the three groups
+            caption.setMinimumWidth(width)
+        layout = QVBoxLayout(self)
+        for group in (rendering, output, new):
+            layout.addWidget(group)
+        layout.addWidget(buttons)
+        self._load(settings)
+
+    def _group(self, title: str, rows: list[tuple[str, QWidget | QHBoxLayout]]) -> QGroupBox:
+        box = QGroupBox(title, self)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        for text, field in rows:
+            label = QLabel(text, box)
+            self._labels.append(label)
+            form.addRow(label, field)
+        return box
+
+    def _load(self, s: Settings) -> None:
+        self.workers.setValue(max(0, s.workers))
+        self.retries.setValue(max(0, min(10, s.retries)))
+        self.farm_url.setText(s.farm_url)
+        self.output_dir.setText(s.output_dir)
+        self.collision.setCurrentIndex(max(0, self.collision.findData(s.collision)))
+        self.duration.setValue(s.default_duration)
+        self.transition.setCurrentIndex(max(0, self.transition.findData(s.default_transition)))
+        index = self.resolution.findData(s.default_resolution)
+        if index < 0:  # a custom size typed in a settings file: keep it selectable
+            self.resolution.addItem(s.default_resolution, s.default_resolution)
+            index = self.resolution.count() - 1
+        self.resolution.setCurrentIndex(index)
+
+    def _browse(self) -> None:
+        start = self.output_dir.text() or self.output_dir.placeholderText()
+        folder = QFileDialog.getExistingDirectory(self, "Default folder for videos", start)
+        if folder:
+            self.output_dir.setText(folder)
+
+    def settings(self) -> Settings:
+        """The edited values (fields the dialog does not show are kept as they were)."""
+        return replace(
+            self._original,
+            workers=self.workers.value(),
+            retries=self.retries.value(),
+            farm_url=self.farm_url.text().strip(),
+            output_dir=self.output_dir.text().strip(),
+            collision=CollisionPolicy(self.collision.currentData()),
+            default_duration=round(self.duration.value(), 1),
+            default_transition=str(self.transition.currentData()),
+            default_resolution=str(self.resolution.currentData()),
+        )
+
+    def accept(self) -> None:
+        settings = self.settings()
+        try:
+            save_settings(settings)
+        except OSError as exc:
+            logger.warning("cannot save settings: %s", exc)
+            QMessageBox.warning(self, "Settings", f"The settings could not be saved: {exc}")
+            return
+        self.settingsSaved.emit(settings)
+        super().accept()

@@ -1,0 +1,417 @@
+"""The timeline as a Qt list model: one row per slide of the open project.
+
+The model never owns slides: the project value in :class:`ProjectDocument` does. Every
+change made through the model (drop, reorder, remove, sort) is one ``document.apply`` and
+therefore one undo step; the model then mirrors the new value with the smallest
+insert/remove/move notifications it can find, so selection and scroll position survive
+edits, undo and redo.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from enum import IntEnum
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+
+from simvid_desktop.media_types import natural_key
+from simvid_desktop.project import Project, Slide
+from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.thumbnails import ThumbnailProvider, date_taken, expand_paths
+
+logger = logging.getLogger(__name__)
+
+#: Drag payload of an internal reorder (JSON: owner and row numbers).
+ROWS_MIME = "application/x-simvid-slide-rows"
+THUMB_SIZE = 160
+#: Above this many row operations, one reset is cheaper than many notifications.
+MAX_INCREMENTAL_OPS = 64
+
+_AnyIndex = QModelIndex | QPersistentModelIndex
+_Token = tuple[Path, int]  # a slide's photo and which occurrence of that photo it is
+
+
+class TimelineRole(IntEnum):
+    """Data roles the timeline delegate and the window read."""
+
+    PathRole = Qt.ItemDataRole.UserRole + 1  #: Path of the photo
+    ThumbnailRole = Qt.ItemDataRole.UserRole + 2  #: QImage, or None while loading/failed
+    DurationRole = Qt.ItemDataRole.UserRole + 3  #: effective seconds on screen
+    CaptionRole = Qt.ItemDataRole.UserRole + 4  #: str or None
+    ErrorRole = Qt.ItemDataRole.UserRole + 5  #: why the photo cannot be used, or None
+    TransitionRole = Qt.ItemDataRole.UserRole + 6  #: transition into the next slide (None: last)
+    TransitionDurationRole = Qt.ItemDataRole.UserRole + 7  #: its seconds
+
+
+class _DateRelay(QObject):
+    #: (request number, {path: timestamp}) from the date-reading job.
+    datesRead = Signal(int, object)
+
+
+
+
+class _DateJob(QRunnable):
+    """Reads the dates of a snapshot of paths off the UI thread."""
+
+    def __init__(self, relay: _DateRelay, serial: int, paths: list[Path]) -> None:
+        super().__init__()
+        self._relay, self._serial, self._paths = relay, serial, paths
+
+    def run(self) -> None:
+        dates = {p: date_taken(p) for p in self._paths}
+        try:
+            self._relay.datesRead.emit(self._serial, dates)
+        except RuntimeError:  # the model is gone; nobody wants the result
+            logger.debug("date sort result dropped")
+
+
+def _tokens(slides: Sequence[Slide]) -> list[_Token]:
+    """Identify slides by photo (and occurrence), so editing a field is not a remove+insert."""
+    seen: dict[Path, int] = {}
+    out: list[_Token] = []
+    for s in slides:
+        n = seen.get(s.image, 0)
+        seen[s.image] = n + 1
+        out.append((s.image, n))
+    return out
+
+
+def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted rows as inclusive (first, last) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
+
+
+def _increasing_subset(seq: Sequence[int]) -> set[int]:
+    """Positions in ``seq`` forming a longest increasing subsequence (patience sorting).
+
+    Those slides stay put during a reorder; only the others need a move notification.
+    """
+    tails: list[int] = []
+    tail_pos: list[int] = []
+    prev = [-1] * len(seq)
+    for i, v in enumerate(seq):
+        k = bisect_left(tails, v)
+        if k == len(tails):
+            tails.append(v)
+            tail_pos.append(i)
+        else:
+            tails[k], tail_pos[k] = v, i
+        prev[i] = tail_pos[k - 1] if k else -1
+    keep: set[int] = set()
+    i = tail_pos[-1] if tail_pos else -1
+    while i >= 0:
+        keep.add(i)
+        i = prev[i]
+    return keep
+
+
+class TimelineModel(QAbstractListModel):
+    """Rows = ``document.project.slides``; edits go through the document for undo."""
+
+    #: The sort started by :meth:`sort_by_date_taken` has been applied (or was a no-op).
+    sortByDateFinished = Signal()
+
+    def __init__(self, document: ProjectDocument, thumbnails: ThumbnailProvider | None = None,
+                 parent: QObject | None = None, thumb_size: int = THUMB_SIZE,
+                 prefetch: bool = True) -> None:
+        super().__init__(parent)
+        self._doc = document
+        self._thumbs = thumbnails if thumbnails is not None else ThumbnailProvider(self)
+        self._thumb_size = thumb_size
+        self._prefetch = prefetch
+        self._project: Project = document.project
+        self._slides: list[Slide] = list(self._project.slides)
+        self._tokens: list[_Token] = _tokens(self._slides)
+        self._rows_by_path: dict[str, list[int]] = {}
+        self._reindex()
+        self._dirty: set[int] = set()
+        self._flush = QTimer(self, singleShot=True, interval=40)  # batch thumbnail repaints
+        self._flush.timeout.connect(self._flush_dirty)
+        # The pool before the relay: children die in creation order, so the pool waits
+        # for its job before the relay the job emits on is destroyed.
+        self._date_pool = QThreadPool(self)
+        self._date_pool.setMaxThreadCount(1)
+        self._date_relay = _DateRelay(self)
+        self._date_relay.datesRead.connect(self._on_dates)
+        self._date_serial = 0
+        self._thumbs.thumbnailReady.connect(self._on_thumbnail)
+        self._thumbs.thumbnailFailed.connect(self._on_thumbnail)
+        document.projectChanged.connect(self._on_project_changed)
+        self._request_thumbnails(self._slides)
+
+    @property
+    def thumbnails(self) -> ThumbnailProvider:
+        return self._thumbs
+
+    @property
+    def document(self) -> ProjectDocument:
+        return self._doc
+
+    # -- read access --------------------------------------------------------------------
+    def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._slides)
+
+    def data(self, index: _AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._slides):
+            return None
+        row = index.row()
+        slide = self._slides[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return slide.image.name
+        if role == TimelineRole.PathRole:
+            return slide.image
+        if role == TimelineRole.ThumbnailRole:
+            return self._thumbs.request(slide.image, self._thumb_size)
+        if role == TimelineRole.ErrorRole:
+            return self._thumbs.failure(slide.image, self._thumb_size)
+        if role == TimelineRole.DurationRole:
+            return self._duration(slide)
+        if role == TimelineRole.CaptionRole:
+            return slide.caption or None
+        if role in (TimelineRole.TransitionRole, TimelineRole.TransitionDurationRole):
+            if row == len(self._slides) - 1:
+                return None  # the last slide has no next slide to transition into
+            tr = slide.transition or self._project.transition
+            return tr.name if role == TimelineRole.TransitionRole else tr.duration
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(slide, row)
+        return None
+
+    def _duration(self, slide: Slide) -> float:
+        return self._project.default_duration if slide.duration is None else slide.duration
+
+    def _tooltip(self, slide: Slide, row: int) -> str:
+        lines = [f"{row + 1}. {slide.image.name}", str(slide.image),
+                 f"{self._duration(slide):.1f} s on screen"]
+        if slide.caption:
+            lines.append(f"Caption: {slide.caption}")
+        error = self._thumbs.failure(slide.image, self._thumb_size)
+        if error:
+            lines.append(f"\u26a0 Cannot be used: {error}")
+        return "\n".join(lines)
+
+    def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled  # drops land between tiles, never on one
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled)
+
+    # -- drag and drop ------------------------------------------------------------------
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+
+    def mimeTypes(self) -> list[str]:
+        return [ROWS_MIME, "text/uri-list"]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """Row numbers only: no file URLs, so a file manager cannot *move* the user's photos."""
+        mime = QMimeData()
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        mime.setData(ROWS_MIME, json.dumps({"owner": self._owner(), "rows": rows}).encode())
+        return mime
+
+    def _owner(self) -> str:
+        return f"{os.getpid()}:{id(self)}"
+
+    def _internal_rows(self, mime: QMimeData) -> list[int] | None:
+        """The dragged rows if the drag came from this very model, else None."""
+        if not mime.hasFormat(ROWS_MIME):
+            return None
+        try:
+            payload = json.loads(bytes(mime.data(ROWS_MIME).data()).decode())
+            rows = [int(r) for r in payload["rows"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.warning("ignoring a malformed slide drag: %s", exc)
+            return None
+        return rows if payload.get("owner") == self._owner() else None
+
+    @staticmethod
+    def _local_files(mime: QMimeData) -> list[Path]:
+        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: _AnyIndex) -> bool:
+        if action == Qt.DropAction.IgnoreAction:
+            return True
+        return self._internal_rows(data) is not None or bool(self._local_files(data))
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: _AnyIndex) -> bool:
+        if action == Qt.DropAction.IgnoreAction:
+            return True
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self._slides)
+        rows = self._internal_rows(data)
+        if rows is not None:
+            return self.move_rows(rows, row) is not None
+        files = self._local_files(data)
+        return bool(files) and self.add_files(files, row) > 0
+
+    # -- edits (each one undo step) -----------------------------------------------------
+    def add_files(self, paths: list[Path], row: int | None = None) -> int:
+        """Insert photos (folders expanded) before ``row`` (None: at the end)."""
+        new = [Slide(image=p) for p in expand_paths(paths)]
+        if not new:
+            return 0
+        slides = list(self._doc.project.slides)
+        at = len(slides) if row is None else max(0, min(row, len(slides)))
+        slides[at:at] = new
+        n = len(new)
+        self._doc.apply(self._doc.project.with_slides(slides),
+                        "Add 1 photo" if n == 1 else f"Add {n} photos")
+        return n
+
+    def remove_rows(self, rows: list[int]) -> None:
+        slides = list(self._doc.project.slides)
+        doomed = {r for r in rows if 0 <= r < len(slides)}
+        if not doomed:
+            return
+        kept = [s for i, s in enumerate(slides) if i not in doomed]
+        n = len(doomed)
+        self._doc.apply(self._doc.project.with_slides(kept),
+                        "Remove 1 slide" if n == 1 else f"Remove {n} slides")
+
+    def move_rows(self, rows: list[int], dest: int) -> list[int] | None:
+        """Move ``rows`` (keeping their order) before row ``dest``; returns their new rows."""
+        slides = list(self._doc.project.slides)
+        moving_rows = sorted({r for r in rows if 0 <= r < len(slides)})
+        if not moving_rows:
+            return None
+        dest = max(0, min(dest, len(slides)))
+        chosen = set(moving_rows)
+        rest = [s for i, s in enumerate(slides) if i not in chosen]
+        at = dest - sum(1 for r in moving_rows if r < dest)
+        rest[at:at] = [slides[r] for r in moving_rows]
+        self._doc.apply(self._doc.project.with_slides(rest), "Move slides")
+        return list(range(at, at + len(moving_rows)))
+
+    def sort_by_name(self) -> None:
+        slides = sorted(self._doc.project.slides,
+                        key=lambda s: (natural_key(s.image.name), str(s.image)))
+        self._doc.apply(self._doc.project.with_slides(slides), "Sort by name")
+
+    def sort_by_date_taken(self) -> None:
+        """Read EXIF dates in a pool thread; :attr:`sortByDateFinished` tells when done."""
+        self._date_serial += 1
+        paths = list(dict.fromkeys(s.image for s in self._doc.project.slides))
+        self._date_pool.start(_DateJob(self._date_relay, self._date_serial, paths))
+
+    def _on_dates(self, serial: int, dates: dict[Path, float]) -> None:
+        if serial != self._date_serial:
+            return  # a newer request supersedes this one
+        # Sort what is there now; photos added while reading sort last, by name.
+        slides = sorted(self._doc.project.slides, key=lambda s: (
+            dates.get(s.image, float("inf")), natural_key(s.image.name), str(s.image)))
+        self._doc.apply(self._doc.project.with_slides(slides), "Sort by date taken")
+        self.sortByDateFinished.emit()
+
+    # -- keeping rows in sync with the document -----------------------------------------
+    def _on_project_changed(self, project: Project) -> None:
+        old_project, self._project = self._project, project
+        new = list(project.slides)
+        structural = _tokens(new) != self._tokens
+        if structural:
+            known = set(self._tokens)
+            added = [s for s, t in zip(new, _tokens(new), strict=True) if t not in known]
+            if not self._sync_structure(new):
+                self.beginResetModel()
+                self._slides, self._tokens = new, _tokens(new)
+                self.endResetModel()
+            self._request_thumbnails(added)
+        changed = [i for i, (a, b) in enumerate(zip(self._slides, new, strict=True)) if a != b]
+        self._slides = new
+        self._reindex()
+        if not new:
+            return
+        defaults_changed = (old_project.default_duration != project.default_duration
+                            or old_project.transition != project.transition)
+        if structural or defaults_changed:
+            changed = [0, len(new) - 1]  # durations, or which slide is last, changed
+        if changed:
+            self.dataChanged.emit(self.index(min(changed)), self.index(max(changed)))
+
+    def _sync_structure(self, new: list[Slide]) -> bool:
+        """Turn the old rows into ``new`` by removes, moves and inserts; False: reset instead."""
+        new_t = _tokens(new)
+        new_set, old_set = set(new_t), set(self._tokens)
+        common = [t for t in new_t if t in old_set]
+        if self._tokens and new_t and not common:
+            return False  # another project or a wholesale change: nothing to preserve
+        removed = _runs(i for i, t in enumerate(self._tokens) if t not in new_set)
+        survivors = [t for t in self._tokens if t in new_set]
+        pos = {t: i for i, t in enumerate(survivors)}
+        keep = _increasing_subset([pos[t] for t in common])
+        moved = [k for k in range(len(common)) if k not in keep]
+        inserted = _runs(i for i, t in enumerate(new_t) if t not in old_set)
+        if len(removed) + len(moved) + len(inserted) > MAX_INCREMENTAL_OPS:
+            return False
+        root = QModelIndex()
+        for first, last in reversed(removed):
+            self.beginRemoveRows(root, first, last)
+            del self._slides[first:last + 1], self._tokens[first:last + 1]
+            self.endRemoveRows()
+        for k in moved:  # each goes right after its predecessor in the new order
+            src = self._tokens.index(common[k])
+            dest = self._tokens.index(common[k - 1]) + 1 if k else 0
+            if dest in (src, src + 1):
+                continue
+            self.beginMoveRows(root, src, src, root, dest)
+            slide, token = self._slides.pop(src), self._tokens.pop(src)
+            at = dest if dest < src else dest - 1
+            self._slides.insert(at, slide)
+            self._tokens.insert(at, token)
+            self.endMoveRows()
+        for first, last in inserted:
+            self.beginInsertRows(root, first, last)
+            self._slides[first:first] = new[first:last + 1]
+            self._tokens[first:first] = new_t[first:last + 1]
+            self.endInsertRows()
+        return True
+
+    def _reindex(self) -> None:
+        self._rows_by_path = {}
+        for i, s in enumerate(self._slides):
+            self._rows_by_path.setdefault(str(s.image), []).append(i)
+
+    def _request_thumbnails(self, slides: Iterable[Slide]) -> None:
+        """Queue every new photo, so unreadable files are flagged before they scroll into view."""
+        if self._prefetch:
+            for s in slides:
+                self._thumbs.request(s.image, self._thumb_size)
+
+    def _on_thumbnail(self, path: str, _result: object) -> None:
+        rows = self._rows_by_path.get(path)
+        if rows:
+            self._dirty.update(rows)
+            if not self._flush.isActive():
+                self._flush.start()
+
+    def _flush_dirty(self) -> None:
+        rows = [r for r in self._dirty if r < len(self._slides)]
+        self._dirty.clear()
+        if rows:
+            roles = [TimelineRole.ThumbnailRole, TimelineRole.ErrorRole,
+                     Qt.ItemDataRole.ToolTipRole]
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), roles)
