@@ -88,6 +88,11 @@ class ProjectDocument(QObject):
         self.pathChanged.emit(path)
         self.modifiedChanged.emit(False)
 
+    def recover(self, project: Project, path: Path | None) -> None:
+        """An autosaved project after a crash: shown as unsaved until the user saves it."""
+        self.reset(project, path)
+        self.undo_stack.resetClean()
+
     def open(self, path: Path) -> None:
         """Raises ProjectInvalid with every problem of the file."""
         self.reset(load_project(path), path)

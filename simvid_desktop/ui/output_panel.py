@@ -1,0 +1,272 @@
+"""What the video will be: size, frame rate, quality, photo fit, and where it is written.
+
+Size, rate, quality and fit belong to the project (they change the render, so they are
+undoable edits and travel with the project file). The folder and file name belong to the
+window: the same project may be exported to many places, and a project file that carried
+an absolute path would be wrong on the next machine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simvid_desktop.project import (
+    FPS_CHOICES,
+    MAX_SIDE,
+    MIN_SIDE,
+    QUALITY_PRESETS,
+    RESOLUTION_PRESETS,
+    FitMode,
+    Project,
+    parse_resolution,
+)
+from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.estimate import estimate_size_bytes, format_duration, format_size
+
+logger = logging.getLogger(__name__)
+
+CUSTOM = "custom"
+_PRESET_NAMES = {"720p": "720p HD", "1080p": "1080p Full HD", "4k": "4K Ultra HD",
+                 "vertical": "Vertical (stories)", "square": "Square"}
+_QUALITY_NAMES = {"draft": "Draft: quick, smaller", "standard": "Standard",
+                  "high": "High", "best": "Best: slow, larger"}
+_FIT_NAMES = {FitMode.LETTERBOX: "Whole photo (black bars)", FitMode.CROP: "Fill the frame (crop)",
+              FitMode.BLUR: "Whole photo on a blurred copy"}
+DEFAULT_FILE_NAME = "slideshow.mp4"
+
+
+def default_output_folder() -> Path:
+    """The user's Videos folder (Movies on macOS), or home when the system has none."""
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
+    return Path(found) if found else Path.home()
+
+
+def _even_spin() -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(MIN_SIDE, MAX_SIDE)
+    spin.setSingleStep(2)
+    spin.setSuffix(" px")
+    # Commit on Enter / focus out / arrows only: every keystroke would be a resolution.
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    font = label.font()
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * 0.85)
+    font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 108)
+    label.setFont(font)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    label.setContentsMargins(0, 6, 0, 0)
+    return label
+
+
+class OutputPanel(QWidget):
+    """Output settings of one document, plus the window's output folder and file name."""
+
+    #: The output folder or file name changed: ``output_path()`` has a new value.
+    outputChanged = Signal()
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+
+        self.preset = QComboBox()
+        for key, (w, h) in RESOLUTION_PRESETS.items():
+            self.preset.addItem(f"{_PRESET_NAMES.get(key, key)} · {w}×{h}", key)
+        self.preset.addItem("Custom size…", CUSTOM)
+        self.width_spin, self.height_spin = _even_spin(), _even_spin()
+        self._custom_row = QWidget()
+        custom = QHBoxLayout(self._custom_row)
+        custom.setContentsMargins(0, 0, 0, 0)
+        custom.addWidget(self.width_spin)
+        custom.addWidget(QLabel("×"))
+        custom.addWidget(self.height_spin)
+        custom.addStretch(1)
+
+        self.fps = QComboBox()
+        for fps in FPS_CHOICES:
+            self.fps.addItem(f"{fps} fps", fps)
+        self.quality = QComboBox()
+        for key, preset in QUALITY_PRESETS.items():
+            self.quality.addItem(_QUALITY_NAMES.get(key, key.title()), key)
+            self.quality.setItemData(self.quality.count() - 1,
+                                     f"x264 CRF {preset.crf}, preset {preset.x264_preset}",
+                                     Qt.ItemDataRole.ToolTipRole)
+        self.fit = QComboBox()
+        for mode in FitMode:
+            # The value, not the enum: Qt would hand a str-Enum back as a plain str.
+            self.fit.addItem(_FIT_NAMES.get(mode, mode.value), mode.value)
+        self.fit.setToolTip("How photos of another shape than the video fill the frame "
+                            "(each slide can override it)")
+
+        self.folder_edit = QLineEdit(str(default_output_folder()))
+        self.browse_button = QPushButton("Browse…")
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(self.browse_button)
+        self.name_edit = QLineEdit(DEFAULT_FILE_NAME)
+        self.name_edit.setPlaceholderText(DEFAULT_FILE_NAME)
+
+        self.info_label = QLabel()
+        self.info_label.setObjectName("outputInfo")
+        self.info_label.setStyleSheet(
+            "QLabel#outputInfo { background: palette(alternate-base); border-radius: 8px;"
+            " padding: 8px 12px; font-weight: 600; }")
+        self.problem_label = QLabel()
+        self.problem_label.setStyleSheet("color: #c62828;")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.hide()
+
+        form = QFormLayout()
+        form.setVerticalSpacing(8)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(_heading("Video"))
+        form.addRow("Size", self.preset)
+        form.addRow("", self._custom_row)
+        form.addRow("Frame rate", self.fps)
+        form.addRow("Quality", self.quality)
+        form.addRow("Photo fit", self.fit)
+        form.addRow(_heading("Save as"))
+        form.addRow("Folder", folder_row)
+        form.addRow("File name", self.name_edit)
+        self._form = form
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.info_label)
+        layout.addStretch(1)
+
+        self.preset.currentIndexChanged.connect(self._preset_chosen)
+        self.width_spin.valueChanged.connect(self._custom_changed)
+        self.height_spin.valueChanged.connect(self._custom_changed)
+        self.fps.currentIndexChanged.connect(
+            lambda _: self._edit_output("Change frame rate", fps=self.fps.currentData()))
+        self.quality.currentIndexChanged.connect(
+            lambda _: self._edit_output("Change quality", quality=self.quality.currentData()))
+        self.fit.currentIndexChanged.connect(
+            lambda _: self._edit_output("Change photo fit", fit=FitMode(self.fit.currentData())))
+        self.browse_button.clicked.connect(self._browse)
+        self.folder_edit.textChanged.connect(lambda _: self.outputChanged.emit())
+        self.name_edit.textChanged.connect(lambda _: self.outputChanged.emit())
+        document.projectChanged.connect(self._sync)
+        self._sync(document.project)
+
+    # -- window-level output path ----------------------------------------------------
+    def output_path(self) -> Path:
+        """The MP4 to write: folder / name, with ``.mp4`` added when the name lacks it."""
+        name = self.name_edit.text().strip() or DEFAULT_FILE_NAME
+        if Path(name).suffix.lower() != ".mp4":
+            name += ".mp4"
+        return Path(self.folder_edit.text().strip() or ".").expanduser() / name
+
+    def set_output_folder(self, folder: Path) -> None:
+        self.folder_edit.setText(str(folder))
+
+    def set_file_name(self, name: str) -> None:
+        """Suggest a name (e.g. from the project file's name)."""
+        self.name_edit.setText(name)
+
+    def info_text(self) -> str:
+        """The summary line: size, rate, length and the estimated file size."""
+        return self.info_label.text()
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save videos in",
+                                                  self.folder_edit.text())
+        if folder:
+            self.set_output_folder(Path(folder))
+
+    # -- document -> widgets ------------------------------------------------------------
+    def _sync(self, project: Project) -> None:
+        out = project.output
+        key = out.resolution.strip().lower()
+        preset = key if key in RESOLUTION_PRESETS else CUSTOM
+        fit = getattr(out.fit, "value", out.fit)
+        for combo, value in ((self.preset, preset), (self.fps, out.fps),
+                             (self.quality, out.quality), (self.fit, fit)):
+            index = combo.findData(value)
+            if index >= 0 and index != combo.currentIndex():
+                with QSignalBlocker(combo):
+                    combo.setCurrentIndex(index)
+        custom = preset == CUSTOM
+        self._form.setRowVisible(self._custom_row, custom)
+        try:
+            width, height = out.size
+        except ValueError:
+            width, height = self.width_spin.value(), self.height_spin.value()
+        for spin, value in ((self.width_spin, width), (self.height_spin, height)):
+            if spin.value() != value:
+                with QSignalBlocker(spin):
+                    spin.setValue(value)
+        self._update_info(project)
+
+    def _update_info(self, project: Project) -> None:
+        try:
+            width, height = project.output.size
+        except ValueError as exc:
+            self.info_label.setText(f"Invalid size: {exc}")
+            return
+        parts = [f"{width}×{height}", f"{project.output.fps} fps"]
+        if project.slides:
+            parts += [format_duration(project.total_duration),
+                      f"≈ {format_size(estimate_size_bytes(project))}"]
+        else:
+            parts.append("no slides yet")
+        self.info_label.setText(" · ".join(parts))
+        self.info_label.setToolTip("The file size is an estimate: detailed photos and motion "
+                                   "take more space")
+
+    # -- widgets -> document ------------------------------------------------------------
+    def _edit_output(self, description: str, *, merge_key: str | None = None,
+                     **changes: object) -> None:
+        project = self._document.project
+        output = replace(project.output, **changes)  # type: ignore[arg-type]
+        self._document.apply(replace(project, output=output), description, merge_key)
+
+    def _preset_chosen(self, _index: int) -> None:
+        key = self.preset.currentData()
+        if key == CUSTOM:
+            # Pin the current size as explicit numbers, so the choice survives the next sync.
+            width, height = self.width_spin.value(), self.height_spin.value()
+            self._set_resolution(f"{width}x{height}", "Custom video size")
+        else:
+            self._set_resolution(key, "Change video size")
+
+    def _custom_changed(self, _value: int) -> None:
+        for spin in (self.width_spin, self.height_spin):
+            if spin.value() % 2:  # x264 with yuv420p needs even sides
+                spin.setValue(spin.value() + 1)  # re-enters with the even value
+                return
+        text = f"{self.width_spin.value()}x{self.height_spin.value()}"
+        self._set_resolution(text, "Change video size", merge_key="output.resolution")
+
+    def _set_resolution(self, text: str, description: str,
+                        merge_key: str | None = None) -> None:
+        try:
+            parse_resolution(text)
+        except ValueError as exc:
+            self.problem_label.setText(str(exc))
+            self.problem_label.show()
+            return
+        self.problem_label.hide()
+        self._edit_output(description, merge_key=merge_key, resolution=text)
