@@ -105,8 +105,27 @@ def run_job(job_id: str, project_data: dict[str, Any], output: str, work_dir: st
         handler.close()
 
 
+WORKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Renders yield the CPU to the user: the window stays responsive on a busy machine."""
+    try:
+        if sys.platform == "win32":
+            import ctypes  # noqa: PLC0415 - Windows only
+
+            below_normal = 0x00004000
+            ctypes.windll.kernel32.SetPriorityClass(  # type: ignore[attr-defined]
+                ctypes.windll.kernel32.GetCurrentProcess(), below_normal)  # type: ignore[attr-defined]
+        else:
+            os.nice(WORKER_NICENESS)  # inherited by the ffmpeg children
+    except (OSError, AttributeError) as exc:
+        logger.debug("could not lower the worker's priority: %s", exc)
+
+
 def worker_main(conn: Connection, cancel: Event) -> None:
     """Entry point of a worker process: a loop over jobs until told to stop."""
+    _lower_priority()
     if sys.platform != "win32":
         os.setsid()  # our own group: the pool can stop us and our ffmpeg together
         from simvid_desktop.render.ffmpeg import keep_children_in_my_group  # noqa: PLC0415

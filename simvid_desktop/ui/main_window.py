@@ -75,7 +75,9 @@ class MainWindow(QMainWindow):
 
     # -- construction ----------------------------------------------------------------------
     def _build_panels(self) -> None:
-        self.timeline_model = TimelineModel(self.document, self.thumbnails, self)
+        # Thumbnails are made as tiles come into view, not all at once: adding 500 photos
+        # must not flood the decode threads (and the GIL) while the user works.
+        self.timeline_model = TimelineModel(self.document, self.thumbnails, self, prefetch=False)
         self.timeline = TimelineView()
         self.timeline.setModel(self.timeline_model)
         self.inspector = SlideInspector(self.document)

@@ -28,16 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simvid_desktop.media_types import MUSIC_SUFFIXES, is_music
 from simvid_desktop.project import MAX_DURATION, AudioBed, Project
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.estimate import format_duration
 from simvid_desktop.ui.waveform import WaveformLoader, WaveformWidget
 
 logger = logging.getLogger(__name__)
-
-AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg", ".opus")
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")
-MUSIC_SUFFIXES = AUDIO_SUFFIXES + VIDEO_SUFFIXES
 
 
 def fit_slides_to_music(project: Project, track_length: float) -> Project:
@@ -309,7 +306,7 @@ class MusicPanel(QWidget):
             self._document.apply(replace(project, audio=audio), description, merge_key)
 
     def _choose(self) -> None:
-        patterns = " ".join(f"*{s}" for s in MUSIC_SUFFIXES)
+        patterns = " ".join(f"*{s}" for s in sorted(MUSIC_SUFFIXES))
         start = str(self._track_path.parent) if self._track_path else ""
         name, _ = QFileDialog.getOpenFileName(
             self, "Choose music", start, f"Music and videos ({patterns});;All files (*)")
@@ -319,7 +316,7 @@ class MusicPanel(QWidget):
     @staticmethod
     def _dropped_music(event: QDragEnterEvent | QDropEvent) -> Path | None:
         for url in event.mimeData().urls():
-            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in MUSIC_SUFFIXES:
+            if url.isLocalFile() and is_music(Path(url.toLocalFile())):
                 return Path(url.toLocalFile())
         return None
 

@@ -10,11 +10,14 @@ rest, and the UI never waits.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import (
     QCoreApplication,
     QElapsedTimer,
@@ -141,6 +144,22 @@ class _FrameRenderer(QThread):
                 comp.close()
 
 
+_LIVE: weakref.WeakSet[_FrameRenderer] = weakref.WeakSet()
+
+
+def _stop(renderer: _FrameRenderer) -> None:
+    # Qt may already have deleted it (interpreter exit); a QThread destroyed while it
+    # runs aborts the whole process, so every path that can end one stops it first.
+    if shiboken6.isValid(renderer):
+        renderer.stop()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for renderer in list(_LIVE):
+        _stop(renderer)
+
+
 class _FrameView(QWidget):
     """Paints one frame letterboxed on a dark stage, scaled smoothly (cached per size)."""
 
@@ -218,8 +237,9 @@ class PreviewWidget(QWidget):
         self._renderer = _FrameRenderer()
         self._renderer.rendered.connect(self._on_rendered)
         self._renderer.failed.connect(self._on_failed)
+        _LIVE.add(self._renderer)
         renderer = self._renderer  # not self: the closure must work while self is destroyed
-        self.destroyed.connect(lambda *_: renderer.stop())
+        self.destroyed.connect(lambda *_: _stop(renderer))
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -305,7 +325,7 @@ class PreviewWidget(QWidget):
     def shutdown(self) -> None:
         """Stop playback and the render thread (also done when the widget is destroyed)."""
         self._timer.stop()
-        self._renderer.stop()
+        _stop(self._renderer)
 
     # -- internals -----------------------------------------------------------------------
     def _seek(self, t: float, *, playing: bool = False) -> None:

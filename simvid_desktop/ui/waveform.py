@@ -20,7 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -175,6 +175,7 @@ class WaveformWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._geom: tuple[float, float, float] | None = None  #: time->x during one paint
         self.setMinimumHeight(96)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._amp: np.ndarray | None = None  #: loudness per slice, 0..1
@@ -248,9 +249,13 @@ class WaveformWidget(QWidget):
         return r if r.width() > 1 else QRectF(0, 0, 1, 1)
 
     def _x(self, t: float) -> float:
-        a0, a1 = self._axis()
-        lane = self._lane()
-        return lane.left() + (t - a0) / (a1 - a0) * lane.width()
+        geom = self._geom
+        if geom is None:  # outside a paint: compute the mapping afresh
+            a0, a1 = self._axis()
+            lane = self._lane()
+            return lane.left() + (t - a0) / (a1 - a0) * lane.width()
+        a0, scale, left = geom
+        return left + (t - a0) * scale
 
     def _time_at(self, x: float) -> float:
         a0, a1 = self._axis()
@@ -276,6 +281,17 @@ class WaveformWidget(QWidget):
 
     # -- painting ----------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
+        # The time->x mapping is fixed for one paint; computing it once keeps a show of
+        # hundreds of slides (hundreds of boundary lines) cheap to draw.
+        a0, a1 = self._axis()
+        lane0 = self._lane()
+        self._geom = (a0, lane0.width() / (a1 - a0), lane0.left())
+        try:
+            self._paint(event)
+        finally:
+            self._geom = None
+
+    def _paint(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
@@ -289,9 +305,10 @@ class WaveformWidget(QWidget):
         x0, x1 = self._x(0.0), self._x(self._total)
         if self._total > 0:
             p.fillRect(QRectF(x0, lane.top(), x1 - x0, lane.height()), _mix(base, accent, 0.08))
-            for s, e in self._transitions:
-                p.fillRect(QRectF(self._x(s), lane.top(), self._x(e) - self._x(s),
-                                  lane.height()), _mix(base, text, 0.5, 34))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(_mix(base, text, 0.5, 34))
+            p.drawRects([QRectF(self._x(s), lane.top(), self._x(e) - self._x(s), lane.height())
+                         for s, e in self._transitions])
         if self._amp is not None:
             self._paint_bars(p, lane, text, accent)
             self._paint_envelope(p, lane)
@@ -365,13 +382,13 @@ class WaveformWidget(QWidget):
         small.setPointSizeF(max(6.5, small.pointSizeF() * 0.78))
         p.setFont(small)
         p.setPen(QPen(_mix(base, text, 0.45), 1))
-        for t in self._boundaries:
-            self._vline(p, t, lane)
+        p.drawLines([QLineF(self._x(t), lane.top(), self._x(t), lane.bottom())
+                     for t in self._boundaries])
         p.setPen(_mix(base, text, 0.6))
-        edges = [0.0, *self._boundaries, self._total]
-        for i, (s, e) in enumerate(pairwise(edges)):
-            if self._x(e) - self._x(s) > 16:
-                p.drawText(QPointF(self._x(s) + 4, lane.top() + 11), str(i + 1))
+        edges = [self._x(t) for t in (0.0, *self._boundaries, self._total)]
+        for i, (xs, xe) in enumerate(pairwise(edges)):
+            if xe - xs > 16:
+                p.drawText(QPointF(xs + 4, lane.top() + 11), str(i + 1))
         track_end = self._track - self._start  # show time where the first pass ends
         if self._amp is not None and self._loop:
             p.setPen(QPen(_mix(base, text, 0.5), 1, Qt.PenStyle.DashLine))

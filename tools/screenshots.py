@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Screenshots of the main window's states, taken offscreen, for the README.
+
+    python tools/screenshots.py [OUT_DIR]     (default docs/screenshots)
+
+States: empty, timeline filled (bundled samples + music, one slide selected), rendering
+(a real render running in the real queue, plus finished ones), the batch export dialog.
+Runs with its own SIMVID_DATA_DIR in a temp folder, so the user's queue is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="simvid-shots-"))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["SIMVID_DATA_DIR"] = str(work / "data")
+
+    from PySide6.QtCore import QEventLoop, QTimer  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    from simvid_desktop.demo import demo_project  # noqa: PLC0415
+    from simvid_desktop.jobs.model import Job, JobStatus  # noqa: PLC0415
+    from simvid_desktop.settings import Settings  # noqa: PLC0415
+    from simvid_desktop.ui.app import create_application  # noqa: PLC0415
+    from simvid_desktop.ui.batch_dialog import BatchExportDialog  # noqa: PLC0415
+    from simvid_desktop.ui.main_window import MainWindow  # noqa: PLC0415
+
+    _app = create_application()  # kept alive for the whole run
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def wait_for(signal: object, timeout_ms: int, accept: object = None) -> None:
+        loop = QEventLoop()
+
+        def handler(*args: object) -> None:
+            if accept is None or accept(*args):  # type: ignore[operator]
+                loop.quit()
+
+        signal.connect(handler)  # type: ignore[attr-defined]
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        signal.disconnect(handler)  # type: ignore[attr-defined]
+
+    window = MainWindow(Settings(output_dir=str(work / "videos"), workers=1))
+    window.resize(1440, 900)
+    window.show()
+    wait(800)
+    window.grab().save(str(out / "empty.png"))
+
+    project = demo_project("1080p")
+    window.document.reset(project, None)
+    window.music.set_music(project.audio.path)  # type: ignore[union-attr]
+    window.timeline.select_rows([1])
+    wait(2500)
+    window.grab().save(str(out / "timeline.png"))
+
+    # Two quick renders that finish, then a bigger one caught mid-way.
+    quick = replace(project, default_duration=1.0,
+                    output=replace(project.output, resolution="640x360"))
+    for name in ("holiday-720p", "holiday-square"):
+        window.bridge.submit(quick, work / "videos" / f"{name}.mp4", name=name)
+    wait_for(window.bridge.queueIdle, 120_000)
+
+    def rendering(job: Job) -> bool:
+        return job.status is JobStatus.STARTED and job.percent > 25
+
+    window.bridge.submit(project, work / "videos" / "holiday-1080p.mp4", name="holiday-1080p")
+    window.bridge.submit(project, work / "videos" / "holiday-4k.mp4", name="holiday-4k")
+    wait_for(window.bridge.jobChanged, 180_000, rendering)
+    wait(600)
+    window.grab().save(str(out / "rendering.png"))
+
+    dialog = BatchExportDialog(window.bridge, project, "holiday", window.settings, window)
+    dialog.show()
+    wait(1200)
+    dialog.grab().save(str(out / "batch.png"))
+    dialog.close()
+
+    window.document.undo_stack.setClean()
+    window.close()
+    print(f"screenshots in {out}")
+    QApplication.quit()
+
+
+if __name__ == "__main__":
+    main()
