@@ -97,18 +97,30 @@ def frame_from_rgb(image: Image.Image | np.ndarray) -> Frame:
     return frame
 
 
+# Inverse of the limited-range BT.709 conversion, as an affine 3x4 matrix on (Y, U, V).
+_IY, _IC = 255.0 / 219.0, 255.0 / 224.0
+_RGB_MATRIX = (
+    _IY, 0.0, 2 * (1 - _KR) * _IC,
+    -16 * _IY - 128 * 2 * (1 - _KR) * _IC,
+    _IY, -2 * (1 - _KB) * _KB / _KG * _IC, -2 * (1 - _KR) * _KR / _KG * _IC,
+    -16 * _IY + 128 * (2 * (1 - _KB) * _KB + 2 * (1 - _KR) * _KR) / _KG * _IC,
+    _IY, 2 * (1 - _KB) * _IC, 0.0,
+    -16 * _IY - 128 * 2 * (1 - _KB) * _IC,
+)
+
+
 def frame_to_rgb(frame: Frame) -> np.ndarray:
-    """What a player shows for this frame: (H, W, 3) uint8 RGB, chroma upsampled by 2x2."""
-    y = (frame.y.astype(np.float32) - 16.0) * (255.0 / 219.0)
-    u = (frame.u.astype(np.float32) - 128.0) * (255.0 / 224.0)
-    v = (frame.v.astype(np.float32) - 128.0) * (255.0 / 224.0)
-    u = np.repeat(np.repeat(u, 2, axis=0), 2, axis=1)
-    v = np.repeat(np.repeat(v, 2, axis=0), 2, axis=1)
-    r = y + 2.0 * (1.0 - _KR) * v
-    b = y + 2.0 * (1.0 - _KB) * u
-    g = (y - _KR * r - _KB * b) / _KG
-    rgb = np.stack([r, g, b], axis=-1)
-    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+    """What a player shows for this frame: (H, W, 3) uint8 RGB, chroma upsampled by 2x2.
+
+    Done in Pillow's C code (matrix conversion), which also releases the GIL: the
+    window's preview thread converts a 1080p frame without stalling the UI thread.
+    """
+    size = (frame.width, frame.height)
+    y = Image.fromarray(frame.y.copy())
+    u = Image.fromarray(frame.u.copy()).resize(size, Image.Resampling.NEAREST)
+    v = Image.fromarray(frame.v.copy()).resize(size, Image.Resampling.NEAREST)
+    rgb = Image.merge("RGB", (y, u, v)).convert("RGB", matrix=_RGB_MATRIX)
+    return np.asarray(rgb)
 
 
 def plane_images(frame: Frame) -> tuple[Image.Image, Image.Image, Image.Image]:

@@ -193,7 +193,7 @@ class _StoreWorker(QObject):
         try:
             # The token first: a commit between the two reads is then seen again next tick.
             self._token = self._store.changed_token()
-            jobs = self._store.jobs()
+            jobs = self._store.jobs(include_project=False)  # the list never shows it
             paused = self._store.queue_paused()
         except sqlite3.Error as exc:
             self._read_failed(exc)

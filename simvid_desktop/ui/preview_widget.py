@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import shiboken6
+from PIL import Image
 from PySide6.QtCore import (
     QCoreApplication,
     QElapsedTimer,
@@ -29,7 +30,15 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPainterPath, QPaintEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -74,6 +83,7 @@ class RenderedFrame:
     t: float  #: the requested time
     index: int  #: the video frame number shown at ``t``
     rgb: np.ndarray  #: (H, W, 3) uint8, as a player would show it
+    display: np.ndarray | None = None  #: the same, already scaled for the screen
 
 
 class _FrameRenderer(QThread):
@@ -88,16 +98,18 @@ class _FrameRenderer(QThread):
         super().__init__()
         self.setObjectName("preview-render")
         self._cond = threading.Condition()
-        self._pending: tuple[Project, float] | None = None
+        self._pending: tuple[Project, float, tuple[int, int] | None] | None = None
         self._stopping = False
         self.renders = 0  #: frames actually composed (coalesced requests are not counted)
 
-    def request(self, picture: Project, t: float) -> None:
-        """Render ``t`` next, replacing any request not started yet."""
+    def request(self, picture: Project, t: float,
+                display: tuple[int, int] | None = None) -> None:
+        """Render ``t`` next, replacing any request not started yet. ``display`` is the
+        on-screen box: the frame is also scaled to fit it here, off the UI thread."""
         with self._cond:
             if self._stopping:
                 return
-            self._pending = (picture, t)
+            self._pending = (picture, t, display)
             self._cond.notify()
         if not self.isRunning():
             self.start()
@@ -110,7 +122,7 @@ class _FrameRenderer(QThread):
             self._cond.notify()
         self.wait()
 
-    def _next(self) -> tuple[Project, float] | None:
+    def _next(self) -> tuple[Project, float, tuple[int, int] | None] | None:
         with self._cond:
             while self._pending is None and not self._stopping:
                 self._cond.wait()
@@ -122,7 +134,7 @@ class _FrameRenderer(QThread):
         last: tuple[Project, int, np.ndarray] | None = None
         try:
             while (job := self._next()) is not None:
-                picture, t = job
+                picture, t, display = job
                 try:
                     if comp is None or (comp.project is not picture and comp.project != picture):
                         if comp is not None:
@@ -133,7 +145,8 @@ class _FrameRenderer(QThread):
                     if last is None or last[0] is not comp.project or last[1] != index:
                         last = (comp.project, index, frame_to_rgb(comp.frame(index)))
                         self.renders += 1
-                    self.rendered.emit(RenderedFrame(picture, t, index, last[2]))
+                    self.rendered.emit(RenderedFrame(picture, t, index, last[2],
+                                                     _fit(last[2], display)))
                 except SimvidError as exc:
                     self.failed.emit(picture, t, str(exc))
                 except Exception as exc:
@@ -142,6 +155,19 @@ class _FrameRenderer(QThread):
         finally:
             if comp is not None:
                 comp.close()
+
+
+def _fit(rgb: np.ndarray, box: tuple[int, int] | None) -> np.ndarray | None:
+    """``rgb`` scaled (Pillow, GIL released) to fit ``box``, keeping its aspect."""
+    if box is None or box[0] < 2 or box[1] < 2:
+        return None
+    h, w = rgb.shape[:2]
+    scale = min(box[0] / w, box[1] / h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == (w, h):
+        return rgb
+    image = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(image)
 
 
 _LIVE: weakref.WeakSet[_FrameRenderer] = weakref.WeakSet()
@@ -169,16 +195,23 @@ class _FrameView(QWidget):
         super().__init__(parent)
         self.setMinimumSize(240, 135)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._image: QImage | None = None
+        self._image: QImage | None = None  #: what to paint (usually already screen-sized)
+        self._full = QSize()  #: the frame's real size, for the aspect ratio
         self._scaled: QImage | None = None
         self._message = ""
 
     def sizeHint(self) -> QSize:
         return QSize(640, 360)
 
-    def set_image(self, image: QImage | None) -> None:
+    def set_image(self, image: QImage | None, full: QSize | None = None) -> None:
         self._image, self._scaled = image, None
+        self._full = full if full is not None else (image.size() if image else QSize())
         self.update()
+
+    def display_box(self) -> tuple[int, int]:
+        """The device-pixel box a frame is shown in (frames are scaled to it off-thread)."""
+        dpr = self.devicePixelRatioF()
+        return max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr))
 
     def message(self) -> str:
         return self._message
@@ -190,9 +223,10 @@ class _FrameView(QWidget):
 
     def _target(self) -> QRectF:
         assert self._image is not None
+        full = self._full if not self._full.isEmpty() else self._image.size()
         area = QRectF(self.rect())
-        scale = min(area.width() / self._image.width(), area.height() / self._image.height())
-        w, h = self._image.width() * scale, self._image.height() * scale
+        scale = min(area.width() / full.width(), area.height() / full.height())
+        w, h = full.width() * scale, full.height() * scale
         return QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -206,9 +240,13 @@ class _FrameView(QWidget):
             target = self._target()
             dpr = self.devicePixelRatioF()
             size = QSize(max(1, round(target.width() * dpr)), max(1, round(target.height() * dpr)))
-            if self._scaled is None or self._scaled.size() != size:
+            if self._image.size() == size:
+                self._scaled = self._image  # scaled by the render thread already
+                self._scaled.setDevicePixelRatio(dpr)
+            elif self._scaled is None or self._scaled.size() != size:
+                # Only after a resize, until the re-rendered frame arrives.
                 self._scaled = self._image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                                  Qt.TransformationMode.SmoothTransformation)
+                                                  Qt.TransformationMode.FastTransformation)
                 self._scaled.setDevicePixelRatio(dpr)
             p.drawImage(target.topLeft(), self._scaled)
         if self._message:
@@ -217,6 +255,12 @@ class _FrameView(QWidget):
             p.drawText(box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                        self._message)
         p.end()
+
+
+def _qimage(rgb: np.ndarray) -> QImage:
+    rgb = np.ascontiguousarray(rgb)
+    h, w, _ = rgb.shape
+    return QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB888).copy()
 
 
 class PreviewWidget(QWidget):
@@ -233,6 +277,7 @@ class PreviewWidget(QWidget):
         self._total = 0.0
         self._time = 0.0
         self._image: QImage | None = None
+        self._frame: RenderedFrame | None = None
 
         self._renderer = _FrameRenderer()
         self._renderer.rendered.connect(self._on_rendered)
@@ -287,7 +332,7 @@ class PreviewWidget(QWidget):
         self._update_controls()
         if not project.slides:
             self.pause()
-            self._image = None
+            self._image = self._frame = None
             self.view.set_image(None)
             self.view.set_message("Add photos to see the preview")
             return
@@ -300,8 +345,15 @@ class PreviewWidget(QWidget):
     def current_time(self) -> float:
         return self._time
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._picture is not None and self._picture.slides:
+            self._request()  # a sharp frame for the new size, scaled off the UI thread
+
     def current_image(self) -> QImage | None:
         """The frame on screen at the output size, before display scaling (a copy's owner)."""
+        if self._image is None and self._frame is not None:
+            self._image = _qimage(self._frame.rgb)
         return self._image
 
     def message(self) -> str:
@@ -338,7 +390,7 @@ class PreviewWidget(QWidget):
 
     def _request(self) -> None:
         if self._picture is not None and self._project is not None and self._project.slides:
-            self._renderer.request(self._picture, self._time)
+            self._renderer.request(self._picture, self._time, self.view.display_box())
 
     def _update_controls(self) -> None:
         with QSignalBlocker(self.slider):
@@ -379,18 +431,18 @@ class PreviewWidget(QWidget):
     def _on_rendered(self, frame: RenderedFrame) -> None:
         if frame.picture is not self._picture and frame.picture != self._picture:
             return  # composed for a project that has changed since
-        rgb = np.ascontiguousarray(frame.rgb)
-        h, w, _ = rgb.shape
-        self._image = QImage(rgb.data, w, h, rgb.strides[0],
-                             QImage.Format.Format_RGB888).copy()
+        self._frame = frame
+        self._image = None  # the full-size QImage is made only if someone asks for it
+        shown = frame.display if frame.display is not None else frame.rgb
+        h, w = frame.rgb.shape[:2]
         self.view.set_message("")
-        self.view.set_image(self._image)
+        self.view.set_image(_qimage(shown), QSize(w, h))
         self.frameShown.emit(frame.t)
 
     def _on_failed(self, picture: Project, t: float, message: str) -> None:
         if picture is self._picture or picture == self._picture:
             logger.info("preview at %.2f s: %s", t, message)
-            self._image = None
+            self._image = self._frame = None
             self.view.set_image(None)
             self.view.set_message(message)
 

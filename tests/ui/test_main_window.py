@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QTableView
 from pytestqt.qtbot import QtBot
 
 from simvid_desktop.jobs.model import JobStatus
+from simvid_desktop.jobs.store import Store
 from simvid_desktop.project import OutputSettings
 from simvid_desktop.settings import Settings
 from simvid_desktop.ui.autosave import Autosave, autosave_dir
@@ -68,8 +69,9 @@ def test_drop_on_window_then_render_through_the_real_queue(
     assert job.status is JobStatus.FINISHED
     out = Path(job.output)
     assert out.parent == tmp_path / "videos" and out.stat().st_size > 0
-    # Editing went on while it rendered; the job kept its snapshot.
-    assert job.project["default_duration"] == 0.5
+    # The job holds its own snapshot of the project, whatever the window edits later.
+    stored = Store().get(job.id)
+    assert stored is not None and stored.project["default_duration"] == 0.5
 
 
 def test_save_and_open_round_trip(window: MainWindow, photos: list[Path], tmp_path: Path,
