@@ -20,8 +20,17 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
+from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QWidget
 
 from simvid_desktop.errors import AudioUnreadable
@@ -185,6 +194,18 @@ class WaveformWidget(QWidget):
         self._start = self._fade_in = self._fade_out = 0.0
         self._loop = True
         self._placeholder = "No music"
+        #: (size, dpr) and the two pre-drawn layers: everything but the playhead, and the
+        #: bars in the "played" colour. A playhead move then costs two blits, not a redraw.
+        self._layers: tuple[tuple[int, int, float], QPixmap, QPixmap] | None = None
+
+    def _invalidate(self) -> None:
+        self._layers = None
+        self.update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._layers = None
+        super().changeEvent(event)
 
     # -- state -------------------------------------------------------------------------
     def sizeHint(self) -> QSize:
@@ -199,12 +220,12 @@ class WaveformWidget(QWidget):
             top = float(amp.max())
             self._amp = amp / top if top > 0 else amp
             self._track = float(duration)
-        self.update()
+        self._invalidate()
 
     def set_placeholder(self, text: str) -> None:
         """What to say where the waveform would be ("Loading…", "No music")."""
         self._placeholder = text
-        self.update()
+        self._invalidate()
 
     def set_slide_times(self, boundaries: Sequence[float],
                         transitions: Sequence[tuple[float, float]], total: float) -> None:
@@ -212,7 +233,7 @@ class WaveformWidget(QWidget):
         self._boundaries = list(boundaries)
         self._transitions = list(transitions)
         self._total = max(0.0, total)
-        self.update()
+        self._invalidate()
 
     def set_show(self, project: Project) -> None:
         """Read the slide timing and the music settings (offset, fades, loop) of ``project``."""
@@ -227,7 +248,7 @@ class WaveformWidget(QWidget):
         self._fade_in = a.fade_in if a else 0.0
         self._fade_out = a.fade_out if a else 0.0
         self._loop = a.loop if a else True
-        self.update()
+        self._invalidate()
 
     def set_playhead(self, t: float) -> None:
         """Move the playhead to show time ``t`` (the preview's current time)."""
@@ -281,18 +302,47 @@ class WaveformWidget(QWidget):
 
     # -- painting ----------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
-        # The time->x mapping is fixed for one paint; computing it once keeps a show of
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr)
+        if self._layers is None or self._layers[0] != key:
+            self._layers = (key, self._layer(dpr, played=False), self._layer(dpr, played=True))
+        _, static, played = self._layers
+        p = QPainter(self)
+        p.drawPixmap(0, 0, static)
+        if self._amp is not None and self._total > 0:
+            x = self._x(max(0.0, min(self._playhead, self._total)))
+            p.setClipRect(QRectF(0, 0, x, self.height()))
+            p.drawPixmap(0, 0, played)
+            p.setClipping(False)
+        self._paint_playhead(p)
+        p.end()
+
+    def _layer(self, dpr: float, *, played: bool) -> QPixmap:
+        pixmap = QPixmap(QSize(max(1, round(self.width() * dpr)),
+                               max(1, round(self.height() * dpr))))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        # The time->x mapping is fixed for one drawing; computing it once keeps a show of
         # hundreds of slides (hundreds of boundary lines) cheap to draw.
         a0, a1 = self._axis()
         lane0 = self._lane()
         self._geom = (a0, lane0.width() / (a1 - a0), lane0.left())
+        p = QPainter(pixmap)
         try:
-            self._paint(event)
+            if played:
+                if self._amp is not None:
+                    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+                    pal = self.palette()
+                    self._paint_bars(p, self._lane(), pal.color(QPalette.ColorRole.Text),
+                                     pal.color(QPalette.ColorRole.Highlight), only_played=True)
+            else:
+                self._paint(p)
         finally:
+            p.end()
             self._geom = None
+        return pixmap
 
-    def _paint(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
+    def _paint(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
@@ -316,9 +366,9 @@ class WaveformWidget(QWidget):
             p.setPen(_mix(base, text, 0.55))
             p.drawText(lane, Qt.AlignmentFlag.AlignCenter, self._placeholder)
         self._paint_marks(p, lane, text, base, accent)
-        p.end()
 
-    def _paint_bars(self, p: QPainter, lane: QRectF, text: QColor, accent: QColor) -> None:
+    def _paint_bars(self, p: QPainter, lane: QRectF, text: QColor, accent: QColor,
+                    *, only_played: bool = False) -> None:
         assert self._amp is not None
         n, half = len(self._amp), lane.height() / 2 - 4
         dt = (self._time_at(lane.left() + self._PITCH) - self._time_at(lane.left())) / 2
@@ -339,7 +389,10 @@ class WaveformWidget(QWidget):
                     amp = float(self._amp[i0:max(i1, i0 + 1)].max())
                 if zone in ("show", "loop"):
                     amp *= self._gain(t)
-                if zone == "show" and t <= self._playhead:
+                if only_played:
+                    if zone != "show":
+                        x += self._PITCH
+                        continue
                     zone = "played"
                 h = max(self._BAR, amp * half * 2)
                 path = paths.setdefault(zone, QPainterPath())
@@ -415,12 +468,18 @@ class WaveformWidget(QWidget):
         p.fillRect(box, text)
         p.setPen(base)
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, "end")
-        playhead = max(0.0, min(self._playhead, self._total))
+
+    def _paint_playhead(self, p: QPainter) -> None:
+        if self._total <= 0:
+            return
+        lane = self._lane()
+        x = self._x(max(0.0, min(self._playhead, self._total)))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(self._PLAYHEAD, 2))
-        self._vline(p, playhead, lane)
+        p.drawLine(QPointF(x, lane.top()), QPointF(x, lane.bottom()))
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(self._PLAYHEAD)
-        p.drawEllipse(QPointF(self._x(playhead), lane.top()), 4, 4)
+        p.drawEllipse(QPointF(x, lane.top()), 4, 4)
 
     def _paint_ruler(self, p: QPainter, lane: QRectF, text: QColor, base: QColor) -> None:
         a0, a1 = self._axis()
