@@ -53,6 +53,7 @@ def main() -> None:
         loop.exec()
         signal.disconnect(handler)  # type: ignore[attr-defined]
 
+    (work / "videos").mkdir(parents=True)
     window = MainWindow(Settings(output_dir=str(work / "videos"), workers=1))
     window.resize(1440, 900)
     window.show()
@@ -72,6 +73,7 @@ def main() -> None:
     for name in ("holiday-720p", "holiday-square"):
         window.bridge.submit(quick, work / "videos" / f"{name}.mp4", name=name)
     wait_for(window.bridge.queueIdle, 120_000)
+    window.jobs.table.selectRow(1)
 
     def rendering(job: Job) -> bool:
         return job.status is JobStatus.STARTED and job.percent > 25
