@@ -84,6 +84,16 @@ def log_start_time(log: Path) -> float | None:
     return None
 
 
+PERSISTENT_RUNNER = (
+    "import signal\n"
+    "from simvid_desktop.jobs.local_pool import LocalPool\n"
+    "from simvid_desktop.jobs.runner import QueueRunner\n"
+    "runner = QueueRunner(LocalPool(1))\n"
+    "signal.signal(signal.SIGTERM, lambda *a: runner.stop())\n"
+    "runner.run()\n"
+)
+
+
 def wait_ended(env: dict[str, str], job_id: str) -> dict:
     while True:
         job = next(j for j in jobs(env) if j["id"] == job_id)
@@ -104,9 +114,10 @@ def overhead_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[
                       "--resolution", "160x90", "--duration", "2", "--quality",
                       "draft").split()[0]
 
-    warmup = add("warmup")  # keeps the runner busy while its worker starts
-    runner = subprocess.Popen([sys.executable, "-m", "simvid_desktop", "queue", "run",
-                               "--workers", "1"], env=env, cwd=ROOT,
+    warmup = add("warmup")  # a first job while the worker process starts
+    # A runner that stays up when the queue is empty (as the window's does), unlike
+    # `queue run`, which exits when nothing is left.
+    runner = subprocess.Popen([sys.executable, "-c", PERSISTENT_RUNNER], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     claim, start = [], []
     try:
