@@ -107,28 +107,27 @@ def cmd_clear(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_pause(args: argparse.Namespace) -> int:
+def _set_paused(args: argparse.Namespace, paused: bool) -> int:
+    """Pause/resume one queued job (with an id) or the whole queue (without)."""
     store = Store()
     if args.id:
         job = _job(store, args.id)
-        if not store.set_paused(job.id, True):
-            raise QueueCommandError(f"job {job.id} is {job.status.value}; cannot pause it")
+        if not store.set_paused(job.id, paused):
+            state = "cannot pause it" if paused else "not paused"
+            raise QueueCommandError(f"job {job.id} is {job.status.value}; {state}")
     else:
-        store.set_queue_paused(True)
-        print("queue paused: running jobs finish, no new ones start")
+        store.set_queue_paused(paused)
+        print("queue paused: running jobs finish, no new ones start" if paused
+              else "queue resumed")
     return 0
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    return _set_paused(args, True)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    store = Store()
-    if args.id:
-        job = _job(store, args.id)
-        if not store.set_paused(job.id, False):
-            raise QueueCommandError(f"job {job.id} is {job.status.value}; not paused")
-    else:
-        store.set_queue_paused(False)
-        print("queue resumed")
-    return 0
+    return _set_paused(args, False)
 
 
 def cmd_move(args: argparse.Namespace) -> int:
