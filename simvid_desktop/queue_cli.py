@@ -13,7 +13,7 @@ from datetime import datetime
 from types import FrameType
 from typing import TextIO
 
-from simvid_desktop.errors import SimvidError
+from simvid_desktop.errors import InvalidInput
 from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.settings import load_settings
@@ -22,8 +22,8 @@ from simvid_desktop.terminal import format_eta
 logger = logging.getLogger(__name__)
 
 
-class QueueCommandError(SimvidError):
-    """A queue command cannot be done (unknown job id, wrong state)."""
+class QueueCommandError(InvalidInput):
+    """A queue command cannot be done (unknown job id, wrong state): exit code 2."""
 
 
 def _job(store: Store, prefix: str) -> Job:
@@ -62,10 +62,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     if not jobs:
         print("no jobs")
-        return 0
-    print(f"{'id':<12}  {'status':<9} {'':6} {'pri':>3}  {'added':<8}  {'name':<28}  message")
-    for job in jobs:
-        print(_row(job))
+    else:
+        print(f"{'id':<12}  {'status':<9} {'':6} {'pri':>3}  {'added':<8}  {'name':<28}  message")
+        for job in jobs:
+            print(_row(job))
     if store.queue_paused():
         print("(the queue is paused: 'simvid queue resume' to continue)")
     return 0
