@@ -197,6 +197,7 @@ class WaveformWidget(QWidget):
         #: (size, dpr) and the two pre-drawn layers: everything but the playhead, and the
         #: bars in the "played" colour. A playhead move then costs two blits, not a redraw.
         self._layers: tuple[tuple[int, int, float], QPixmap, QPixmap] | None = None
+        self._bars: dict[str, list[QRectF]] | None = None  #: bar rects of those layers
 
     def _invalidate(self) -> None:
         self._layers = None
@@ -305,6 +306,7 @@ class WaveformWidget(QWidget):
         dpr = self.devicePixelRatioF()
         key = (self.width(), self.height(), dpr)
         if self._layers is None or self._layers[0] != key:
+            self._bars = None
             self._layers = (key, self._layer(dpr, played=False), self._layer(dpr, played=True))
         _, static, played = self._layers
         p = QPainter(self)
@@ -367,16 +369,14 @@ class WaveformWidget(QWidget):
             p.drawText(lane, Qt.AlignmentFlag.AlignCenter, self._placeholder)
         self._paint_marks(p, lane, text, base, accent)
 
-    def _paint_bars(self, p: QPainter, lane: QRectF, text: QColor, accent: QColor,
-                    *, only_played: bool = False) -> None:
+    def _bar_rects(self, lane: QRectF) -> dict[str, list[QRectF]]:
+        """The waveform's bars by zone, computed once for both cached layers."""
+        if self._bars is not None:
+            return self._bars
         assert self._amp is not None
         n, half = len(self._amp), lane.height() / 2 - 4
         dt = (self._time_at(lane.left() + self._PITCH) - self._time_at(lane.left())) / 2
-        base = self.palette().color(QPalette.ColorRole.Base)
         bars: dict[str, list[QRectF]] = {}
-        colours = {"played": accent, "show": _mix(accent, base, 0.45),
-                   "loop": _mix(accent, base, 0.45, 120), "skip": _mix(text, base, 0.5, 90),
-                   "beyond": _mix(text, base, 0.5, 90), "silence": _mix(text, base, 0.5, 70)}
         x = lane.left() + self._PITCH / 2
         while x < lane.right():
             t = self._time_at(x)
@@ -389,16 +389,23 @@ class WaveformWidget(QWidget):
                     amp = float(self._amp[i0:max(i1, i0 + 1)].max())
                 if zone in ("show", "loop"):
                     amp *= self._gain(t)
-                if only_played:
-                    if zone != "show":
-                        x += self._PITCH
-                        continue
-                    zone = "played"
                 h = max(self._BAR, amp * half * 2)
                 bars.setdefault(zone, []).append(
                     QRectF(round(x - self._BAR / 2), round(lane.center().y() - h / 2),
                            self._BAR, round(h)))
             x += self._PITCH
+        self._bars = bars
+        return bars
+
+    def _paint_bars(self, p: QPainter, lane: QRectF, text: QColor, accent: QColor,
+                    *, only_played: bool = False) -> None:
+        base = self.palette().color(QPalette.ColorRole.Base)
+        colours = {"played": accent, "show": _mix(accent, base, 0.45),
+                   "loop": _mix(accent, base, 0.45, 120), "skip": _mix(text, base, 0.5, 90),
+                   "beyond": _mix(text, base, 0.5, 90), "silence": _mix(text, base, 0.5, 70)}
+        bars = self._bar_rects(lane)
+        if only_played:  # the show's own bars, in the "played" colour
+            bars = {"played": bars.get("show", [])}
         # Pixel-aligned plain bars, drawn per colour in one call: antialiased rounded
         # paths cost ~150 ms for a long show, too long for the UI thread.
         p.save()
