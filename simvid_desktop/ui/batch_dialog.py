@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.media_types import IMAGE_SUFFIXES
+from simvid_desktop.media_types import AUDIO_SUFFIXES, IMAGE_SUFFIXES
 from simvid_desktop.project import RESOLUTION_PRESETS, AudioBed, Project, Slide, parse_resolution
 from simvid_desktop.settings import CollisionPolicy, Settings
 from simvid_desktop.terminal import format_eta
@@ -46,7 +46,6 @@ from simvid_desktop.ui.job_view import TABLE_STYLE
 
 logger = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg"})
 PRESET_LABELS = {"720p": "720p HD", "1080p": "1080p Full HD", "4k": "4K Ultra HD",
                  "vertical": "Vertical (stories)", "square": "Square (posts)"}
 SIZES_PATTERN, FOLDERS_PATTERN = "{name}-{preset}.mp4", "{name}.mp4"

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.jobs.model import Job
-from simvid_desktop.media_types import is_image, is_music
+from simvid_desktop.media_types import IMAGE_SUFFIXES, MUSIC_SUFFIXES, is_image, is_music
 from simvid_desktop.paths import log_dir
 from simvid_desktop.project import Project
 from simvid_desktop.settings import Settings, load_settings
@@ -48,9 +48,8 @@ from simvid_desktop.ui.timeline_view import TimelineView
 logger = logging.getLogger(__name__)
 
 PROJECT_FILTER = "Simvid projects (*.simvid)"
-IMAGE_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp *.gif *.heic *.jfif)"
-MUSIC_FILTER = ("Music or video (*.mp3 *.m4a *.aac *.wav *.flac *.ogg *.opus *.mp4 *.mov "
-                "*.mkv *.webm)")
+IMAGE_FILTER = f"Photos ({' '.join(f'*{s}' for s in sorted(IMAGE_SUFFIXES))})"
+MUSIC_FILTER = f"Music or video ({' '.join(f'*{s}' for s in sorted(MUSIC_SUFFIXES))})"
 
 
 class MainWindow(QMainWindow):
