@@ -32,6 +32,7 @@ from simvid_desktop.project import (
 )
 from simvid_desktop.project_io import read_project
 from simvid_desktop.render.progress import ProgressEvent
+from simvid_desktop.settings import load_settings
 from simvid_desktop.terminal import ProgressPrinter
 
 logger = logging.getLogger(__name__)
@@ -185,13 +186,26 @@ def _progress_sink(mode: str) -> tuple[ProgressPrinter | None, object]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
+    from simvid_desktop import farm_cli  # noqa: PLC0415
+    from simvid_desktop.render.engine import (  # noqa: PLC0415
+        RenderOutcome,
+        RenderSpec,
+        render,
+    )
 
+    settings = load_settings()
+    url = farm_cli.farm_url(args, settings, settings_default=False)
+    pmap, split = farm_cli.path_map(args, settings), farm_cli.split_of(args, settings)
     project = project_from_args(args)
     output: Path = args.output.expanduser().resolve()
+    client = farm_cli.reachable_client(url, pmap) if url else None
     printer, sink = _progress_sink(args.progress)
     try:
-        outcome = render(RenderSpec(project, output), progress=sink)  # type: ignore[arg-type]
+        if client is not None:
+            result = farm_cli.render_on_farm(client, project, output, split, sink)
+            outcome = RenderOutcome.from_dict({**result, "output": str(output)})
+        else:
+            outcome = render(RenderSpec(project, output), progress=sink)  # type: ignore[arg-type]
     finally:
         if printer is not None:
             printer.close()
@@ -231,11 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_render_options(render)
     render.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto",
                         help="a progress bar (default on a terminal), JSON lines, or nothing")
+    from simvid_desktop.farm_cli import add_farm_options, add_worker_parser  # noqa: PLC0415
+
+    add_farm_options(render, queue=False)
     render.set_defaults(func=cmd_render)
 
     from simvid_desktop.queue_cli import add_queue_parser  # noqa: PLC0415
 
     add_queue_parser(sub, add_render_options)
+    add_worker_parser(sub)
 
     demo = sub.add_parser("demo", help="render the bundled sample slideshow")
     demo.add_argument("-o", "--output", type=Path, help="where to write it")

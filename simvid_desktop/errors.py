@@ -90,3 +90,26 @@ class RenderCancelled(SimvidError):
 
     def __init__(self, message: str = "render cancelled") -> None:
         super().__init__(message)
+
+
+class FarmUnreachable(SimvidError):
+    """The render farm's Redis server does not answer (the URL is shown without password)."""
+
+    transient = True
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"render farm {url} is unreachable: {reason}")
+
+
+class NotShared(InvalidInput):
+    """A farm job names a file outside the folders the farm's workers share."""
+
+    def __init__(self, path: str | Path, roots: Iterable[str | Path]) -> None:
+        self.path = str(path)
+        listed = ", ".join(str(r) for r in roots) or "none configured"
+        super().__init__(f"{self.path}: outside the farm's shared media folders ({listed})")
+
+
+class FarmJobRefused(InvalidInput):
+    """A farm worker was handed something other than a Simvid render (refused, not run)."""

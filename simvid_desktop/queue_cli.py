@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from simvid_desktop.errors import InvalidInput
 from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.settings import load_settings
+from simvid_desktop.settings import Settings, load_settings
 from simvid_desktop.terminal import format_eta
+
+if TYPE_CHECKING:
+    from simvid_desktop.jobs.backend import Backend
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +37,21 @@ def _job(store: Store, prefix: str) -> Job:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from simvid_desktop import farm_cli  # noqa: PLC0415
     from simvid_desktop.cli import project_from_args  # noqa: PLC0415 - avoid an import cycle
     from simvid_desktop.jobs.submit import submit  # noqa: PLC0415
 
+    settings = load_settings()
+    url = farm_cli.farm_url(args, settings, settings_default=True)
+    pmap, split = farm_cli.path_map(args, settings), farm_cli.split_of(args, settings)
     project = project_from_args(args)  # every problem reported before anything is queued
+    backend, extra = "local", {}
+    if url and farm_cli.reachable_client(url, pmap) is not None:
+        backend, extra = "farm", {"split": split, "farm_url": url,
+                                  "path_map": list(args.path_map)}
     store = Store()
-    job = submit(store, project, args.output, load_settings(), priority=args.priority)
+    job = submit(store, project, args.output, settings, priority=args.priority,
+                 backend=backend, extra=extra)
     print(job.id)
     if job.output != str(args.output.expanduser().resolve()):
         print(f"simvid: output exists; writing {job.output} instead", file=sys.stderr)
@@ -189,6 +201,29 @@ class _Display:
                 self.line(f"{job.id}: {job.message}")
 
 
+def store_farm_url(given: str | None, settings: Settings, store: Store | None = None) -> str:
+    """The farm a runner serves: the one given, the settings' one, or the one queued farm
+    jobs were sent with ("" when there is none)."""
+    if given:
+        return given
+    if settings.farm_url:
+        return settings.farm_url
+    jobs = (store or Store()).jobs([JobStatus.QUEUED, JobStatus.STARTED])
+    return next((str(j.extra["farm_url"]) for j in jobs
+                 if j.backend == "farm" and j.extra.get("farm_url")), "")
+
+
+def farm_backend(url: str, settings: Settings) -> Backend | None:
+    """The farm backend for a runner, or None when no farm is set up."""
+    if not url:
+        return None
+    from simvid_desktop.farm.backend import FarmBackend  # noqa: PLC0415
+    from simvid_desktop.farm.paths import PathMap  # noqa: PLC0415
+
+    return FarmBackend(url, path_map=PathMap.parse(settings.farm_path_map, "farm path map"),
+                       split=settings.farm_split, retries=settings.retries)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from simvid_desktop.jobs.local_pool import LocalPool  # noqa: PLC0415
     from simvid_desktop.jobs.runner import QueueRunner  # noqa: PLC0415
@@ -196,7 +231,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     workers = args.workers or settings.worker_count
     display = _Display(sys.stderr)
-    runner = QueueRunner(LocalPool(workers), exit_when_idle=True,
+    backends: list[Backend] = [LocalPool(workers)]
+    farm = farm_backend(store_farm_url(args.farm, settings), settings)
+    if farm is not None:
+        backends.append(farm)
+    runner = QueueRunner(backends, exit_when_idle=True,
                          on_event=lambda e: display.update(e.kind, e.job))
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -228,6 +267,9 @@ def add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     add = qsub.add_parser("add", help="queue a render; prints the job id")
     add_render_options(add)
     add.add_argument("--priority", type=int, default=0, help="higher runs first")
+    from simvid_desktop.farm_cli import add_farm_options  # noqa: PLC0415
+
+    add_farm_options(add, queue=True)
     add.set_defaults(func=cmd_add)
 
     ls = qsub.add_parser("list", help="show the jobs")
@@ -236,6 +278,8 @@ def add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
     run = qsub.add_parser("run", help="render queued jobs until none are left")
     run.add_argument("--workers", type=int, default=0, help="worker processes")
+    run.add_argument("--farm", metavar="REDIS_URL", default=None,
+                     help="also serve farm jobs through this farm (default: the settings')")
     run.set_defaults(func=cmd_run)
 
     for name, func, helptext in (("cancel", cmd_cancel, "cancel a job"),

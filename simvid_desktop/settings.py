@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,9 @@ class Settings:
     default_transition: str = "fade"
     default_resolution: str = "1080p"
     farm_url: str = ""  #: redis://… ; empty: render locally
+    #: "DESKTOP_FOLDER=WORKER_FOLDER" rules: where the farm's workers see our files.
+    farm_path_map: list[str] = field(default_factory=list)
+    farm_split: int = 1  #: farm workers that may share one show (pieces joined at the end)
     segment_seconds: float = 20.0  #: resumable pieces of a queued render
 
     @property
@@ -74,6 +77,9 @@ class Settings:
                 type(default) is float and type(value) is int
             ):
                 logger.warning("settings: ignoring %s=%r (wrong type)", f.name, value)
+                continue
+            if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+                logger.warning("settings: ignoring %s=%r (not a list of text)", f.name, value)
                 continue
             values[f.name] = value
         return cls(**values)

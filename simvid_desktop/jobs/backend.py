@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from simvid_desktop.jobs.model import Job, JobOutcome, JobProgress
+from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress
 
-Update = JobProgress | JobOutcome
+Update = JobProgress | JobOutcome | JobHandoff
 
 
 class Backend(Protocol):

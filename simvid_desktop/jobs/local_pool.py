@@ -22,6 +22,7 @@ from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
+from simvid_desktop.jobs.backend import Update
 from simvid_desktop.jobs.model import Job, JobOutcome, JobProgress, JobStatus
 from simvid_desktop.jobs.worker import worker_main
 from simvid_desktop.paths import log_dir
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 CANCEL_GRACE_SECONDS = 3.0
 
-Update = JobProgress | JobOutcome
 
 
 @dataclass(eq=False)
@@ -47,7 +47,7 @@ def job_log_path(job_id: str) -> Path:
     return log_dir() / "jobs" / f"{job_id}.log"
 
 
-def _kill_group(pid: int) -> None:
+def kill_group(pid: int) -> None:
     """Kill a worker and everything in its process group (its ffmpeg)."""
     try:
         if sys.platform == "win32":
@@ -94,7 +94,7 @@ class LocalPool:
         for w in self._workers:
             w.process.join(max(0.0, deadline - time.monotonic()))
             if w.process.is_alive() and w.process.pid is not None:
-                _kill_group(w.process.pid)
+                kill_group(w.process.pid)
                 w.process.join(2)
             w.conn.close()
         self._workers.clear()
@@ -166,7 +166,7 @@ class LocalPool:
         code = w.process.exitcode
         pid = w.process.pid
         if pid is not None:
-            _kill_group(pid)  # its ffmpeg, if it was killed mid-render
+            kill_group(pid)  # its ffmpeg, if it was killed mid-render
         w.process.join(1)
         if w.job_id is not None:
             cancelled = w.cancel_sent is not None
@@ -188,6 +188,6 @@ class LocalPool:
             if w.cancel_sent is not None and now - w.cancel_sent > CANCEL_GRACE_SECONDS:
                 logger.warning("worker %s ignored cancel; killing it", w.process.pid)
                 if w.process.pid is not None:
-                    _kill_group(w.process.pid)
+                    kill_group(w.process.pid)
                 w.process.join(2)
                 self._worker_died(w, updates)

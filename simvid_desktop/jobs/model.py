@@ -141,3 +141,13 @@ class JobOutcome:
     error: str | None = None
     error_log: str | None = None
     transient: bool = False  #: a retry may succeed (worker crash, disk full)
+
+
+@dataclass(frozen=True)
+class JobHandoff:
+    """A backend gives a claimed job back to be run by another one (the render farm is
+    unreachable: the job falls back to the local pool). ``message`` is shown on the job."""
+
+    job_id: str
+    backend: str
+    message: str

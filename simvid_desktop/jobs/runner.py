@@ -14,12 +14,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from simvid_desktop.jobs.backend import Backend
-from simvid_desktop.jobs.model import Job, JobOutcome, JobProgress, JobStatus
+from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress, JobStatus
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.render.engine import stale_temp_files
 from simvid_desktop.render.segments import WorkDir
@@ -53,15 +53,18 @@ def cleanup_after(job: Job) -> None:
 
 
 class QueueRunner:
+    """Runs the store's jobs on one or more backends (each claims the jobs named for it)."""
+
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | Sequence[Backend],
         store_path: Path | None = None,
         *,
         exit_when_idle: bool = False,
         on_event: Callable[[RunnerEvent], None] | None = None,
     ) -> None:
-        self.backend = backend
+        self.backends: list[Backend] = (
+            list(backend) if isinstance(backend, Sequence) else [backend])
         self.store_path = store_path
         self.exit_when_idle = exit_when_idle
         self.on_event = on_event
@@ -81,12 +84,14 @@ class QueueRunner:
         """Run until :meth:`stop` (or, with ``exit_when_idle``, until nothing is left)."""
         store = Store(self.store_path)
         store.register_runner(self.runner_id)
-        self.backend.start()
+        for backend in self.backends:
+            backend.start()
         try:
             self._recover(store)
             self._loop(store)
         finally:
-            self.backend.shutdown()
+            for backend in self.backends:
+                backend.shutdown()
             # Jobs still running were stopped by the shutdown: hand them back to the queue.
             store.unregister_runner(self.runner_id)
             self._recover(store)
@@ -111,25 +116,38 @@ class QueueRunner:
                 self._recover(store)
                 last_recover = now
             self._start_jobs(store)
-            for update in self.backend.poll(0.1):
-                if isinstance(update, JobProgress):
-                    self._pending[update.job_id] = update
-                else:
-                    self._finish(store, update)
+            wait = 0.1 / len(self.backends)
+            for backend in self.backends:
+                for update in backend.poll(wait):
+                    if isinstance(update, JobProgress):
+                        self._pending[update.job_id] = update
+                    elif isinstance(update, JobHandoff):
+                        self._handoff(store, update)
+                    else:
+                        self._finish(store, update)
             self._flush_progress(store)
             for job_id in store.cancel_requests(self.runner_id):
-                self.backend.cancel_job(job_id)
+                for backend in self.backends:
+                    if job_id in backend.running():
+                        backend.cancel_job(job_id)
             if self.exit_when_idle and self._idle(store):
                 return
 
     def _start_jobs(self, store: Store) -> None:
-        while self.backend.free_slots() > 0:
-            job = store.claim(self.runner_id, self.backend.name)
-            if job is None:
-                return
-            logger.info("starting job %s (%s)", job.id, job.output)
-            self.backend.start_job(job)
-            self._emit("started", job)
+        for backend in self.backends:
+            while backend.free_slots() > 0:
+                job = store.claim(self.runner_id, backend.name)
+                if job is None:
+                    break
+                logger.info("starting job %s on %s (%s)", job.id, backend.name, job.output)
+                backend.start_job(job)
+                self._emit("started", job)
+
+    def _handoff(self, store: Store, handoff: JobHandoff) -> None:
+        self._pending.pop(handoff.job_id, None)
+        job = store.handoff(self.runner_id, handoff.job_id, handoff.backend, handoff.message)
+        logger.info("job %s handed to %s: %s", handoff.job_id, handoff.backend, handoff.message)
+        self._emit("recovered", job)
 
     def _flush_progress(self, store: Store, force: bool = False) -> None:
         now = time.monotonic()
@@ -151,8 +169,9 @@ class QueueRunner:
         self._emit("ended" if job.status.ended else "recovered", job)
 
     def _idle(self, store: Store) -> bool:
-        if self.backend.running():
+        if any(backend.running() for backend in self.backends):
             return False
         if store.queue_paused():
             return True
-        return not any(j.backend == self.backend.name for j in store.jobs([JobStatus.QUEUED]))
+        names = {backend.name for backend in self.backends}
+        return not any(j.backend in names for j in store.jobs([JobStatus.QUEUED]))

@@ -478,6 +478,18 @@ class Store:
                                     message=outcome.error or "Failed")
             return self._get(db, job.id)
 
+    def handoff(self, owner: str, job_id: str, backend: str, message: str) -> Job | None:
+        """Queue a claimed job again for another backend (it keeps its place in the queue;
+        the attempt does not count)."""
+        with self.transaction() as db:
+            job = self._get(db, job_id)
+            if job is None or job.status is not JobStatus.STARTED or job.owner != owner:
+                return job
+            self._change_status(db, job, JobStatus.QUEUED, owner=None, backend=backend,
+                                attempts=max(0, job.attempts - 1), message=message,
+                                stage="", fps=0.0, eta=None)
+            return self._get(db, job.id)
+
     def recover(self) -> list[Job]:
         """Re-queue started jobs whose runner is gone (killed, crashed, machine rebooted).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from simvid_desktop.errors import OutputError
 from simvid_desktop.jobs.model import Job, new_job_id
@@ -44,7 +45,8 @@ def work_dir_for(job_id: str) -> Path:
 
 
 def submit(store: Store, project: Project, output: Path, settings: Settings, *,
-           priority: int = 0, name: str | None = None, backend: str = "local") -> Job:
+           priority: int = 0, name: str | None = None, backend: str = "local",
+           extra: dict[str, Any] | None = None) -> Job:
     """Queue a snapshot of ``project`` (validate it first: see ``render.preflight``)."""
     output = free_output(store, output.expanduser().resolve(), settings.collision)
     job_id = new_job_id()
@@ -58,6 +60,6 @@ def submit(store: Store, project: Project, output: Path, settings: Settings, *,
         message="Queued",
         backend=backend,
         work_dir=str(work_dir_for(job_id)),
-        extra={"segment_seconds": settings.segment_seconds},
+        extra={"segment_seconds": settings.segment_seconds, **(extra or {})},
     )
     return store.add(job)

@@ -18,10 +18,14 @@ import os
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simvid_desktop.project import Project
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +45,7 @@ def _watch_parent(cancel: Event) -> None:
     threading.Thread(target=wait, name="parent-watch", daemon=True).start()
 
 
-def _job_logging(log_path: str) -> logging.Handler:
+def job_logging(log_path: str) -> logging.Handler:
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -51,7 +55,7 @@ def _job_logging(log_path: str) -> logging.Handler:
     return handler
 
 
-def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+def send(conn: Connection, message: tuple[Any, ...]) -> None:
     try:
         conn.send(message)
     except (BrokenPipeError, OSError):
@@ -59,50 +63,69 @@ def _send(conn: Connection, message: tuple[Any, ...]) -> None:
         logger.warning("queue process gone; could not report %s", message[0])
 
 
-def run_job(job_id: str, project_data: dict[str, Any], output: str, work_dir: str | None,
-            segment_seconds: float, log_path: str, conn: Connection, cancel: Event) -> None:
-    """Render one job and send its outcome. Every exception ends as a message, never a crash."""
+def run_reported(conn: Connection, job_id: str, log_path: str,
+                 action: Callable[[], dict[str, Any]]) -> None:
+    """Run ``action`` and send its outcome as a ``("done", ...)`` message.
+
+    Every exception ends as a message, never a crash: the process keeps serving jobs.
+    """
     from simvid_desktop.errors import (  # noqa: PLC0415 - imported in the worker only
         InvalidInput,
-        ProjectInvalid,
         RenderCancelled,
         SimvidError,
     )
-    from simvid_desktop.project_io import parse_project  # noqa: PLC0415
-    from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
-    from simvid_desktop.render.progress import CancelToken, ProgressEvent  # noqa: PLC0415
 
-    handler = _job_logging(log_path)
+    handler = job_logging(log_path)
     try:
-        logger.info("job %s: rendering %s", job_id, output)
-
-        def progress(event: ProgressEvent) -> None:
-            _send(conn, ("progress", job_id, event.to_dict()))
-
-        project, problems = parse_project(json.dumps(project_data), Path(output).parent)
-        if problems:
-            raise ProjectInvalid(problems)
-        spec = RenderSpec(project, Path(output), Path(work_dir) if work_dir else None,
-                          segment_seconds)
-        outcome = render(spec, progress=progress, cancel=CancelToken(cancel))
-        _send(conn, ("done", job_id, "finished", outcome.to_dict(), None, None, False))
-        logger.info("job %s: finished in %.1f s", job_id, outcome.elapsed)
+        result = action()
+        send(conn, ("done", job_id, "finished", result, None, None, False))
     except RenderCancelled:
         logger.info("job %s: cancelled", job_id)
-        _send(conn, ("done", job_id, "canceled", None, None, None, False))
+        send(conn, ("done", job_id, "canceled", None, None, None, False))
     except SimvidError as exc:
         logger.error("job %s: %s", job_id, exc)
         detail = getattr(exc, "log", "") or ""
         if isinstance(exc, InvalidInput) and hasattr(exc, "lines"):
             detail = "\n".join(exc.lines())
-        _send(conn, ("done", job_id, "failed", None, str(exc), detail, exc.transient))
+        send(conn, ("done", job_id, "failed", None, str(exc), detail, exc.transient))
     except Exception as exc:  # noqa: BLE001 - a bug must fail the job, not kill the worker
         tb = traceback.format_exc()
         logger.error("job %s: internal error\n%s", job_id, tb)
-        _send(conn, ("done", job_id, "failed", None, f"internal error: {exc}", tb, False))
+        send(conn, ("done", job_id, "failed", None, f"internal error: {exc}", tb, False))
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+def load_project(project_data: dict[str, Any], output: str) -> Project:
+    """The job's project snapshot, checked again (it crossed a process boundary)."""
+    from simvid_desktop.errors import ProjectInvalid  # noqa: PLC0415
+    from simvid_desktop.project_io import parse_project  # noqa: PLC0415
+
+    project, problems = parse_project(json.dumps(project_data), Path(output).parent)
+    if problems:
+        raise ProjectInvalid(problems)
+    return project
+
+
+def run_job(job_id: str, project_data: dict[str, Any], output: str, work_dir: str | None,
+            segment_seconds: float, log_path: str, conn: Connection, cancel: Event) -> None:
+    """Render one job and send its progress and outcome over ``conn``."""
+    from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
+    from simvid_desktop.render.progress import CancelToken, ProgressEvent  # noqa: PLC0415
+
+    def progress(event: ProgressEvent) -> None:
+        send(conn, ("progress", job_id, event.to_dict()))
+
+    def action() -> dict[str, Any]:
+        logger.info("job %s: rendering %s", job_id, output)
+        spec = RenderSpec(load_project(project_data, output), Path(output),
+                          Path(work_dir) if work_dir else None, segment_seconds)
+        outcome = render(spec, progress=progress, cancel=CancelToken(cancel))
+        logger.info("job %s: finished in %.1f s", job_id, outcome.elapsed)
+        return outcome.to_dict()
+
+    run_reported(conn, job_id, log_path, action)
 
 
 WORKER_NICENESS = 10
@@ -123,11 +146,12 @@ def _lower_priority() -> None:
         logger.debug("could not lower the worker's priority: %s", exc)
 
 
-def worker_main(conn: Connection, cancel: Event) -> None:
-    """Entry point of a worker process: a loop over jobs until told to stop."""
+def prepare_render_process(cancel: Event) -> None:
+    """Set up a freshly spawned render process: low priority, its own process group (so
+    it and its ffmpeg can be stopped together), stop when the parent dies, engine loaded."""
     _lower_priority()
     if sys.platform != "win32":
-        os.setsid()  # our own group: the pool can stop us and our ffmpeg together
+        os.setsid()
         from simvid_desktop.render.ffmpeg import keep_children_in_my_group  # noqa: PLC0415
 
         keep_children_in_my_group()
@@ -135,7 +159,11 @@ def worker_main(conn: Connection, cancel: Event) -> None:
     # Import the engine now, while idle, so a job starts rendering at once.
     import simvid_desktop.render.engine  # noqa: F401, PLC0415
 
-    _send(conn, ("ready", os.getpid()))
+
+def worker_main(conn: Connection, cancel: Event) -> None:
+    """Entry point of a worker process: a loop over jobs until told to stop."""
+    prepare_render_process(cancel)
+    send(conn, ("ready", os.getpid()))
     while True:
         try:
             message = conn.recv()

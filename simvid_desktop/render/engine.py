@@ -16,11 +16,12 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simvid_desktop.errors import RenderCancelled, SimvidError
+from simvid_desktop.errors import RenderCancelled, RenderFailed, SimvidError
 from simvid_desktop.project import Project
 from simvid_desktop.render.audio import audio_plan
 from simvid_desktop.render.compositor import Compositor
@@ -48,6 +49,7 @@ from simvid_desktop.render.segments import (
     fingerprint,
     plan_segments,
 )
+from simvid_desktop.render.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 
@@ -272,3 +274,95 @@ def render(
                        len(project.slides), len(project.slides)), force=True)
     logger.info("rendered %s: %d frames in %.1fs", output, frames, elapsed)
     return outcome
+
+
+# -- one show, several workers -------------------------------------------------------------
+# A render farm splits a long show: every worker takes pieces from a shared list and renders
+# them into the same work folder (on shared storage); one of them then joins the pieces.
+
+PieceProgress = Callable[[int, int], None]  #: (piece index, frames of it done)
+
+
+def render_pieces(
+    project: Project,
+    work_dir: Path,
+    segment_seconds: float,
+    next_piece: Callable[[], int | None],
+    progress: PieceProgress | None = None,
+    cancel: CancelToken | None = None,
+) -> int:
+    """Render the pieces ``next_piece`` hands out, until it returns None; returns how many.
+
+    A piece already on disk (finished by another worker) is skipped.
+    """
+    cancel = cancel or CancelToken()
+    ensure_valid(project, None)
+    segments = plan_segments(project, segment_seconds)
+    work = WorkDir(work_dir)
+    work.prepare(fingerprint(project, segments), clear_parts=False)
+    rendered = 0
+    with Compositor(project) as comp:
+        while (index := next_piece()) is not None:
+            cancel.raise_if_cancelled()
+            seg = segments[index]
+            if work.done(seg):
+                continue
+            first_slide = comp.timeline.shot_for_frame(seg.first).main_slide
+            comp.focus(first_slide, first_slide)
+            report = _PieceReporter(seg, progress)
+            final = work.segment_path(seg)
+            part = work.part(final)
+            try:
+                with FramePipe(segment_args(project, part), final, cancel) as pipe:
+                    for n in range(seg.first, seg.end):
+                        cancel.raise_if_cancelled()
+                        pipe.write(comp.frame(n))
+                        report(n - seg.first + 1)
+                    pipe.finish()
+                part.replace(final)
+            finally:
+                part.unlink(missing_ok=True)
+            rendered += 1
+    return rendered
+
+
+class _PieceReporter:
+    """Reports a piece's frames at most ~4 times a second, and always its last frame."""
+
+    def __init__(self, seg: Segment, progress: PieceProgress | None) -> None:
+        self.seg, self.progress, self.last = seg, progress, 0.0
+
+    def __call__(self, done: int) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if done == self.seg.frames or now - self.last >= 0.25:
+            self.last = now
+            self.progress(self.seg.index, done)
+
+
+def finish_pieces(project: Project, output: Path, work_dir: Path,
+                  segment_seconds: float) -> RenderOutcome:
+    """Join the finished pieces and the music into ``output`` (written atomically).
+
+    Raises:
+        RenderFailed: a piece is missing, or ffmpeg failed.
+    """
+    started = time.monotonic()
+    segments = plan_segments(project, segment_seconds)
+    work = WorkDir(work_dir)
+    missing = [s.index for s in segments if not work.done(s)]
+    if missing:
+        raise RenderFailed(f"cannot join {output.name}: pieces {missing} of the show are missing",
+                           transient=True)
+    total = Timeline(project).total
+    tmp = temp_path_for(output)
+    try:
+        render_audio(project, total, work)
+        join_segments(work, segments, tmp)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    frames = segments[-1].end if segments else 0
+    return RenderOutcome(output, output.stat().st_size, total, frames,
+                         time.monotonic() - started)

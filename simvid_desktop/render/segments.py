@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +71,16 @@ class WorkDir:
         return self.path / "audio.m4a"
 
     def part(self, final: Path) -> Path:
-        return final.with_name(final.stem + ".part.mp4")
+        """A name to write ``final`` under until it is complete (unique: several workers
+        of a farm may share the folder)."""
+        return final.with_name(f"{final.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
 
-    def prepare(self, key: str) -> None:
-        """Create the folder, or empty it if it holds pieces of a different render."""
+    def prepare(self, key: str, *, clear_parts: bool = True) -> None:
+        """Create the folder, or empty it if it holds pieces of a different render.
+
+        ``clear_parts`` removes unfinished pieces a crash left; a farm worker joining a
+        shared render passes False, since other workers may be writing theirs.
+        """
         plan = self.path / "plan.json"
         if self.path.exists():
             try:
@@ -84,8 +91,9 @@ class WorkDir:
                 logger.info("discarding stale segments in %s", self.path)
                 shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
-        for stale in self.path.glob("*.part.mp4"):  # left by a crash mid-piece
-            stale.unlink(missing_ok=True)
+        if clear_parts:
+            for stale in self.path.glob("*.part.mp4"):  # left by a crash mid-piece
+                stale.unlink(missing_ok=True)
         if not plan.exists():
             tmp = plan.with_suffix(".tmp")
             tmp.write_text(json.dumps({"key": key}))

@@ -1,0 +1,222 @@
+"""The farm as a queue backend: the runner claims a farm job from the local store, this
+sends it to Redis, and reads its progress and outcome back into the store (the store is
+the job's mirror: the job list and history work with the farm offline).
+
+If the farm is unreachable when a job is to be sent, the job is handed to the local pool
+with a visible message. Jobs already on the farm wait while Redis is away; one that Redis
+lost (restarted without persistence) is sent again from the mirror.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from simvid_desktop.errors import FarmUnreachable, InvalidInput
+from simvid_desktop.farm.client import FarmClient, FarmJobState
+from simvid_desktop.farm.paths import PathMap
+from simvid_desktop.jobs.backend import Update
+from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress, JobStatus
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5  #: how often job states are read from Redis
+REAP_SECONDS = 5.0
+RETRY_CONNECT_SECONDS = 5.0
+MAX_IN_FLIGHT = 200  #: jobs sent to the farm at once (the farm's own queue orders them)
+
+
+@dataclass
+class _Tracked:
+    job: Job
+    rq_id: str
+    last_status: str = ""
+    resent: int = 0
+
+
+class FarmBackend:
+    """Implements :class:`simvid_desktop.jobs.backend.Backend` with the render farm."""
+
+    name = "farm"
+
+    def __init__(self, url: str, *, path_map: PathMap | None = None, split: int = 1,
+                 retries: int = 2, fallback: str = "local") -> None:
+        self.url = url
+        self.path_map = path_map or PathMap()
+        self.split = split
+        self.retries = retries
+        self.fallback = fallback
+        self._client: FarmClient | None = None
+        self._jobs: dict[str, _Tracked] = {}
+        self._updates: list[Update] = []
+        self._last_poll = 0.0
+        self._last_reap = 0.0
+        self._down_since: float | None = None
+        self._last_connect_try = 0.0
+        self.notice: str | None = None  #: why the farm is not in use right now
+
+    # -- connection ------------------------------------------------------------------------
+    def _connected(self) -> FarmClient | None:
+        """The client, if the farm answers (tried again every few seconds)."""
+        if self._client is not None and self._down_since is None:
+            return self._client
+        now = time.monotonic()
+        if now - self._last_connect_try < RETRY_CONNECT_SECONDS and self._last_connect_try:
+            return None
+        self._last_connect_try = now
+        try:
+            if self._client is None:
+                self._client = FarmClient(self.url, path_map=self.path_map)
+            self._client.ping()
+        except (FarmUnreachable, InvalidInput) as exc:
+            self._went_down(exc)
+            return None
+        if self._down_since is not None:
+            logger.info("render farm %s is back", self._client.display_url)
+        self._down_since, self.notice = None, None
+        return self._client
+
+    def _went_down(self, exc: Exception) -> None:
+        if self._down_since is None:
+            logger.warning("%s", exc)
+            self._down_since = time.monotonic()
+            self._last_connect_try = time.monotonic()
+        self.notice = str(exc)
+
+    # -- the backend interface -------------------------------------------------------------
+    def start(self) -> None:
+        self._connected()
+
+    def shutdown(self) -> None:
+        """Farm jobs go on rendering on the farm; the next runner adopts them."""
+        self._jobs.clear()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def free_slots(self) -> int:
+        return max(0, MAX_IN_FLIGHT - len(self._jobs))
+
+    def running(self) -> set[str]:
+        return set(self._jobs)
+
+    def start_job(self, job: Job) -> None:
+        client = self._connected()
+        if client is None:
+            self._hand_back(job)
+            return
+        split = int(job.extra.get("split", self.split) or 1)
+        try:
+            rq_id, adopted = client.submit(job, split=split, retries=self.retries)
+        except FarmUnreachable as exc:
+            self._went_down(exc)
+            self._hand_back(job)
+            return
+        logger.info("job %s %s the farm as %s", job.id,
+                    "found on" if adopted else "sent to", rq_id)
+        self._jobs[job.id] = _Tracked(job, rq_id)
+        self._updates.append(self._progress(job, "queued", 0.0,
+                                            "Waiting for a farm worker"))
+
+    def _hand_back(self, job: Job) -> None:
+        message = (f"{self.notice or 'render farm unreachable'}; "
+                   "rendering on this computer instead")
+        self._updates.append(JobHandoff(job.id, self.fallback, message))
+
+    def cancel_job(self, job_id: str) -> None:
+        tracked = self._jobs.get(job_id)
+        if tracked is None:
+            return
+        client = self._connected()
+        if client is None:
+            # The farm cannot be told now; the job ends here (its output will be ignored).
+            self._jobs.pop(job_id)
+            self._updates.append(JobOutcome(job_id, JobStatus.CANCELED))
+            return
+        try:
+            client.cancel(job_id)
+        except FarmUnreachable as exc:
+            self._went_down(exc)
+
+    def poll(self, timeout: float) -> list[Update]:
+        now = time.monotonic()
+        if self._jobs and now - self._last_poll >= POLL_SECONDS:
+            self._last_poll = now
+            self._read_states()
+        elif not self._updates and timeout > 0:
+            time.sleep(timeout)
+        updates, self._updates = self._updates, []
+        return updates
+
+    # -- reading the farm ------------------------------------------------------------------
+    def _read_states(self) -> None:
+        client = self._connected()
+        if client is None:
+            for tracked in self._jobs.values():
+                self._updates.append(self._progress(
+                    tracked.job, "waiting", tracked.job.percent,
+                    "Render farm unreachable; the job keeps its place"))
+            return
+        try:
+            if time.monotonic() - self._last_reap >= REAP_SECONDS:
+                self._last_reap = time.monotonic()
+                client.reap()
+            states = client.states([t.rq_id for t in self._jobs.values()])
+        except FarmUnreachable as exc:
+            self._went_down(exc)
+            return
+        for job_id, tracked in list(self._jobs.items()):
+            self._apply(client, job_id, tracked, states[tracked.rq_id])
+
+    def _apply(self, client: FarmClient, job_id: str, tracked: _Tracked,
+               state: FarmJobState) -> None:
+        status, meta = state.status, state.meta
+        tracked.last_status = status
+        if status in ("queued", "scheduled", "deferred"):
+            attempt = int(meta.get("attempt", 0) or 0)
+            text = ("Waiting for a farm worker" if attempt == 0
+                    else f"Queued again on the farm (attempt {attempt + 1})")
+            self._updates.append(self._progress(tracked.job, "queued", 0.0, text))
+        elif status == "started":
+            worker = meta.get("worker") or "a farm worker"
+            self._updates.append(JobProgress(
+                job_id, str(meta.get("stage") or "rendering"),
+                float(meta.get("percent") or 0.0),
+                f"{meta.get('message') or 'Rendering'} (on {worker})",
+                int(meta.get("frames_done") or 0), int(meta.get("frames_total") or 0),
+                float(meta.get("fps") or 0.0),
+                float(meta["eta"]) if meta.get("eta") is not None else None))
+        elif status == "finished":
+            self._jobs.pop(job_id)
+            self._updates.append(JobOutcome(job_id, JobStatus.FINISHED, state.result))
+        elif status in ("stopped", "canceled") or meta.get("outcome") == "canceled":
+            self._jobs.pop(job_id)
+            self._updates.append(JobOutcome(job_id, JobStatus.CANCELED))
+        elif status == "failed":
+            self._jobs.pop(job_id)
+            # RQ already retried what could be retried: the failure is final here.
+            self._updates.append(JobOutcome(job_id, JobStatus.FAILED, None,
+                                            state.error or "failed on the farm",
+                                            state.error_log, False))
+        elif status == "missing":
+            self._resend(client, job_id, tracked)
+
+    def _resend(self, client: FarmClient, job_id: str, tracked: _Tracked) -> None:
+        """Redis lost the job (restarted without its data): send it again from the mirror."""
+        tracked.resent += 1
+        logger.warning("job %s is no longer on the farm; sending it again", job_id)
+        try:
+            split = int(tracked.job.extra.get("split", self.split) or 1)
+            tracked.rq_id, _ = client.submit(tracked.job, split=split, retries=self.retries)
+        except FarmUnreachable as exc:
+            self._went_down(exc)
+            return
+        self._updates.append(self._progress(tracked.job, "queued", 0.0,
+                                            "Sent to the farm again (Redis had lost it)"))
+
+    @staticmethod
+    def _progress(job: Job, stage: str, percent: float, message: str) -> JobProgress:
+        return JobProgress(job.id, stage, percent, message, 0, job.frames_total, 0.0, None)
+
+

@@ -1,0 +1,238 @@
+"""The desktop's side of the farm: send jobs, read their state back, cancel, look around.
+
+Every call may raise ``FarmUnreachable`` (the URL in its message has no password). The
+Redis client is made with short timeouts: the window's runner thread must never hang on
+a farm that went away.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob
+from rq.job import JobStatus as RQStatus
+from rq.serializers import JSONSerializer
+
+from simvid_desktop.errors import FarmUnreachable, InvalidInput
+from simvid_desktop.farm import protocol
+from simvid_desktop.farm.paths import PathMap
+from simvid_desktop.farm.reaper import reap_abandoned
+from simvid_desktop.jobs.model import Job
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 3.0
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def connect(url: str, timeout: float = TIMEOUT_SECONDS) -> Redis:
+    """A Redis client for ``url`` (redis://, rediss:// for TLS, unix://; password in the URL).
+
+    Raises:
+        InvalidInput: the URL is not a Redis URL.
+    """
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise InvalidInput(f"farm URL {redact(url)!r}: expected redis://host:port/db "
+                           "(or rediss:// for TLS)")
+    try:
+        return Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                              health_check_interval=30)
+    except ValueError as exc:
+        raise InvalidInput(f"farm URL {redact(url)!r}: {exc}") from exc
+
+
+def work_dir_on_farm(output: str, job_id: str) -> str:
+    """Where a farm job keeps its pieces: beside its output, on the shared storage."""
+    return str(Path(output).parent / ".simvid-work" / job_id)
+
+
+@dataclass(frozen=True)
+class FarmJobState:
+    """What Redis says about one farm job."""
+
+    rq_id: str
+    status: str  #: an RQ status ("queued", "started", "finished", ...) or "missing"
+    meta: dict[str, Any]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    error_log: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    name: str
+    host: str
+    job: str | None  #: RQ id of the job it renders
+    job_name: str
+    percent: float
+
+
+@dataclass(frozen=True)
+class FarmStatus:
+    """The farm at a glance (the window's farm monitor)."""
+
+    url: str
+    workers: tuple[WorkerInfo, ...]
+    queued: int
+    running: int
+    failed: tuple[tuple[str, str], ...]  #: (job description, error), newest first
+
+
+class FarmClient:
+    def __init__(self, url: str, *, path_map: PathMap | None = None,
+                 queue: str = protocol.QUEUE, timeout: float = TIMEOUT_SECONDS) -> None:
+        self.url = url
+        self.display_url = redact(url)
+        self.path_map = path_map or PathMap()
+        self.redis = connect(url, timeout)
+        self.queue = Queue(queue, connection=self.redis, serializer=JSONSerializer)
+
+    def close(self) -> None:
+        self.redis.close()
+
+    def _unreachable(self, exc: Exception) -> FarmUnreachable:
+        return FarmUnreachable(self.display_url, str(exc) or type(exc).__name__)
+
+    def ping(self) -> None:
+        try:
+            self.redis.ping()
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+
+    # -- sending ---------------------------------------------------------------------------
+    def payload_for(self, job: Job, split: int = 1) -> protocol.FarmPayload:
+        pmap = self.path_map.extended(job.extra.get("path_map") or [])
+        output = pmap.map(job.output)
+        return protocol.FarmPayload(
+            job_id=job.id, project=pmap.map_project(job.project), output=output,
+            work_dir=work_dir_on_farm(output, job.id),
+            segment_seconds=float(job.extra.get("segment_seconds", 20.0)),
+            split=max(1, split), name=job.name,
+        )
+
+    def submit(self, job: Job, *, split: int = 1, retries: int = 2) -> tuple[str, bool]:
+        """Enqueue ``job``, or adopt its farm job if one is still queued, running or done
+        (a desktop that restarts must not render a show twice). Returns (RQ id, adopted)."""
+        rq_id = protocol.rq_job_id(job.id)
+        try:
+            state = self.states([rq_id])[rq_id]
+            if state.status in ("queued", "started", "scheduled", "deferred", "finished"):
+                return rq_id, True
+            if state.status != "missing":
+                RQJob.fetch(rq_id, connection=self.redis, serializer=JSONSerializer).delete()
+            payload = self.payload_for(job, split)
+            timeout = max(protocol.MIN_JOB_TIMEOUT,
+                          int(20 * _show_seconds(job.project)))
+            self.queue.enqueue(
+                protocol.RENDER_SHOW, payload.to_dict(), job_id=rq_id, job_timeout=timeout,
+                result_ttl=protocol.RESULT_TTL, failure_ttl=protocol.FAILURE_TTL,
+                retry=Retry(max=retries) if retries > 0 else None,
+                description=job.name, meta={"desktop": os.uname().nodename
+                                            if hasattr(os, "uname") else ""},
+            )
+            self.redis.delete(protocol.cancel_key(job.id))
+            return rq_id, False
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a farm job: a queued one at once, a running one within a second or two."""
+        rq_id = protocol.rq_job_id(job_id)
+        try:
+            self.redis.set(protocol.cancel_key(job_id), "1", ex=protocol.RESULT_TTL)
+            try:
+                rq_job = RQJob.fetch(rq_id, connection=self.redis, serializer=JSONSerializer)
+            except NoSuchJobError:
+                return
+            if rq_job.get_status() in (RQStatus.QUEUED, RQStatus.SCHEDULED, RQStatus.DEFERRED):
+                rq_job.cancel()
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+
+    # -- reading back ----------------------------------------------------------------------
+    def states(self, rq_ids: list[str]) -> dict[str, FarmJobState]:
+        try:
+            jobs = RQJob.fetch_many(rq_ids, connection=self.redis, serializer=JSONSerializer)
+            pairs = zip(rq_ids, jobs, strict=True)
+            return {rq_id: _state(rq_id, rq_job) for rq_id, rq_job in pairs}
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+
+    def reap(self) -> list[str]:
+        try:
+            return reap_abandoned(self.redis, [self.queue.name])
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+
+    def status(self) -> FarmStatus:
+        try:
+            workers = []
+            for key in self.redis.scan_iter(match=protocol.PRESENCE_PATTERN, count=100):
+                raw = self.redis.get(key)
+                if not isinstance(raw, bytes):
+                    continue
+                info = json.loads(raw)
+                workers.append(WorkerInfo(
+                    str(info.get("name", "")), str(info.get("host", "")), info.get("job"),
+                    str(info.get("job_name", "")), float(info.get("percent", 0.0) or 0.0)))
+            failed_ids = self.queue.failed_job_registry.get_job_ids(0, 9, desc=True)
+            failed = []
+            for rq_job in RQJob.fetch_many(failed_ids, connection=self.redis,
+                                            serializer=JSONSerializer):
+                if rq_job is not None:
+                    failed.append((rq_job.description or rq_job.id,
+                                   str(rq_job.meta.get("error", "failed"))))
+            return FarmStatus(self.display_url, tuple(sorted(workers, key=lambda w: w.name)),
+                              self.queue.count,
+                              self.queue.started_job_registry.count, tuple(failed))
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+
+
+def _show_seconds(project: dict[str, Any]) -> float:
+    slides = project.get("slides", [])
+    default = float(project.get("default_duration", 3.0))
+    return sum(float(s.get("duration", default)) for s in slides if isinstance(s, dict))
+
+
+def _state(rq_id: str, rq_job: RQJob | None) -> FarmJobState:
+    if rq_job is None:
+        return FarmJobState(rq_id, "missing", {})
+    status = rq_job.get_status(refresh=False)
+    meta = dict(rq_job.meta or {})
+    value = str(status.value if status is not None else "missing")
+    if status == RQStatus.FINISHED:
+        result = rq_job.return_value()
+        return FarmJobState(rq_id, value, meta, result if isinstance(result, dict) else {})
+    if status == RQStatus.FAILED:
+        error = meta.get("error")
+        log = meta.get("error_log")
+        if not error:
+            latest = rq_job.latest_result()
+            text = (latest.exc_string if latest is not None else "") or ""
+            lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+            error = f"farm worker failed: {lines[-1]}" if lines else "farm worker failed"
+            log = text
+        return FarmJobState(rq_id, value, meta, None, str(error), str(log or ""))
+    return FarmJobState(rq_id, value, meta)

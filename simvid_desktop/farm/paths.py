@@ -1,0 +1,104 @@
+"""Paths between the desktop and the farm: a mapping from the desktop's folders to the
+workers' mounts of the same shared storage, and the worker's list of folders it may touch.
+
+Mapping is text-level on purpose: the desktop cannot see the workers' mounts, and the
+workers cannot see the desktop's. Prefixes match whole path components only.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import posixpath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from simvid_desktop.errors import InvalidInput, NotShared
+
+
+def _norm(path: str) -> str:
+    """A path with one kind of separator and no trailing one (for prefix matching)."""
+    text = path.replace("\\", "/")
+    return text.rstrip("/") or "/"
+
+
+@dataclass(frozen=True)
+class PathMap:
+    """``/Users/ana/Photos=/mnt/photos`` rules; the longest matching prefix wins."""
+
+    rules: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, specs: Iterable[str], where: str = "path map") -> PathMap:
+        """Raises InvalidInput naming the rule that is not ``DESKTOP=WORKER``."""
+        rules = []
+        for spec in specs:
+            src, sep, dst = spec.partition("=")
+            if not sep or not src.strip() or not dst.strip():
+                raise InvalidInput(f"{where}: {spec!r} is not DESKTOP_FOLDER=WORKER_FOLDER")
+            rules.append((_norm(src.strip()), _norm(dst.strip())))
+        rules.sort(key=lambda r: len(r[0]), reverse=True)
+        return cls(tuple(rules))
+
+    def extended(self, specs: Iterable[str]) -> PathMap:
+        """These rules plus ``specs`` (a job's own rules)."""
+        more = PathMap.parse(specs)
+        if not more.rules:
+            return self
+        rules = sorted({*self.rules, *more.rules}, key=lambda r: len(r[0]), reverse=True)
+        return PathMap(tuple(rules))
+
+    def map(self, path: str) -> str:
+        text = _norm(path)
+        for src, dst in self.rules:
+            if text == src:
+                return dst
+            if text.startswith(src.rstrip("/") + "/"):
+                return posixpath.join(dst, text[len(src.rstrip("/")) + 1:])
+        return path
+
+    def map_project(self, project: dict[str, Any]) -> dict[str, Any]:
+        """A copy of project JSON with every file path mapped."""
+        data = copy.deepcopy(project)
+        for slide in data.get("slides", []):
+            if isinstance(slide, dict) and isinstance(slide.get("image"), str):
+                slide["image"] = self.map(slide["image"])
+        audio = data.get("audio")
+        if isinstance(audio, dict) and isinstance(audio.get("path"), str):
+            audio["path"] = self.map(audio["path"])
+        return data
+
+
+def project_files(project: dict[str, Any]) -> Iterator[str]:
+    """Every file a project JSON names (photos, then music)."""
+    for slide in project.get("slides", []):
+        if isinstance(slide, dict) and isinstance(slide.get("image"), str):
+            yield slide["image"]
+    audio = project.get("audio")
+    if isinstance(audio, dict) and isinstance(audio.get("path"), str):
+        yield audio["path"]
+
+
+@dataclass(frozen=True)
+class MediaRoots:
+    """The folders a worker may read photos from and write videos to."""
+
+    roots: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, folders: Iterable[str | Path]) -> MediaRoots:
+        return cls(tuple(Path(os.path.realpath(Path(f).expanduser())) for f in folders))
+
+    def contains(self, path: str | PurePath) -> bool:
+        if not os.path.isabs(path):
+            return False
+        real = Path(os.path.realpath(path))  # symlinks and ".." cannot escape a root
+        return any(real == root or root in real.parents for root in self.roots)
+
+    def check(self, paths: Iterable[str]) -> None:
+        """Raises NotShared for the first path outside every root."""
+        for path in paths:
+            if not self.contains(path):
+                raise NotShared(path, self.roots)

@@ -1,0 +1,113 @@
+"""What the desktop and the workers agree on: queue and key names, and the job payload.
+
+The payload is plain JSON (RQ's JSON serializer; never pickle). Workers validate it
+strictly before touching a file: a malformed or foreign payload is refused, not run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from simvid_desktop.errors import FarmJobRefused
+
+QUEUE = "video_generation"  #: the queue the original web version used
+DEFAULT_QUEUES = (QUEUE, "default")
+
+RENDER_SHOW = "simvid_desktop.farm.tasks.render_show"
+RENDER_PIECES = "simvid_desktop.farm.tasks.render_pieces"
+#: The only functions a Simvid worker will run; any other name is refused unimported.
+ALLOWED_FUNCTIONS = frozenset({RENDER_SHOW, RENDER_PIECES})
+
+#: A render may take hours (RQ's default timeout of 180 s would kill it).
+MIN_JOB_TIMEOUT = 6 * 3600
+RESULT_TTL = 7 * 24 * 3600  #: finished jobs' results stay readable for a week
+FAILURE_TTL = 7 * 24 * 3600
+
+LEASE_SECONDS = 12  #: a busy worker renews its job's lease every few seconds
+LEASE_RENEW_SECONDS = 3.0
+PRESENCE_SECONDS = 15  #: a worker is "online" while its presence key lives
+START_GRACE_SECONDS = 20  #: a job just taken may not have its first lease yet
+
+_PREFIX = "simvid:"
+
+
+def rq_job_id(job_id: str) -> str:
+    """The RQ job id of a Simvid job (stable: the desktop finds it again after a restart)."""
+    return f"simvid-{job_id}"
+
+
+def helper_job_id(job_id: str, k: int) -> str:
+    return f"simvid-{job_id}-part{k}"
+
+
+def lease_key(rq_id: str) -> str:
+    return f"{_PREFIX}lease:{rq_id}"
+
+
+def cancel_key(job_id: str) -> str:
+    return f"{_PREFIX}cancel:{job_id}"
+
+
+def presence_key(worker_name: str) -> str:
+    return f"{_PREFIX}worker:{worker_name}"
+
+
+PRESENCE_PATTERN = f"{_PREFIX}worker:*"
+
+
+def pieces_key(job_id: str) -> str:
+    """A list of piece indices still to render (workers pop from it)."""
+    return f"{_PREFIX}pieces:{job_id}"
+
+
+def piece_lease_key(job_id: str, index: int) -> str:
+    return f"{_PREFIX}piece-lease:{job_id}:{index}"
+
+
+def piece_progress_key(job_id: str) -> str:
+    """A hash: piece index -> frames of it rendered so far (while it is being rendered)."""
+    return f"{_PREFIX}piece-progress:{job_id}"
+
+
+@dataclass(frozen=True)
+class FarmPayload:
+    """One farm render, as the worker sees it (paths already mapped to the workers' view)."""
+
+    job_id: str
+    project: dict[str, Any]  #: project JSON, absolute paths
+    output: str
+    work_dir: str  #: on shared storage: any worker can resume or join the pieces
+    segment_seconds: float = 20.0
+    split: int = 1  #: how many workers may render pieces of this show at once
+    name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> FarmPayload:
+        """Raises FarmJobRefused naming the first malformed field."""
+        if not isinstance(data, dict):
+            raise FarmJobRefused("farm job payload: not a JSON object")
+        expected: dict[str, type | tuple[type, ...]] = {
+            "job_id": str, "project": dict, "output": str, "work_dir": str,
+            "segment_seconds": (int, float), "split": int, "name": str,
+        }
+        unknown = sorted(set(data) - set(expected))
+        if unknown:
+            raise FarmJobRefused(f"farm job payload: unknown field {unknown[0]!r}")
+        for field, kind in expected.items():
+            if field in ("segment_seconds", "split", "name") and field not in data:
+                continue
+            value = data.get(field)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise FarmJobRefused(f"farm job payload: {field!r} is missing or malformed")
+        payload = cls(**data)
+        if not payload.job_id.isalnum() or len(payload.job_id) > 64:
+            raise FarmJobRefused("farm job payload: 'job_id' must be letters and digits")
+        if not 0.5 <= payload.segment_seconds <= 3600:
+            raise FarmJobRefused("farm job payload: 'segment_seconds' out of range")
+        if not 1 <= payload.split <= 64:
+            raise FarmJobRefused("farm job payload: 'split' must be 1..64")
+        return payload

@@ -1,0 +1,141 @@
+"""``simvid worker``: an RQ worker that renders Simvid farm jobs, and nothing else.
+
+It is RQ's ``SimpleWorker`` (the job runs in the worker process) with each render in a
+spawned child process (see ``tasks``). RQ's own ``SpawnWorker`` starts its work horse as
+``sys.executable -c ...`` through ``os.posix_spawn``: neither exists on Windows, and a
+frozen app has no ``-c``. Spawning with ``multiprocessing`` works everywhere.
+
+Before running anything, a job's function name is checked against the whitelist and its
+data must be JSON: anything else is refused (marked failed, its data removed from Redis),
+never imported or unpickled. A housekeeping thread keeps the worker's presence record
+(the window's farm monitor reads it) and hands back jobs of workers that died.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker
+from rq.job import Job as RQJob
+from rq.job import JobStatus as RQStatus
+from rq.serializers import JSONSerializer
+from rq.timeouts import TimerDeathPenalty
+
+from simvid_desktop.farm import protocol, tasks
+from simvid_desktop.farm.paths import MediaRoots
+from simvid_desktop.farm.reaper import reap_abandoned
+
+logger = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 3.0
+
+
+def refusal(job: RQJob) -> str | None:
+    """Why a job must not run here, or None if it is a well-formed Simvid render."""
+    try:
+        func_name, args, kwargs = job.func_name, job.args, job.kwargs
+    except Exception:  # noqa: BLE001 - any decoding failure means: not our JSON
+        return f"farm job {job.id}: its data is not JSON (refused; never unpickled)"
+    if func_name not in protocol.ALLOWED_FUNCTIONS:
+        return f"farm job {job.id}: {func_name!r} is not a Simvid render (refused)"
+    if kwargs or len(args) != 1 or not isinstance(args[0], dict):
+        return f"farm job {job.id}: its arguments are not one Simvid payload (refused)"
+    return None
+
+
+class FarmWorker(SimpleWorker):
+    """An RQ worker for Simvid renders (JSON only, whitelisted functions)."""
+
+    def __init__(self, queues: Sequence[str], *, name: str, connection: Redis,
+                 roots: MediaRoots) -> None:
+        super().__init__(list(queues), name=name, connection=connection,
+                         serializer=JSONSerializer)
+        if sys.platform == "win32":  # no SIGALRM there
+            self.death_penalty_class = TimerDeathPenalty
+        self.runtime = tasks.WorkerRuntime(name, roots)
+        self.runtime.mark_stopped = self._mark_stopped
+        self._housekeeping_stop = threading.Event()
+
+    def _mark_stopped(self, rq_id: str) -> None:
+        self._stopped_job_id = rq_id  # RQ then records the job as "stopped", not "failed"
+
+    # -- RQ hooks --------------------------------------------------------------------------
+    def execute_job(self, job: RQJob, queue: Queue) -> None:
+        reason = refusal(job)
+        if reason is not None:
+            self._refuse(job, queue, reason)
+            return
+        super().execute_job(job, queue)
+
+    def request_stop_execution(self, execution_id: str) -> None:
+        """RQ's stop-job command: the task stops its render (the job ends "stopped")."""
+        execution = self.executions.get(execution_id)
+        if execution is not None:
+            self.runtime.stopped.add(execution.job_id)
+
+    def handle_warm_shutdown_request(self) -> None:
+        """SIGTERM/SIGINT: stop the current render at once and queue its job again."""
+        super().handle_warm_shutdown_request()
+        self.runtime.stop_requested.set()
+
+    def _refuse(self, job: RQJob, queue: Queue, reason: str) -> None:
+        logger.error("%s", reason)
+        registry = queue.failed_job_registry
+        with self.connection.pipeline() as pipe:
+            pipe.hdel(job.key, "data")  # nobody will unpickle it later either
+            pipe.hset(job.key, mapping={
+                "status": RQStatus.FAILED.value,
+                "meta": json.dumps({"error": reason, "refused": True}),
+            })
+            pipe.expire(job.key, protocol.FAILURE_TTL)
+            pipe.zadd(registry.key, {job.id: time.time() + protocol.FAILURE_TTL})
+            pipe.lrem(queue.intermediate_queue_key, 1, job.id)
+            pipe.execute()
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def _presence(self) -> dict[str, Any]:
+        return {"name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
+                "queues": self.queue_names(), "since": self._started_at,
+                **self.runtime.current}
+
+    def _housekeeping(self) -> None:
+        redis = self.connection  # thread-safe: commands take connections from its pool
+        key = protocol.presence_key(self.name)
+        while not self._housekeeping_stop.is_set():
+            try:
+                redis.set(key, json.dumps(self._presence()), ex=protocol.PRESENCE_SECONDS)
+                reap_abandoned(redis, self.queue_names())
+            except RedisError as exc:
+                logger.warning("farm housekeeping: %s", exc)
+            self._housekeeping_stop.wait(HOUSEKEEPING_SECONDS)
+        try:
+            redis.delete(key)
+        except RedisError:
+            logger.debug("presence of %s not removed (Redis gone)", self.name)
+
+    def run(self, *, burst: bool = False) -> None:
+        self._started_at = time.time()
+        tasks.bind_runtime(self.runtime)
+        thread = threading.Thread(target=self._housekeeping, name="simvid-housekeeping",
+                                  daemon=True)
+        thread.start()
+        try:
+            self.work(burst=burst, logging_level="INFO", with_scheduler=False)
+        finally:
+            self._housekeeping_stop.set()
+            thread.join(5)
+            tasks.bind_runtime(None)
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}.{os.getpid()}"
