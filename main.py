@@ -2,7 +2,13 @@
 
 ``python main.py render ...`` is the ``simvid`` command line. With no arguments it opens
 the window, or, when there is no display to open it on, renders the bundled demo and
-prints where the video went.
+prints where the video went. ``--self-test`` renders a short show through the worker
+processes and prints a one-line verdict (exit code 0 when the video is right).
+
+Frozen, this script is both executables of the bundle (see ``build.spec``). Worker processes
+are the same executable started again by multiprocessing (spawn): ``freeze_support()``
+turns such a start into a worker before anything else runs, so a worker never parses the
+command line or opens a window.
 """
 
 import multiprocessing
@@ -19,6 +25,10 @@ def has_display() -> bool:
 
 def run() -> int:
     argv = sys.argv[1:]
+    if argv[:1] == ["--self-test"]:
+        from simvid_desktop.self_test import main as self_test  # noqa: PLC0415
+
+        return self_test(argv[1:])
     if not argv and has_display():
         from simvid_desktop.ui.app import run_app  # noqa: PLC0415 - after freeze_support
 
@@ -29,5 +39,6 @@ def run() -> int:
 
 
 if __name__ == "__main__":
-    multiprocessing.freeze_support()
+    multiprocessing.freeze_support()  # a spawned worker process stops here
+    multiprocessing.set_start_method("spawn")  # the same on every OS, frozen or not
     sys.exit(run())
