@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from simvid_desktop import __version__
 from simvid_desktop.paths import resource
 from simvid_desktop.ui.crash import install_excepthook, setup_logging
 
 logger = logging.getLogger(__name__)
+
+#: Set to 1 to close the window as soon as it is shown (start-up benchmarks, smoke tests
+#: of a frozen build): prints ``window shown`` on stdout first. Set to a ``.png`` path to
+#: also save a screenshot of the window there.
+EXIT_AFTER_SHOW_ENV = "SIMVID_EXIT_AFTER_SHOW"
 
 STYLE_SHEET = """
 QToolBar { spacing: 6px; padding: 4px; }
@@ -57,4 +63,17 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     window.offer_recovery()
+    exit_after_show = os.environ.get(EXIT_AFTER_SHOW_ENV, "")
+    if exit_after_show == "1" or exit_after_show.endswith(".png"):
+        QTimer.singleShot(0, lambda: _report_shown_and_close(window, exit_after_show))
     return int(app.exec())
+
+
+def _report_shown_and_close(window: QWidget, how: str) -> None:
+    """Runs once the events queued by ``show()`` (layout, expose, first paint) are done."""
+    if sys.stdout is not None:  # a windowed Windows executable has no stdout
+        print("window shown", flush=True)
+    if how.endswith(".png"):
+        window.grab().save(how)
+    window.close()
+    QApplication.quit()
