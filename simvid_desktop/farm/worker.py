@@ -130,11 +130,33 @@ class FarmWorker(SimpleWorker):
                                   daemon=True)
         thread.start()
         try:
-            self.work(burst=burst, logging_level="INFO", with_scheduler=False)
+            while True:
+                try:
+                    self.work(burst=burst, logging_level="INFO", with_scheduler=False)
+                except RedisError as exc:  # RQ's own clean-up could not reach Redis either
+                    logger.warning("worker %s lost Redis: %s", self.name, exc)
+                if burst or self._stop_requested or self.runtime.stop_requested.is_set():
+                    return
+                # RQ's loop ends on a Redis error: wait for the server and carry on.
+                self._wait_for_redis()
         finally:
             self._housekeeping_stop.set()
             thread.join(5)
             tasks.bind_runtime(None)
+
+
+    def _wait_for_redis(self) -> None:
+        delay = 1.0
+        while not self.runtime.stop_requested.is_set():
+            try:
+                self.connection.ping()
+            except RedisError as exc:
+                logger.warning("Redis unreachable (%s); trying again in %.0f s", exc, delay)
+                self.runtime.stop_requested.wait(delay)
+                delay = min(delay * 2, 15.0)
+                continue
+            logger.info("Redis is back; worker %s carries on", self.name)
+            return
 
 
 def default_worker_name() -> str:

@@ -1,0 +1,378 @@
+"""The render farm for real: a Redis server on a loopback port, `simvid worker` processes,
+and the desktop side (runner + farm backend, or the command line) in this process."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from simvid_desktop.farm import protocol
+from simvid_desktop.farm.backend import FarmBackend
+from simvid_desktop.farm.client import FarmClient
+from simvid_desktop.jobs.local_pool import LocalPool
+from simvid_desktop.jobs.model import Job, JobStatus
+from simvid_desktop.jobs.runner import QueueRunner
+from simvid_desktop.jobs.store import Store
+from simvid_desktop.jobs.submit import submit
+from simvid_desktop.project import OutputSettings, Project, Slide, Transition
+from simvid_desktop.settings import Settings
+from tests.integration.farm_helpers import RedisServer, Workers, free_port
+from tests.integration.media import leftovers, probe, solid, tone
+
+COLORS = [(220, 30, 30), (30, 200, 40), (30, 60, 220), (230, 220, 40)]
+
+
+@dataclass
+class Farm:
+    redis: RedisServer
+    workers: Workers
+    shared: Path  #: the "shared storage": photos in, videos out
+    photos: list[Path]
+    music: Path
+
+
+def make_farm(root: Path, names: list[str]) -> Farm:
+    shared = root / "shared"
+    (shared / "photos").mkdir(parents=True)
+    (shared / "out").mkdir()
+    photos = [solid(shared / "photos" / f"p{i}.jpg", c, size=(640, 360))
+              for i, c in enumerate(COLORS)]
+    music = tone(shared / "photos" / "music.m4a", 3.0)
+    server = RedisServer(root / "redis")
+    workers = Workers(server.url, [shared], root / "worker-data")
+    for name in names:
+        workers.start(name)
+    workers.wait_online(names)
+    return Farm(server, workers, shared, photos, music)
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
+    f = make_farm(tmp_path_factory.mktemp("farm"), ["w1", "w2"])
+    yield f
+    f.workers.close()
+    f.redis.close()
+
+
+@pytest.fixture
+def own_farm(tmp_path: Path) -> Iterator[Farm]:
+    f = make_farm(tmp_path / "own", ["k1", "k2"])
+    yield f
+    f.workers.close()
+    f.redis.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    monkeypatch.setenv("SIMVID_DATA_DIR", str(tmp_path / "desktop"))
+    s = Store()
+    yield s
+    s.close()
+
+
+def project(farm: Farm, seconds: float = 1.0, slides: int = 4, size: str = "160x90",
+            music: bool = True) -> Project:
+    photos = [farm.photos[i % len(farm.photos)] for i in range(slides)]
+    from simvid_desktop.project import AudioBed
+
+    return Project(
+        slides=tuple(Slide(p) for p in photos), default_duration=seconds,
+        transition=Transition("fade", 0.4),
+        audio=AudioBed(farm.music) if music else None,
+        output=OutputSettings(resolution=size, fps=25, crf=20, x264_preset="veryfast"),
+    )
+
+
+def queue_farm_job(store: Store, farm: Farm, name: str, proj: Project,
+                   segment_seconds: float = 20.0, split: int = 1) -> Job:
+    settings = Settings(segment_seconds=segment_seconds, retries=2)
+    return submit(store, proj, farm.shared / "out" / f"{name}.mp4", settings,
+                  backend="farm", extra={"split": split})
+
+
+class RunnerThread:
+    """The desktop's runner (local pool + farm backend) on a thread, as the window has it."""
+
+    def __init__(self, store: Store, url: str, *, exit_when_idle: bool = True) -> None:
+        self.farm = FarmBackend(url, retries=2)
+        self.runner = QueueRunner([LocalPool(1), self.farm], store.path,
+                                  exit_when_idle=exit_when_idle)
+        self.thread = threading.Thread(target=self.runner.run, daemon=True)
+        self.thread.start()
+
+    def join(self, timeout: float) -> None:
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.runner.stop()
+            self.thread.join(30)
+            pytest.fail(f"the queue did not finish within {timeout} s")
+
+
+def valid_video(path: Path, seconds: float) -> dict[str, object]:
+    info = probe(path)
+    assert info["vcodec"] == "h264", info
+    assert abs(float(info["duration"]) - seconds) < 0.1, info  # type: ignore[arg-type]
+    return info
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def rq_meta(farm: Farm, job_id: str) -> dict[str, object]:
+    raw = farm.redis.client().hget(f"rq:job:{protocol.rq_job_id(job_id)}", "meta")
+    return json.loads(raw) if raw else {}
+
+
+# -- the normal case --------------------------------------------------------------------------
+def test_jobs_spread_over_two_workers_all_finish(farm: Farm, store: Store) -> None:
+    jobs = [queue_farm_job(store, farm, f"show{i}", project(farm, slides=3))
+            for i in range(4)]
+    RunnerThread(store, farm.redis.url).join(120)
+    workers = set()
+    for job in jobs:
+        done = store.get(job.id)
+        assert done is not None and done.status is JobStatus.FINISHED, done
+        assert done.backend == "farm" and done.attempts == 1
+        info = valid_video(Path(done.output), 3.0)
+        assert info["audio"] is not None
+        workers.add(rq_meta(farm, job.id)["worker"])
+    assert workers == {"w1", "w2"}, "both workers rendered"
+    assert leftovers(farm.shared / "out") == []
+    assert not (farm.shared / "out" / ".simvid-work").exists() or not any(
+        (farm.shared / "out" / ".simvid-work").iterdir()), "work folders removed"
+
+
+def test_cancel_running_farm_job(farm: Farm, store: Store) -> None:
+    job = queue_farm_job(store, farm, "cancel-me", project(farm, 3.0, 8, "640x360"),
+                         segment_seconds=2.0)
+    runner = RunnerThread(store, farm.redis.url)
+    wait_for(lambda: (store.get(job.id).percent or 0) > 5, 60, "the render to start")  # type: ignore[union-attr]
+    t0 = time.monotonic()
+    store.cancel(job.id)
+    runner.join(30)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.CANCELED, done
+    assert time.monotonic() - t0 < 10
+    assert not Path(job.output).exists()
+    assert leftovers(farm.shared / "out") == []
+    status = farm.redis.client().hget(f"rq:job:{protocol.rq_job_id(job.id)}", "status")
+    assert status == b"stopped"
+    assert all(p.poll() is None for p in farm.workers.procs.values()), "workers still up"
+
+
+def test_render_farm_command_line_and_refused_paths(farm: Farm, tmp_path: Path) -> None:
+    env = {**os.environ, "SIMVID_DATA_DIR": str(tmp_path / "cli")}
+    out = farm.shared / "out" / "cli.mp4"
+    base = [sys.executable, "-m", "simvid_desktop", "render", *map(str, farm.photos[:2]),
+            "--duration", "1", "--resolution", "160x90", "--farm", farm.redis.url,
+            "--progress", "none"]
+    res = subprocess.run([*base, "-o", str(out)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "sent to the farm" in res.stderr and "Saved" in res.stdout
+    valid_video(out, 2.0)
+    # An output outside the workers' shared folders: refused by the worker, exit code 2.
+    outside = tmp_path / "elsewhere.mp4"
+    res = subprocess.run([*base, "-o", str(outside)], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert "outside the farm's shared media folders" in res.stderr
+    assert "Traceback" not in res.stderr and not outside.exists()
+
+
+def test_foreign_function_and_pickled_payload_are_refused(farm: Farm, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    client = farm.redis.client()
+    json_queue = Queue(protocol.QUEUE, connection=client, serializer=JSONSerializer)
+    foreign = json_queue.enqueue("os.system", f"touch {marker}", job_id="evil-json")
+
+    class Exploit:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (os.system, (f"touch {marker}",))
+
+    pickle_queue = Queue(protocol.QUEUE, connection=client)  # RQ's default: pickle
+    pickle_queue.enqueue(protocol.RENDER_SHOW, Exploit(), job_id="evil-pickle")
+    assert foreign.id == "evil-json"
+
+    def refused(job_id: str) -> bool:
+        return client.hget(f"rq:job:{job_id}", "status") == b"failed"
+
+    wait_for(lambda: refused("evil-json") and refused("evil-pickle"), 20, "the refusals")
+    assert not marker.exists(), "nothing was run or unpickled"
+    assert b"not a Simvid render" in client.hget("rq:job:evil-json", "meta")  # type: ignore[operator]
+    assert b"not JSON" in client.hget("rq:job:evil-pickle", "meta")  # type: ignore[operator]
+    assert client.hget("rq:job:evil-pickle", "data") is None, "the pickle was removed"
+    # The workers are still serving.
+    assert all(p.poll() is None for p in farm.workers.procs.values())
+    assert_no_pickle(client)
+
+
+def assert_no_pickle(client) -> None:  # type: ignore[no-untyped-def]
+    """No value in Redis is pickle data (job data is zlib-compressed JSON)."""
+    for key in client.scan_iter(count=500):
+        kind = client.type(key)
+        values: list[bytes] = []
+        if kind == b"string":
+            values = [client.get(key)]
+        elif kind == b"hash":
+            fields = client.hgetall(key)
+            if b"data" in fields:
+                json.loads(zlib.decompress(fields.pop(b"data")))
+            values = list(fields.values())
+        elif kind == b"list":
+            values = client.lrange(key, 0, -1)
+        elif kind == b"stream":
+            values = [v for _, entry in client.xrange(key) for v in entry.values()]
+        for value in values:
+            assert not (value or b"").startswith(b"\x80"), (key, value[:40])
+            with pytest.raises(Exception):  # noqa: B017, PT011 - anything but a success
+                pickle.loads(value)  # noqa: S301 - proving these are not pickles
+
+
+def test_no_pickle_data_in_redis_after_a_run(farm: Farm, store: Store) -> None:
+    queue_farm_job(store, farm, "clean", project(farm, slides=2))
+    RunnerThread(store, farm.redis.url).join(60)
+    assert_no_pickle(farm.redis.client())
+
+
+# -- splitting one show over several workers ------------------------------------------------
+def test_one_show_split_over_two_workers(farm: Farm, store: Store) -> None:
+    proj = project(farm, 2.0, 6, "320x180")
+    job = queue_farm_job(store, farm, "split", proj, segment_seconds=2.0, split=2)
+    RunnerThread(store, farm.redis.url).join(120)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    info = valid_video(Path(done.output), 12.0)
+    assert info["audio"] is not None
+    client = farm.redis.client()
+    helpers = [k for k in client.scan_iter(match=f"rq:job:simvid-{job.id}-part*")]
+    assert helpers, "a helper job was sent"
+    helper_meta = [json.loads(client.hget(k, "meta") or b"{}") for k in helpers]
+    assert {m.get("worker") for m in helper_meta} | {rq_meta(farm, job.id)["worker"]} == {
+        "w1", "w2"}, "both workers rendered pieces"
+    assert not (farm.shared / "out" / ".simvid-work" / job.id).exists()
+
+
+# -- failures -------------------------------------------------------------------------------
+def test_worker_killed_mid_render_job_retried_elsewhere(own_farm: Farm, store: Store) -> None:
+    job = queue_farm_job(store, own_farm, "killed", project(own_farm, 3.0, 8, "640x360"),
+                         segment_seconds=2.0)
+    runner = RunnerThread(store, own_farm.redis.url)
+    wait_for(lambda: (store.get(job.id).percent or 0) > 30, 60, "the render to pass 30%")  # type: ignore[union-attr]
+    victim = str(rq_meta(own_farm, job.id)["worker"])
+    t_kill = time.monotonic()
+    own_farm.workers.kill9(victim)
+    survivor = ({"k1", "k2"} - {victim}).pop()
+    wait_for(lambda: rq_meta(own_farm, job.id).get("worker") == survivor, 60,
+             "the job to move to the other worker")
+    moved_after = time.monotonic() - t_kill
+    runner.join(120)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    assert moved_after < 60, f"retried after {moved_after:.0f} s"
+    assert rq_meta(own_farm, job.id)["attempt"] == 2
+    assert int(done.result["resumed_frames"]) > 0, "resumed from the shared segments"  # type: ignore[index]
+    valid_video(Path(done.output), 24.0)
+    assert leftovers(own_farm.shared / "out") == []
+
+
+def test_sigterm_requeues_the_job_without_using_a_retry(own_farm: Farm, store: Store) -> None:
+    job = queue_farm_job(store, own_farm, "stopped", project(own_farm, 3.0, 8, "640x360"),
+                         segment_seconds=2.0)
+    runner = RunnerThread(store, own_farm.redis.url)
+    wait_for(lambda: (store.get(job.id).percent or 0) > 20, 60, "the render to pass 20%")  # type: ignore[union-attr]
+    victim = str(rq_meta(own_farm, job.id)["worker"])
+    proc = own_farm.workers.procs[victim]
+    t0 = time.monotonic()
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(20)
+    assert time.monotonic() - t0 < 10, "the worker stopped promptly"
+    runner.join(120)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    retries_left = own_farm.redis.client().hget(
+        f"rq:job:{protocol.rq_job_id(job.id)}", "retries_left")
+    assert retries_left == b"2", "stopping the worker did not use up a retry"
+    valid_video(Path(done.output), 24.0)
+
+
+def test_redis_restarted_mid_queue_nothing_lost(own_farm: Farm, store: Store) -> None:
+    jobs = [queue_farm_job(store, own_farm, f"r{i}", project(own_farm, 2.0, 4, "320x180"))
+            for i in range(4)]
+    runner = RunnerThread(store, own_farm.redis.url)
+    wait_for(lambda: any(j.status is JobStatus.STARTED and j.percent > 5
+                         for j in store.jobs()), 60, "a render to start")
+    own_farm.redis.kill()  # everything in Redis is lost (no persistence)
+    time.sleep(2)
+    own_farm.redis.start()
+    runner.join(180)
+    for job in jobs:
+        done = store.get(job.id)
+        assert done is not None and done.status is JobStatus.FINISHED, done
+        valid_video(Path(done.output), 8.0)
+    assert all(p.poll() is None for p in own_farm.workers.procs.values()), "workers carried on"
+
+
+def test_farm_unreachable_falls_back_to_local(store: Store, tmp_path: Path,
+                                              photos_dir: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    proj = Project(slides=tuple(Slide(p) for p in sorted(photos_dir.glob("*.jpg"))),
+                   default_duration=1.0,
+                   output=OutputSettings(resolution="128x72", fps=25, x264_preset="veryfast"))
+    job = submit(store, proj, tmp_path / "fallback.mp4", Settings(), backend="farm")
+    RunnerThread(store, url).join(60)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    assert done.backend == "local"
+    valid_video(Path(done.output), 2.0)
+
+
+def test_queue_add_with_unreachable_farm_says_so(tmp_path: Path, photos_dir: Path) -> None:
+    env = {**os.environ, "SIMVID_DATA_DIR": str(tmp_path / "cli")}
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"
+    res = subprocess.run(
+        [sys.executable, "-m", "simvid_desktop", "queue", "add", str(photos_dir),
+         "-o", str(tmp_path / "q.mp4"), "--farm", url, "--duration", "1",
+         "--resolution", "128x72"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "unreachable" in res.stderr and "rendering on this computer" in res.stderr
+    assert "secret" not in res.stderr, "no password in messages"
+    listing = subprocess.run([sys.executable, "-m", "simvid_desktop", "queue", "list",
+                              "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert json.loads(listing.stdout)[0]["backend"] == "local"
+
+
+@pytest.fixture
+def photos_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, c in enumerate(COLORS[:2]):
+        solid(folder / f"p{i}.jpg", c)
+    return folder
+
+
+def test_farm_monitor_status(farm: Farm) -> None:
+    status = FarmClient(farm.redis.url).status()
+    assert {w.name for w in status.workers} == {"w1", "w2"}
+    assert status.queued == 0
