@@ -213,18 +213,8 @@ def store_farm_url(given: str | None, settings: Settings, store: Store | None = 
                  if j.backend == "farm" and j.extra.get("farm_url")), "")
 
 
-def farm_backend(url: str, settings: Settings) -> Backend | None:
-    """The farm backend for a runner, or None when no farm is set up."""
-    if not url:
-        return None
-    from simvid_desktop.farm.backend import FarmBackend  # noqa: PLC0415
-    from simvid_desktop.farm.paths import PathMap  # noqa: PLC0415
-
-    return FarmBackend(url, path_map=PathMap.parse(settings.farm_path_map, "farm path map"),
-                       split=settings.farm_split, retries=settings.retries)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    from simvid_desktop.farm.backend import farm_backend  # noqa: PLC0415
     from simvid_desktop.jobs.local_pool import LocalPool  # noqa: PLC0415
     from simvid_desktop.jobs.runner import QueueRunner  # noqa: PLC0415
 
@@ -232,7 +222,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     workers = args.workers or settings.worker_count
     display = _Display(sys.stderr)
     backends: list[Backend] = [LocalPool(workers)]
-    farm = farm_backend(store_farm_url(args.farm, settings), settings)
+    farm = farm_backend(store_farm_url(args.farm, settings), settings)  # None: no farm
     if farm is not None:
         backends.append(farm)
     runner = QueueRunner(backends, exit_when_idle=True,

@@ -18,6 +18,7 @@ from simvid_desktop.farm.client import FarmClient, FarmJobState
 from simvid_desktop.farm.paths import PathMap
 from simvid_desktop.jobs.backend import Update
 from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress, JobStatus
+from simvid_desktop.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -220,3 +221,15 @@ class FarmBackend:
         return JobProgress(job.id, stage, percent, message, 0, job.frames_total, 0.0, None)
 
 
+
+
+def farm_backend(url: str, settings: Settings) -> FarmBackend | None:
+    """The farm backend a runner should have (None when no farm is set up).
+
+    Raises:
+        InvalidInput: a path-map rule in the settings is malformed.
+    """
+    if not url:
+        return None
+    return FarmBackend(url, path_map=PathMap.parse(settings.farm_path_map, "farm path map"),
+                       split=settings.farm_split, retries=settings.retries)

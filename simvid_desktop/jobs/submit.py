@@ -45,9 +45,17 @@ def work_dir_for(job_id: str) -> Path:
 
 
 def submit(store: Store, project: Project, output: Path, settings: Settings, *,
-           priority: int = 0, name: str | None = None, backend: str = "local",
+           priority: int = 0, name: str | None = None, backend: str | None = None,
            extra: dict[str, Any] | None = None) -> Job:
-    """Queue a snapshot of ``project`` (validate it first: see ``render.preflight``)."""
+    """Queue a snapshot of ``project`` (validate it first: see ``render.preflight``).
+
+    ``backend`` None: the render farm when the settings name one, else this computer.
+    """
+    if backend is None:
+        backend = "farm" if settings.farm_url else "local"
+        if backend == "farm":
+            extra = {"split": settings.farm_split, "farm_url": settings.farm_url,
+                     **(extra or {})}
     output = free_output(store, output.expanduser().resolve(), settings.collision)
     job_id = new_job_id()
     job = Job(

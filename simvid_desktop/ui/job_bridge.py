@@ -28,6 +28,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool, QTimer, Signal, Slot
 
 from simvid_desktop.errors import Problem, SimvidError
+from simvid_desktop.farm.backend import farm_backend
+from simvid_desktop.jobs.backend import Backend
 from simvid_desktop.jobs.local_pool import LocalPool
 from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.runner import QueueRunner, RunnerEvent
@@ -390,7 +392,15 @@ class JobBridge(QObject):
         if self._closed or self.runner_running:
             return
         count = workers if workers is not None else self._settings.worker_count
-        runner = QueueRunner(LocalPool(count), self._store_path, on_event=self._on_runner_event)
+        backends: list[Backend] = [LocalPool(count)]
+        try:
+            farm = farm_backend(self._settings.farm_url, self._settings)
+        except SimvidError as exc:  # a malformed path map: say so, render locally
+            self._runnerFailed.emit(str(exc))
+            farm = None
+        if farm is not None:
+            backends.append(farm)
+        runner = QueueRunner(backends, self._store_path, on_event=self._on_runner_event)
         self._runner = runner
         self._runner_thread = threading.Thread(target=self._run_runner, args=(runner,),
                                                name="simvid-queue-runner", daemon=True)
