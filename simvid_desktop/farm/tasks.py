@@ -385,7 +385,9 @@ class _Session:
         self._write_meta({"stage": "finalizing", "message": "Joining pieces and music",
                           "percent": 100.0 * (total - 1) / max(1, total), "eta": None},
                          force=True)
+        joining = time.monotonic()
         result = self._drive(("join",))
+        result["join_seconds"] = time.monotonic() - joining
         WorkDir(Path(self.payload.work_dir)).remove()
         self.redis.delete(protocol.pieces_key(job_id), protocol.piece_progress_key(job_id))
         result["split"] = self.payload.split
