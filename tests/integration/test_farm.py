@@ -376,3 +376,14 @@ def test_farm_monitor_status(farm: Farm) -> None:
     status = FarmClient(farm.redis.url).status()
     assert {w.name for w in status.workers} == {"w1", "w2"}
     assert status.queued == 0
+
+
+def test_submit_goes_to_the_farm_when_the_settings_name_one(store: Store, tmp_path: Path,
+                                                             photos_dir: Path) -> None:
+    proj = Project(slides=tuple(Slide(p) for p in sorted(photos_dir.glob("*.jpg"))))
+    job = submit(store, proj, tmp_path / "a.mp4",
+                 Settings(farm_url="redis://farm:6379/0", farm_split=3))
+    assert job.backend == "farm" and job.extra["split"] == 3
+    assert job.extra["farm_url"] == "redis://farm:6379/0"
+    local = submit(store, proj, tmp_path / "b.mp4", Settings())
+    assert local.backend == "local"

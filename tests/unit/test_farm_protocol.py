@@ -1,0 +1,184 @@
+"""The farm's pure parts: payload validation, path mapping, media roots, refusals, URLs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq.job import Job as RQJob
+from rq.serializers import JSONSerializer
+
+from simvid_desktop.errors import FarmJobRefused, InvalidInput, NotShared
+from simvid_desktop.farm import protocol
+from simvid_desktop.farm.client import connect, redact, work_dir_on_farm
+from simvid_desktop.farm.paths import MediaRoots, PathMap, project_files
+from simvid_desktop.farm.worker import refusal
+from simvid_desktop.farm_cli import farm_url
+from simvid_desktop.settings import Settings
+
+
+def payload(**kw: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "job_id": "abc123", "project": {"slides": []}, "output": "/mnt/out/a.mp4",
+        "work_dir": "/mnt/out/.simvid-work/abc123", "segment_seconds": 20.0, "split": 2,
+        "name": "a",
+    }
+    data.update(kw)
+    return data
+
+
+# -- payload -----------------------------------------------------------------------------------
+def test_payload_round_trip() -> None:
+    p = protocol.FarmPayload.from_dict(payload())
+    assert p.split == 2 and p.to_dict() == payload()
+
+
+def test_payload_optional_fields_default() -> None:
+    data = payload()
+    for key in ("segment_seconds", "split", "name"):
+        del data[key]
+    p = protocol.FarmPayload.from_dict(data)
+    assert (p.split, p.segment_seconds, p.name) == (1, 20.0, "")
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    (payload(extra=1), "unknown field 'extra'"),
+    (payload(output=None), "'output'"),
+    (payload(project="x"), "'project'"),
+    (payload(split=True), "'split'"),
+    (payload(split=0), "'split'"),
+    (payload(split=65), "'split'"),
+    (payload(job_id="../etc"), "'job_id'"),
+    (payload(segment_seconds=0.1), "'segment_seconds'"),
+    ([1, 2], "not a JSON object"),
+])
+def test_payload_rejects_malformed(data: object, field: str) -> None:
+    with pytest.raises(FarmJobRefused, match=field.replace("(", r"\(")):
+        protocol.FarmPayload.from_dict(data)
+
+
+def test_payload_missing_required_field() -> None:
+    data = payload()
+    del data["work_dir"]
+    with pytest.raises(FarmJobRefused, match="'work_dir'"):
+        protocol.FarmPayload.from_dict(data)
+
+
+# -- path mapping ----------------------------------------------------------------------------------
+def test_path_map_longest_prefix_and_whole_components() -> None:
+    pm = PathMap.parse(["/Users/ana=/mnt/home", "/Users/ana/Photos=/mnt/photos"])
+    assert pm.map("/Users/ana/Photos/2024/a.jpg") == "/mnt/photos/2024/a.jpg"
+    assert pm.map("/Users/ana/Videos/x.mp4") == "/mnt/home/Videos/x.mp4"
+    assert pm.map("/Users/ana/Photos") == "/mnt/photos"
+    assert pm.map("/Users/anabel/a.jpg") == "/Users/anabel/a.jpg"  # not a component match
+    assert pm.map("/elsewhere/a.jpg") == "/elsewhere/a.jpg"
+
+
+def test_path_map_windows_desktop_paths() -> None:
+    pm = PathMap.parse([r"D:\Photos=/mnt/photos"])
+    assert pm.map(r"D:\Photos\trip\a.jpg") == "/mnt/photos/trip/a.jpg"
+
+
+@pytest.mark.parametrize("rule", ["/a", "=/b", "/a=", "  =  "])
+def test_path_map_rejects_malformed_rules(rule: str) -> None:
+    with pytest.raises(InvalidInput, match="DESKTOP_FOLDER=WORKER_FOLDER"):
+        PathMap.parse([rule], "--path-map")
+
+
+def test_map_project_maps_photos_and_music_without_touching_the_input() -> None:
+    project = {"slides": [{"image": "/Users/ana/Photos/a.jpg"}, {"image": "/x/b.jpg"}],
+               "audio": {"path": "/Users/ana/Photos/m.mp3", "volume": 1.0}}
+    mapped = PathMap.parse(["/Users/ana/Photos=/mnt/p"]).map_project(project)
+    assert list(project_files(mapped)) == ["/mnt/p/a.jpg", "/x/b.jpg", "/mnt/p/m.mp3"]
+    assert project["slides"][0]["image"] == "/Users/ana/Photos/a.jpg"  # type: ignore[index]
+
+
+def test_extended_adds_a_jobs_own_rules() -> None:
+    pm = PathMap.parse(["/a=/x"]).extended(["/a/b=/y"])
+    assert pm.map("/a/b/c") == "/y/c" and pm.map("/a/c") == "/x/c"
+
+
+def test_work_dir_is_beside_the_output() -> None:
+    assert work_dir_on_farm("/mnt/out/show.mp4", "j1") == "/mnt/out/.simvid-work/j1"
+
+
+# -- media roots -----------------------------------------------------------------------------------
+def test_media_roots(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    (shared / "photos").mkdir(parents=True)
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (shared / "link").symlink_to(secret)
+    roots = MediaRoots.of([shared])
+    assert roots.contains(shared / "photos" / "a.jpg")
+    assert roots.contains(str(shared))
+    assert not roots.contains(secret / "a.jpg")
+    assert not roots.contains(f"{shared}/../secret/a.jpg"), "no escaping with .."
+    assert not roots.contains(shared / "link" / "a.jpg"), "no escaping through a symlink"
+    assert not roots.contains("photos/a.jpg"), "relative paths are refused"
+    with pytest.raises(NotShared, match=r"secret/a\.jpg: outside the farm's shared media"):
+        roots.check([str(shared / "photos" / "ok.jpg"), str(secret / "a.jpg")])
+
+
+# -- URLs --------------------------------------------------------------------------------------------
+def test_redact_hides_passwords() -> None:
+    assert redact("redis://:s3cret@farm:6379/0") == "redis://:***@farm:6379/0"
+    assert redact("rediss://ana:s3cret@farm/1") == "rediss://ana:***@farm/1"
+    assert redact("redis://farm:6379/0") == "redis://farm:6379/0"
+
+
+def test_connect_rejects_other_schemes_without_showing_the_password() -> None:
+    with pytest.raises(InvalidInput) as err:
+        connect("http://:pw@farm:6379")
+    assert "pw" not in str(err.value) and "redis://" in str(err.value)
+
+
+# -- refusing what is not ours ------------------------------------------------------------------------
+def _job(func: str, *args: object) -> RQJob:
+    return RQJob.create(func, args=args, connection=Redis(), serializer=JSONSerializer,
+                        id="simvid-x")
+
+
+def test_refusal_of_foreign_functions_and_arguments() -> None:
+    assert refusal(_job(protocol.RENDER_SHOW, payload())) is None
+    assert refusal(_job(protocol.RENDER_PIECES, payload())) is None
+    assert "not a Simvid render" in (refusal(_job("os.system", "rm -rf /")) or "")
+    assert "not a Simvid render" in (
+        refusal(_job("simvid_desktop.farm.tasks._require_runtime")) or "")
+    assert "arguments" in (refusal(_job(protocol.RENDER_SHOW, "a", "b")) or "")
+    assert "arguments" in (refusal(_job(protocol.RENDER_SHOW, "not a dict")) or "")
+
+
+def test_refusal_of_pickled_data_without_unpickling() -> None:
+    class Boom:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (os.abort, ())
+
+    job = _job(protocol.RENDER_SHOW, payload())
+    job.data = pickle.dumps((protocol.RENDER_SHOW, None, (Boom(),), {}))
+    assert "not JSON" in (refusal(job) or "")
+
+
+def test_whitelist_is_exactly_the_render_functions() -> None:
+    assert frozenset({protocol.RENDER_SHOW, protocol.RENDER_PIECES}) == protocol.ALLOWED_FUNCTIONS
+
+
+# -- which farm a command uses ----------------------------------------------------------------------
+def _args(**kw: object) -> argparse.Namespace:
+    return argparse.Namespace(**{"farm": None, "local": False, **kw})
+
+
+def test_farm_url_choice() -> None:
+    with_farm = Settings(farm_url="redis://farm/0")
+    assert farm_url(_args(), with_farm, settings_default=False) is None  # render: opt in
+    assert farm_url(_args(), with_farm, settings_default=True) == "redis://farm/0"
+    assert farm_url(_args(local=True), with_farm, settings_default=True) is None
+    assert farm_url(_args(farm=""), with_farm, settings_default=False) == "redis://farm/0"
+    assert farm_url(_args(farm="redis://other/1"), with_farm,
+                    settings_default=False) == "redis://other/1"
+    with pytest.raises(InvalidInput, match="--farm: no URL"):
+        farm_url(_args(farm=""), Settings(), settings_default=False)
