@@ -297,15 +297,19 @@ def render_pieces(
     """
     cancel = cancel or CancelToken()
     ensure_valid(project, None)
+    index = next_piece()
+    if index is None:  # nothing left: leave no trace (the show may be finished already)
+        return 0
     segments = plan_segments(project, segment_seconds)
     work = WorkDir(work_dir)
     work.prepare(fingerprint(project, segments), clear_parts=False)
     rendered = 0
     with Compositor(project) as comp:
-        while (index := next_piece()) is not None:
+        while index is not None:
             cancel.raise_if_cancelled()
             seg = segments[index]
             if work.done(seg):
+                index = next_piece()
                 continue
             first_slide = comp.timeline.shot_for_frame(seg.first).main_slide
             comp.focus(first_slide, first_slide)
@@ -323,6 +327,7 @@ def render_pieces(
             finally:
                 part.unlink(missing_ok=True)
             rendered += 1
+            index = next_piece()
     return rendered
 
 
