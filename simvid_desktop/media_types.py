@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -28,8 +29,15 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def images_in(folder: Path) -> list[Path]:
-    """The photos directly inside ``folder`` (hidden files skipped), in natural name order."""
-    return sorted(
-        (p for p in folder.iterdir() if p.is_file() and is_image(p) and not p.name.startswith(".")),
-        key=lambda p: natural_key(p.name),
-    )
+    """The photos directly inside ``folder`` (hidden files skipped), in natural name order.
+
+    Names are filtered before anything is asked of the file system, and ``os.scandir``
+    knows from the listing itself which entries are files: adding a folder of 500 photos
+    makes no stat call per photo (it runs on the UI thread when photos are dropped).
+    """
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries
+                 if not e.name.startswith(".")
+                 and os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES and e.is_file()]
+    names.sort(key=natural_key)
+    return [folder / name for name in names]

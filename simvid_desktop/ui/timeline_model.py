@@ -14,6 +14,7 @@ import logging
 import os
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QImage
 
 from simvid_desktop.media_types import natural_key
 from simvid_desktop.project import Project, Slide
@@ -57,6 +59,22 @@ class TimelineRole(IntEnum):
     ErrorRole = Qt.ItemDataRole.UserRole + 5  #: why the photo cannot be used, or None
     TransitionRole = Qt.ItemDataRole.UserRole + 6  #: transition into the next slide (None: last)
     TransitionDurationRole = Qt.ItemDataRole.UserRole + 7  #: its seconds
+    #: Everything a tile shows in one call, as a :class:`CardData`: painting ten tiles
+    #: then crosses from Qt into Python ten times, not seventy.
+    CardRole = Qt.ItemDataRole.UserRole + 8
+
+
+@dataclass(frozen=True)
+class CardData:
+    """What one timeline tile shows (:attr:`TimelineRole.CardRole`)."""
+
+    name: str
+    error: str | None  #: why the photo cannot be used
+    thumbnail: QImage | None  #: None while loading (or when the photo failed)
+    seconds: float
+    caption: bool
+    transition: str | None  #: into the next slide; None for the last slide
+    transition_seconds: float
 
 
 class _DateRelay(QObject):
@@ -197,6 +215,15 @@ class TimelineModel(QAbstractListModel):
             return tr.name if role == TimelineRole.TransitionRole else tr.duration
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(slide, row)
+        if role == TimelineRole.CardRole:
+            error = self._thumbs.failure(slide.image, self._thumb_size)
+            last = row == len(self._slides) - 1
+            tr = slide.transition or self._project.transition
+            return CardData(
+                slide.image.name, error,
+                None if error else self._thumbs.request(slide.image, self._thumb_size),
+                self._duration(slide), bool(slide.caption), None if last else tr.name,
+                0.0 if last else tr.duration)
         return None
 
     def _duration(self, slide: Slide) -> float:

@@ -16,28 +16,25 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import (
-    QColor,
-    QMouseEvent,
-    QPainter,
-    QPainterPath,
-    QPaintEvent,
-    QPalette,
-    QPen,
-    QPixmap,
-)
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from simvid_desktop.errors import AudioUnreadable
 from simvid_desktop.project import Project
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.preflight import audio_problem
-from simvid_desktop.render.timeline import Timeline
+from simvid_desktop.ui.waveform_layers import (
+    LayerBuilder,
+    Layers,
+    LayerSpec,
+    lane_rect,
+    mix,
+    show_axis,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -163,49 +160,47 @@ class WaveformLoader(QObject):
             self.failed.emit(path, reason)
 
 
-def _mix(a: QColor, b: QColor, t: float, alpha: int = 255) -> QColor:
-    """``a`` moved ``t`` of the way to ``b``: derives every colour from the palette."""
-    c = QColor.fromRgbF(a.redF() + (b.redF() - a.redF()) * t,
-                        a.greenF() + (b.greenF() - a.greenF()) * t,
-                        a.blueF() + (b.blueF() - a.blueF()) * t)
-    c.setAlpha(alpha)
-    return c
-
-
 class WaveformWidget(QWidget):
-    """The track, the show's slides over it, the envelope and a playhead; click to seek."""
+    """The track, the show's slides over it, the envelope and a playhead; click to seek.
+
+    The track, slides and labels are two pictures drawn off the UI thread
+    (:mod:`waveform_layers`); painting only blits them and draws the playhead. After an
+    edit the previous pictures stay on screen until the new ones arrive (a few frames).
+    """
 
     #: The user clicked or dragged at show time ``t`` (seconds, within the show).
     seekRequested = Signal(float)
+    #: Pictures matching the current state and size are on screen (see :meth:`layers`).
+    layersReady = Signal()
 
-    _PITCH, _BAR, _RULER, _PAD = 3.0, 2.0, 16.0, 8.0
-    _ENVELOPE = QColor(240, 160, 40)
     _PLAYHEAD = QColor(229, 72, 77)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._geom: tuple[float, float, float] | None = None  #: time->x during one paint
         self.setMinimumHeight(96)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._amp: np.ndarray | None = None  #: loudness per slice, 0..1
-        self._boundaries: list[float] = []
-        self._transitions: list[tuple[float, float]] = []
+        self._boundaries: tuple[float, ...] | None = ()  #: None: read from ``_project``
+        self._transitions: tuple[tuple[float, float], ...] | None = ()
+        self._project: Project | None = None
         self._track = self._total = self._playhead = 0.0
         self._start = self._fade_in = self._fade_out = 0.0
         self._loop = True
         self._placeholder = "No music"
-        #: (size, dpr) and the two pre-drawn layers: everything but the playhead, and the
-        #: bars in the "played" colour. A playhead move then costs two blits, not a redraw.
-        self._layers: tuple[tuple[int, int, float], QPixmap, QPixmap] | None = None
-        self._bars: dict[str, list[QRectF]] | None = None  #: bar rects of those layers
+        self._generation = 0  #: bumped by every change the pictures must show
+        self._layers: Layers | None = None  #: the pictures on screen, maybe out of date
+        self._requested: tuple[int, tuple[int, int, float]] | None = None
+        self._builder = LayerBuilder(self)
+        self._builder.built.connect(self._on_built)
 
     def _invalidate(self) -> None:
-        self._layers = None
+        self._generation += 1
         self.update()
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
-            self._layers = None
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange,
+                            QEvent.Type.FontChange):
+            self._invalidate()
         super().changeEvent(event)
 
     # -- state -------------------------------------------------------------------------
@@ -231,19 +226,20 @@ class WaveformWidget(QWidget):
     def set_slide_times(self, boundaries: Sequence[float],
                         transitions: Sequence[tuple[float, float]], total: float) -> None:
         """Slide changes (show times), transition spans and the show length."""
-        self._boundaries = list(boundaries)
-        self._transitions = list(transitions)
+        self._boundaries = tuple(boundaries)
+        self._transitions = tuple(transitions)
+        self._project = None
         self._total = max(0.0, total)
         self._invalidate()
 
     def set_show(self, project: Project) -> None:
-        """Read the slide timing and the music settings (offset, fades, loop) of ``project``."""
-        if project.slides:
-            tl = Timeline(project)
-            self.set_slide_times([s.start for s in tl.slides[1:]],
-                                 [(t.start, t.end) for t in tl.transitions], tl.total)
-        else:
-            self.set_slide_times([], [], 0.0)
+        """Read the slide timing and the music settings (offset, fades, loop) of ``project``.
+
+        Where the slides change is worked out with the pictures, off the UI thread.
+        """
+        self._project = project if project.slides else None
+        self._boundaries = self._transitions = None if project.slides else ()
+        self._total = project.total_duration if project.slides else 0.0
         a = project.audio
         self._start = a.start if a else 0.0
         self._fade_in = a.fade_in if a else 0.0
@@ -260,227 +256,84 @@ class WaveformWidget(QWidget):
     def playhead(self) -> float:
         return self._playhead
 
+    def layers(self) -> Layers | None:
+        """The pictures on screen (None before the first ones arrive)."""
+        return self._layers
+
+    def layers_current(self) -> bool:
+        """Whether the pictures on screen show the current state at the current size."""
+        layers = self._layers
+        return layers is not None and (layers.generation, layers.key) == (
+            self._generation, self._key())
+
     # -- geometry ----------------------------------------------------------------------
+    def _key(self) -> tuple[int, int, float]:
+        return self.width(), self.height(), self.devicePixelRatioF()
+
     def _axis(self) -> tuple[float, float]:
-        if self._amp is None:
-            return 0.0, max(self._total, 1.0)
-        return -self._start, max(self._total, self._track - self._start, 1e-3)
+        return show_axis(self._amp is not None, self._start, self._total, self._track)
 
     def _lane(self) -> QRectF:
-        r = QRectF(self.rect()).adjusted(self._PAD, 6, -self._PAD, -self._RULER)
-        return r if r.width() > 1 else QRectF(0, 0, 1, 1)
+        return lane_rect(self.width(), self.height())
 
     def _x(self, t: float) -> float:
-        geom = self._geom
-        if geom is None:  # outside a paint: compute the mapping afresh
-            a0, a1 = self._axis()
-            lane = self._lane()
-            return lane.left() + (t - a0) / (a1 - a0) * lane.width()
-        a0, scale, left = geom
-        return left + (t - a0) * scale
+        a0, a1 = self._axis()
+        lane = self._lane()
+        return lane.left() + (t - a0) / (a1 - a0) * lane.width()
 
     def _time_at(self, x: float) -> float:
         a0, a1 = self._axis()
         lane = self._lane()
         return a0 + (x - lane.left()) / lane.width() * (a1 - a0)
 
-    def _gain(self, t: float) -> float:
-        g = 1.0
-        if self._fade_in > 0:
-            g = min(g, t / min(self._fade_in, self._total or 1))
-        if self._fade_out > 0:
-            g = min(g, (self._total - t) / min(self._fade_out, self._total or 1))
-        return max(0.0, min(1.0, g))
-
-    def _source(self, t: float) -> tuple[float | None, str]:
-        """Track time heard at show time ``t`` and the zone it belongs to."""
-        mt = t + self._start
-        if mt < self._track:
-            return mt, "skip" if t < 0 else ("beyond" if t > self._total else "show")
-        if t > self._total:
-            return None, "none"
-        return ((mt - self._track) % self._track, "loop") if self._loop else (None, "silence")
-
     # -- painting ----------------------------------------------------------------------
+    def _spec(self) -> LayerSpec:
+        pal = self.palette()
+        width, height, dpr = self._key()
+        return LayerSpec(
+            width=width, height=height, dpr=dpr,
+            base=pal.color(QPalette.ColorRole.Base), text=pal.color(QPalette.ColorRole.Text),
+            accent=pal.color(QPalette.ColorRole.Highlight),
+            window=pal.color(QPalette.ColorRole.Window), font=QFont(self.font()),
+            amp=self._amp, track=self._track, total=self._total, start=self._start,
+            fade_in=self._fade_in, fade_out=self._fade_out, loop=self._loop,
+            placeholder=self._placeholder, boundaries=self._boundaries,
+            transitions=self._transitions, project=self._project)
+
+    def _ensure_layers(self) -> None:
+        """Ask for pictures of the current state unless they are on screen or on their way."""
+        want = (self._generation, self._key())
+        if self.layers_current() or self._requested == want:
+            return
+        self._requested = want
+        self._builder.request(self._spec(), self._generation)
+
+    def _on_built(self, layers: Layers) -> None:
+        self._layers = layers  # newer than what is on screen, even if not the latest
+        self.update()
+        if self.layers_current():
+            self.layersReady.emit()
+
     def paintEvent(self, event: QPaintEvent) -> None:
-        dpr = self.devicePixelRatioF()
-        key = (self.width(), self.height(), dpr)
-        if self._layers is None or self._layers[0] != key:
-            self._bars = None
-            self._layers = (key, self._layer(dpr, played=False), self._layer(dpr, played=True))
-        _, static, played = self._layers
+        self._ensure_layers()
+        layers = self._layers
         p = QPainter(self)
-        p.drawPixmap(0, 0, static)
-        if self._amp is not None and self._total > 0:
-            x = self._x(max(0.0, min(self._playhead, self._total)))
-            p.setClipRect(QRectF(0, 0, x, self.height()))
-            p.drawPixmap(0, 0, played)
-            p.setClipping(False)
+        if layers is None:  # only until the first pictures arrive
+            pal = self.palette()
+            base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(QPen(mix(base, text, 0.18), 1))
+            p.setBrush(mix(base, pal.color(QPalette.ColorRole.Window), 0.5))
+            p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+        else:
+            p.drawImage(QPointF(0, 0), layers.static)
+            if self._amp is not None and self._total > 0:
+                x = self._x(max(0.0, min(self._playhead, self._total)))
+                p.setClipRect(QRectF(0, 0, x, self.height()))
+                p.drawImage(QPointF(0, 0), layers.played)
+                p.setClipping(False)
         self._paint_playhead(p)
         p.end()
-
-    def _layer(self, dpr: float, *, played: bool) -> QPixmap:
-        pixmap = QPixmap(QSize(max(1, round(self.width() * dpr)),
-                               max(1, round(self.height() * dpr))))
-        pixmap.setDevicePixelRatio(dpr)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        # The time->x mapping is fixed for one drawing; computing it once keeps a show of
-        # hundreds of slides (hundreds of boundary lines) cheap to draw.
-        a0, a1 = self._axis()
-        lane0 = self._lane()
-        self._geom = (a0, lane0.width() / (a1 - a0), lane0.left())
-        p = QPainter(pixmap)
-        try:
-            if played:
-                if self._amp is not None:
-                    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-                    pal = self.palette()
-                    self._paint_bars(p, self._lane(), pal.color(QPalette.ColorRole.Text),
-                                     pal.color(QPalette.ColorRole.Highlight), only_played=True)
-            else:
-                self._paint(p)
-        finally:
-            p.end()
-            self._geom = None
-        return pixmap
-
-    def _paint(self, p: QPainter) -> None:
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
-        accent = pal.color(QPalette.ColorRole.Highlight)
-        frame = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        p.setPen(QPen(_mix(base, text, 0.18), 1))
-        p.setBrush(_mix(base, pal.color(QPalette.ColorRole.Window), 0.5))
-        p.drawRoundedRect(frame, 8, 8)
-        lane = self._lane()
-        x0, x1 = self._x(0.0), self._x(self._total)
-        if self._total > 0:
-            p.fillRect(QRectF(x0, lane.top(), x1 - x0, lane.height()), _mix(base, accent, 0.08))
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(_mix(base, text, 0.5, 34))
-            p.drawRects([QRectF(self._x(s), lane.top(), self._x(e) - self._x(s), lane.height())
-                         for s, e in self._transitions])
-        if self._amp is not None:
-            self._paint_bars(p, lane, text, accent)
-            self._paint_envelope(p, lane)
-        else:
-            p.setPen(_mix(base, text, 0.55))
-            p.drawText(lane, Qt.AlignmentFlag.AlignCenter, self._placeholder)
-        self._paint_marks(p, lane, text, base, accent)
-
-    def _bar_rects(self, lane: QRectF) -> dict[str, list[QRectF]]:
-        """The waveform's bars by zone, computed once for both cached layers."""
-        if self._bars is not None:
-            return self._bars
-        assert self._amp is not None
-        n, half = len(self._amp), lane.height() / 2 - 4
-        dt = (self._time_at(lane.left() + self._PITCH) - self._time_at(lane.left())) / 2
-        bars: dict[str, list[QRectF]] = {}
-        x = lane.left() + self._PITCH / 2
-        while x < lane.right():
-            t = self._time_at(x)
-            src, zone = self._source(t)
-            if zone != "none":
-                amp = 0.0
-                if src is not None:  # loudest slice under the bar
-                    i0 = min(n - 1, int(max(0.0, src - dt) / self._track * n))
-                    i1 = int(min(self._track, src + dt) / self._track * n) + 1
-                    amp = float(self._amp[i0:max(i1, i0 + 1)].max())
-                if zone in ("show", "loop"):
-                    amp *= self._gain(t)
-                h = max(self._BAR, amp * half * 2)
-                bars.setdefault(zone, []).append(
-                    QRectF(round(x - self._BAR / 2), round(lane.center().y() - h / 2),
-                           self._BAR, round(h)))
-            x += self._PITCH
-        self._bars = bars
-        return bars
-
-    def _paint_bars(self, p: QPainter, lane: QRectF, text: QColor, accent: QColor,
-                    *, only_played: bool = False) -> None:
-        base = self.palette().color(QPalette.ColorRole.Base)
-        colours = {"played": accent, "show": _mix(accent, base, 0.45),
-                   "loop": _mix(accent, base, 0.45, 120), "skip": _mix(text, base, 0.5, 90),
-                   "beyond": _mix(text, base, 0.5, 90), "silence": _mix(text, base, 0.5, 70)}
-        bars = self._bar_rects(lane)
-        if only_played:  # the show's own bars, in the "played" colour
-            bars = {"played": bars.get("show", [])}
-        # Pixel-aligned plain bars, drawn per colour in one call: antialiased rounded
-        # paths cost ~150 ms for a long show, too long for the UI thread.
-        p.save()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.setPen(Qt.PenStyle.NoPen)
-        for zone, rects in bars.items():
-            p.setBrush(colours[zone])
-            p.drawRects(rects)
-        p.restore()
-
-    def _paint_envelope(self, p: QPainter, lane: QRectF) -> None:
-        if self._total <= 0 or (self._fade_in <= 0 and self._fade_out <= 0):
-            return
-        cy, half = lane.center().y(), lane.height() / 2 - 2
-        fi = min(self._fade_in, self._total)
-        fo = min(self._fade_out, self._total)
-        times = sorted({0.0, fi, max(0.0, self._total - fo), self._total})
-        upper = [QPointF(self._x(t), cy - self._gain(t) * half) for t in times]
-        lower = [QPointF(pt.x(), 2 * cy - pt.y()) for pt in upper]
-        shade, plateau = QColor(self._ENVELOPE), QColor(self._ENVELOPE)
-        shade.setAlpha(38)
-        plateau.setAlpha(90)
-        for edge, limit in ((upper, lane.top()), (lower, lane.bottom())):
-            area = QPainterPath(QPointF(edge[0].x(), limit))
-            for pt in edge:
-                area.lineTo(pt)
-            area.lineTo(edge[-1].x(), limit)
-            p.fillPath(area, shade)
-            for a, b in pairwise(edge):  # ramps strong, full volume faint
-                p.setPen(QPen(self._ENVELOPE if a.y() != b.y() else plateau, 1.5))
-                p.drawLine(a, b)
-
-    def _vline(self, p: QPainter, t: float, lane: QRectF, grow: float = 0.0) -> None:
-        x = self._x(t)
-        p.drawLine(QPointF(x, lane.top() - grow), QPointF(x, lane.bottom() + grow))
-
-    def _paint_marks(self, p: QPainter, lane: QRectF, text: QColor, base: QColor,
-                     accent: QColor) -> None:
-        small = p.font()
-        small.setPointSizeF(max(6.5, small.pointSizeF() * 0.78))
-        p.setFont(small)
-        p.setPen(QPen(_mix(base, text, 0.45), 1))
-        p.drawLines([QLineF(self._x(t), lane.top(), self._x(t), lane.bottom())
-                     for t in self._boundaries])
-        p.setPen(_mix(base, text, 0.6))
-        edges = [self._x(t) for t in (0.0, *self._boundaries, self._total)]
-        for i, (xs, xe) in enumerate(pairwise(edges)):
-            if xe - xs > 16:
-                p.drawText(QPointF(xs + 4, lane.top() + 11), str(i + 1))
-        track_end = self._track - self._start  # show time where the first pass ends
-        if self._amp is not None and self._loop:
-            p.setPen(QPen(_mix(base, text, 0.5), 1, Qt.PenStyle.DashLine))
-            while 0 < track_end < self._total:
-                self._vline(p, track_end, lane)
-                p.drawText(QPointF(self._x(track_end) + 4, lane.bottom() - 4), "↻ loop")
-                track_end += self._track
-        labels = []
-        if self._amp is not None and not self._loop and track_end < self._total:
-            labels.append((track_end, self._total, "silence"))
-        if self._amp is not None and self._start > 0 and self._x(0) - lane.left() > 60:
-            labels.append((-self._start, 0.0, "skipped"))
-        p.setPen(_mix(base, text, 0.55))
-        for s, e, label in labels:
-            box = QRectF(self._x(s), lane.top(), self._x(e) - self._x(s), lane.height())
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
-        self._paint_ruler(p, lane, text, base)
-        if self._total <= 0:
-            return
-        p.setPen(QPen(text, 1.5))
-        self._vline(p, self._total, lane, grow=2)
-        xe, w = self._x(self._total), p.fontMetrics().horizontalAdvance("end") + 8
-        box = QRectF(xe - w if xe + w > lane.right() else xe, lane.top(), w, 14)
-        p.fillRect(box, text)
-        p.setPen(base)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, "end")
 
     def _paint_playhead(self, p: QPainter) -> None:
         if self._total <= 0:
@@ -493,23 +346,6 @@ class WaveformWidget(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(self._PLAYHEAD)
         p.drawEllipse(QPointF(x, lane.top()), 4, 4)
-
-    def _paint_ruler(self, p: QPainter, lane: QRectF, text: QColor, base: QColor) -> None:
-        a0, a1 = self._axis()
-        span = max(a1, self._total) or 1.0
-        step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
-                     if lane.width() / (a1 - a0) * s >= 56), 1200)
-        p.setPen(_mix(base, text, 0.55))
-        t = 0.0
-        while t <= span + 1e-6:
-            x = self._x(t)
-            if x > lane.right() + 1:
-                break
-            label = f"{int(t) // 60}:{int(t) % 60:02d}"
-            p.drawLine(QPointF(x, lane.bottom() + 1), QPointF(x, lane.bottom() + 4))
-            if x + 2 + p.fontMetrics().horizontalAdvance(label) <= self.width() - 2:
-                p.drawText(QPointF(x + 2, lane.bottom() + 13), label)
-            t += step
 
     # -- input -------------------------------------------------------------------------
     def _seek(self, event: QMouseEvent) -> None:

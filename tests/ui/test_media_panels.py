@@ -212,7 +212,8 @@ def test_screenshot_music_panel(qtbot, document) -> None:
     panel = loaded_panel(qtbot, document, project)
     panel.resize(760, 330)
     panel.waveform.set_playhead(9.3)
-    panel.show()
+    with qtbot.waitSignal(panel.waveform.layersReady, timeout=10_000):  # drawn off-thread
+        panel.show()
     panel.grab().save("/tmp/ui_music.png")
 
 

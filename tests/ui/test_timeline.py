@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from simvid_desktop.project import Transition
 from simvid_desktop.ui import thumbnails as thumbnails_mod
+from simvid_desktop.ui import timeline_view
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.thumbnails import ThumbnailProvider
 from simvid_desktop.ui.timeline_model import ROWS_MIME, TimelineModel, TimelineRole
@@ -360,3 +361,69 @@ def test_timeline_screenshot(
     assert not shot.isNull()
     target = Path(os.environ.get("SIMVID_UI_SCREENSHOT", tmp_path / "timeline.png"))
     assert shot.save(str(target))
+
+
+def _shown_view(model: TimelineModel, qtbot: QtBot) -> TimelineView:
+    view = TimelineView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1400, view.sizeHint().height())
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _visible_rows(view: TimelineView, model: TimelineModel) -> int:
+    area = view.viewport().rect()
+    return sum(1 for r in range(model.rowCount())
+               if view.visualRect(model.index(r)).intersects(area))
+
+
+def test_cards_are_drawn_once_and_reused(
+        tmp_path: Path, model: TimelineModel, doc: ProjectDocument, qtbot: QtBot,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [make_photo(tmp_path / f"c{i}.jpg", colour=i) for i in range(12)]
+    model.add_files(files)
+    view = _shown_view(model, qtbot)
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, timeline_view.TimelineDelegate)
+    qtbot.waitUntil(lambda: all(model.data(model.index(r), TimelineRole.ThumbnailRole)
+                                is not None for r in range(model.rowCount())), timeout=10_000)
+    qtbot.waitUntil(lambda: view.grab() is not None and delegate.deferred == 0)
+    drawn: list[str] = []
+    original = delegate._draw_card
+
+    def counting(tile: object, *args: object, **kwargs: object) -> object:
+        drawn.append(getattr(tile, "name", ""))
+        return original(tile, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delegate, "_draw_card", counting)
+    view.grab()
+    assert drawn == []  # nothing changed: every card is one blit of its cached picture
+    slides = list(doc.project.slides)
+    slides[2] = replace(slides[2], caption="Hello")
+    doc.apply(doc.project.with_slides(slides), "Caption")
+    view.grab()
+    assert drawn == ["c2.jpg"]
+
+
+def test_a_paint_draws_new_cards_within_its_budget(
+        tmp_path: Path, model: TimelineModel, qtbot: QtBot,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timeline_view, "CARD_BUDGET_MS", 0.0)  # one new card per paint
+    folder = tmp_path / "many"
+    folder.mkdir()
+    tiny = Image.new("RGB", (8, 6), (90, 120, 200))
+    for i in range(60):
+        tiny.save(folder / f"p{i:03d}.png")
+    view = _shown_view(model, qtbot)
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, timeline_view.TimelineDelegate)
+    model.add_files([folder])
+    view.doItemsLayout()
+    view.grab()
+    visible = _visible_rows(view, model)
+    assert visible > 3
+    assert delegate.deferred > 0  # the others showed a blank card and wait for later passes
+    # The view asks for those passes itself; each one draws at least one card.
+    qtbot.waitUntil(lambda: delegate.cached_cards() >= visible, timeout=10_000)

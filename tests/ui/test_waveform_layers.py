@@ -1,0 +1,149 @@
+"""The waveform's pictures are drawn off the UI thread and always end up matching the show."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor, QFont
+from pytestqt.qtbot import QtBot
+
+from simvid_desktop.project import AudioBed, Project, Slide, Transition
+from simvid_desktop.render.timeline import Timeline
+from simvid_desktop.ui import waveform_layers
+from simvid_desktop.ui.waveform import WaveformWidget
+from simvid_desktop.ui.waveform_layers import LayerSpec, build_layers, lane_rect
+
+READY_TIMEOUT = 10_000
+
+
+def slideshow(n: int, seconds: float = 3.0, transition: Transition | None = None,
+              music: bool = True) -> Project:
+    return Project(
+        slides=tuple(Slide(image=Path(f"/photos/IMG_{i:04d}.jpg")) for i in range(n)),
+        default_duration=seconds,
+        transition=transition or Transition("fade", 0.8),
+        audio=AudioBed(Path("/music/track.m4a"), fade_in=0.5, fade_out=1.5) if music else None)
+
+
+def peaks(n: int = 2000) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    lo = -rng.uniform(0, 1, n)
+    return np.stack([lo, -lo], axis=1).astype(np.float32)
+
+
+@pytest.fixture
+def build_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Thread ids every layer build ran on."""
+    threads: list[int] = []
+    original = waveform_layers.build_layers
+
+    def recording(spec: LayerSpec, generation: int = 0) -> waveform_layers.Layers:
+        threads.append(threading.get_ident())
+        return original(spec, generation)
+
+    monkeypatch.setattr(waveform_layers, "build_layers", recording)
+    return threads
+
+
+def shown_widget(qtbot: QtBot, project: Project, *, music: bool = True) -> WaveformWidget:
+    widget = WaveformWidget()
+    qtbot.addWidget(widget)
+    widget.resize(1400, 110)
+    if music:
+        widget.set_peaks(peaks(), 95.0)
+    widget.set_show(project)
+    with qtbot.waitSignal(widget.layersReady, timeout=READY_TIMEOUT):
+        widget.show()
+    return widget
+
+
+def test_layers_of_500_slides_arrive_from_a_worker_thread(
+        qtbot: QtBot, build_threads: list[int]) -> None:
+    widget = shown_widget(qtbot, slideshow(500))
+    layers = widget.layers()
+    assert layers is not None and widget.layers_current()
+    assert layers.slides == 500
+    assert 0 < layers.boundaries_drawn <= 499
+    assert layers.key == (1400, 110, widget.devicePixelRatioF())
+    assert layers.static.width() == round(1400 * widget.devicePixelRatioF())
+    assert build_threads and threading.get_ident() not in build_threads
+
+
+def test_an_edit_shows_the_previous_picture_until_the_new_one_arrives(qtbot: QtBot) -> None:
+    widget = shown_widget(qtbot, slideshow(500))
+    old = widget.layers()
+    widget.set_show(slideshow(12))
+    assert widget.layers() is old and not widget.layers_current()
+    widget.grab()  # a paint meanwhile shows the old picture and asks for the new one
+    assert widget.layers() is old or widget.layers_current()
+    with qtbot.waitSignal(widget.layersReady, timeout=READY_TIMEOUT):
+        widget.update()
+    layers = widget.layers()
+    assert layers is not None and layers.slides == 12 and layers.boundaries_drawn == 11
+
+
+def test_edits_in_a_row_draw_the_latest_state_only(
+        qtbot: QtBot, build_threads: list[int]) -> None:
+    widget = shown_widget(qtbot, slideshow(5))
+    build_threads.clear()
+    for n in range(10, 510, 50):  # one event: ten edits, one paint
+        widget.set_show(slideshow(n))
+    with qtbot.waitSignal(widget.layersReady, timeout=READY_TIMEOUT):
+        widget.update()
+    layers = widget.layers()
+    assert layers is not None and layers.slides == 460
+    assert len(build_threads) == 1
+
+
+def test_a_resize_rebuilds_for_the_new_size(qtbot: QtBot) -> None:
+    widget = shown_widget(qtbot, slideshow(40))
+    with qtbot.waitSignal(widget.layersReady, timeout=READY_TIMEOUT):
+        widget.resize(700, 110)
+    layers = widget.layers()
+    assert layers is not None and layers.key[:2] == (700, 110) and layers.slides == 40
+
+
+def spec(project: Project, width: int = 416, height: int = 110) -> LayerSpec:
+    return LayerSpec(
+        width=width, height=height, dpr=1.0, base=QColor(255, 255, 255),
+        text=QColor(0, 0, 0), accent=QColor(40, 90, 220), window=QColor(240, 240, 240),
+        font=QFont(), amp=None, track=0.0, total=project.total_duration, start=0.0,
+        fade_in=0.0, fade_out=0.0, loop=True, placeholder="No music", boundaries=None,
+        transitions=None, project=project)
+
+
+def test_boundary_lines_sit_where_the_slides_change(qtbot: QtBot) -> None:
+    project = slideshow(4, transition=Transition("none", 0.0), music=False)  # 12 s
+    layers = build_layers(spec(project))
+    lane = lane_rect(416, 110)
+    y = round(lane.center().y())
+    image = layers.static
+    assert layers.slides == 4 and layers.boundaries_drawn == 3
+    for t in (3.0, 6.0, 9.0):
+        x = int(lane.left() + t / 12.0 * lane.width())
+        line, beside = image.pixelColor(x, y), image.pixelColor(x + 6, y)
+        assert line.lightness() < beside.lightness() - 40, (t, line.name(), beside.name())
+
+
+def test_boundaries_closer_than_a_pixel_are_drawn_once(qtbot: QtBot) -> None:
+    project = slideshow(2000, seconds=0.2, music=False)  # 2000 slides in ~400 px
+    layers = build_layers(spec(project))
+    assert layers.slides == 2000
+    assert layers.boundaries_drawn <= lane_rect(416, 110).width() + 1
+
+
+def test_slide_times_agree_with_the_render_timeline() -> None:
+    slides = [Slide(image=Path(f"/p/{i}.jpg"), duration=d,
+                    transition=Transition(name, td) if name else None)
+              for i, (d, name, td) in enumerate([(3.0, "fade", 1.0), (0.4, None, 0.0),
+                                                 (2.0, "none", 1.0), (5.0, "wipe-left", 9.0),
+                                                 (1.0, None, 0.0)])]
+    project = Project(slides=tuple(slides), transition=Transition("fade", 0.8))
+    boundaries, transitions = waveform_layers.slide_times(project)
+    tl = Timeline(project)
+    assert boundaries.tolist() == pytest.approx([s.start for s in tl.slides[1:]])
+    assert transitions.ravel().tolist() == pytest.approx(
+        [x for t in tl.transitions for x in (t.start, t.end)])
