@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 from PIL import Image
 
 from simvid_desktop.self_test import probe_video
+from tests.integration.farm_helpers import REDIS_SERVER, RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -149,6 +151,34 @@ def test_queue_state_goes_to_platformdirs(frozen: Frozen) -> None:
         assert (frozen.home / "data" / "SimvidDesktop" / "jobs.sqlite3").is_file()
         log = frozen.home / "state" / "SimvidDesktop" / "log" / "jobs" / f"{job_id}.log"
         assert "finished" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server")
+def test_render_on_the_farm_with_a_frozen_worker(frozen: Frozen) -> None:
+    """``simvid worker`` (rq, redis, a spawned render child) and ``render --farm``, frozen."""
+    redis_server = RedisServer(frozen.home / "redis")
+    media = frozen.home / "farm"
+    media.mkdir()
+    samples = sorted((frozen.folder / "_internal" / "resources" / "samples").glob("*.jpg"))
+    for sample in samples[:2]:
+        shutil.copy(sample, media)
+    worker = subprocess.Popen([str(frozen.cli), "worker", "--redis", redis_server.url,
+                               "--media-root", str(media), "--name", "frozen-worker"],
+                              cwd=frozen.home, env=frozen.env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        result = frozen.run(frozen.cli, "render", str(media), "-o", str(media / "farm.mp4"),
+                            "--resolution", "320x180", "--duration", "1", "--progress", "none",
+                            "--farm", redis_server.url, timeout=180)
+        assert result.returncode == 0, result.stderr
+        assert "sent to the farm" in result.stderr
+        probe = probe_video(media / "farm.mp4")
+        assert probe.duration is not None and abs(probe.duration - 2.0) < 0.1
+    finally:
+        worker.terminate()
+        _, err = worker.communicate(timeout=60)
+        redis_server.close()
+    assert "Job OK" in err, err[-2000:]
 
 
 def test_window_opens_offscreen(frozen: Frozen) -> None:
