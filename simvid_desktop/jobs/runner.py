@@ -102,7 +102,10 @@ class QueueRunner:
             logger.info("job %s was interrupted; queued again", job.id)
             current = store.get(job.id)
             if current is not None:
-                cleanup_after(current)
+                if current.backend == "local":
+                    # A farm job goes on rendering on the farm: its temporary file beside
+                    # the output may be live, so only ended farm jobs are cleaned up.
+                    cleanup_after(current)
                 self._emit("recovered", current)
 
     def _loop(self, store: Store) -> None:

@@ -508,10 +508,12 @@ class Store:
                     self._change_status(db, job, JobStatus.CANCELED, ended_at=time.time(),
                                         message="Cancelled", owner=None, eta=None)
                 else:
-                    self._change_status(
-                        db, job, JobStatus.QUEUED, owner=None, fps=0.0, eta=None,
-                        message="Queued again: the render was interrupted",
-                    )
+                    message = ("Queued again: the render was interrupted"
+                               if job.backend == "local" else
+                               "Sent to the farm earlier; its progress is read again "
+                               "when the queue runs")
+                    self._change_status(db, job, JobStatus.QUEUED, owner=None, fps=0.0,
+                                        eta=None, message=message)
                 recovered.append(job)
             for row in db.execute("SELECT id FROM runners").fetchall():
                 if row["id"] not in live_ids:
