@@ -387,3 +387,21 @@ def test_submit_goes_to_the_farm_when_the_settings_name_one(store: Store, tmp_pa
     assert job.extra["farm_url"] == "redis://farm:6379/0"
     local = submit(store, proj, tmp_path / "b.mp4", Settings())
     assert local.backend == "local"
+
+
+def test_desktop_closed_mid_render_adopts_the_farm_job_again(farm: Farm, store: Store) -> None:
+    job = queue_farm_job(store, farm, "adopted", project(farm, 3.0, 6, "640x360"),
+                         segment_seconds=2.0)
+    first = RunnerThread(store, farm.redis.url, exit_when_idle=False)
+    wait_for(lambda: (store.get(job.id).percent or 0) > 10, 60, "the render to start")  # type: ignore[union-attr]
+    first.runner.stop()  # the window closes; the farm goes on rendering
+    first.thread.join(30)
+    waiting = store.get(job.id)
+    assert waiting is not None and waiting.status is JobStatus.QUEUED
+    assert "farm" in waiting.message
+    RunnerThread(store, farm.redis.url).join(120)  # the window opens again
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    assert rq_meta(farm, job.id)["attempt"] == 1, "adopted, not rendered twice"
+    valid_video(Path(done.output), 18.0)
+    assert leftovers(farm.shared / "out") == []
