@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.paths import data_dir
 from simvid_desktop.project import Project
-from simvid_desktop.project_io import read_project, save_project
+from simvid_desktop.project_io import project_to_json, read_project
 from simvid_desktop.ui.document import ProjectDocument
 
 logger = logging.getLogger(__name__)
@@ -26,18 +28,64 @@ def autosave_dir() -> Path:
     return path
 
 
+class _Files:
+    """The autosave files and what guards them between the UI and the writing thread."""
+
+    def __init__(self, folder: Path) -> None:
+        self.project = folder / "unsaved.simvid"
+        self.meta = folder / "unsaved.json"
+        self.lock = threading.Lock()
+        self.generation = 0  #: bumped by discard(): a write started before it is dropped
+
+
+class _Relay(QObject):
+    done = Signal(bool)  #: whether the files were written
+
+
+def _write(files: _Files, relay: _Relay, generation: int, project: Project,
+           original: Path | None) -> None:
+    """Runs on the pool: serialising 500 slides takes ~40 ms, too long for the UI thread."""
+    written = False
+    try:
+        text = project_to_json(project, files.project.resolve().parent)
+        meta = json.dumps({"original": str(original) if original else None,
+                           "pid": os.getpid()})
+        with files.lock:  # discard() takes it too: a discarded save never reappears
+            if files.generation == generation:
+                tmp = files.project.with_name(f".{files.project.name}.tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, files.project)
+                files.meta.write_text(meta, encoding="utf-8")
+                written = True
+    except (OSError, ValueError) as exc:  # ValueError: a NaN json refuses to write
+        logger.warning("autosave failed: %s", exc)
+    try:
+        relay.done.emit(written)
+    except RuntimeError:  # the autosave object is gone (application exit)
+        logger.debug("autosave result dropped")
+
+
 class Autosave(QObject):
     """Writes the open project to the data folder every few seconds while it has changes.
 
     A clean exit removes the file; finding it at the next start means the app did not
-    exit cleanly, and the window offers to recover it.
+    exit cleanly, and the window offers to recover it. The project value is immutable,
+    so it is serialised and written on a pool thread while editing goes on.
     """
+
+    #: A save started by :meth:`save_now` is over; True if the files were written.
+    saved = Signal(bool)
 
     def __init__(self, document: ProjectDocument, interval_ms: int = AUTOSAVE_MS) -> None:
         super().__init__(document)
         self._doc = document
-        self._project_file = autosave_dir() / "unsaved.simvid"
-        self._meta_file = autosave_dir() / "unsaved.json"
+        self._files = _Files(autosave_dir())
+        # The pool before the relay: children die in creation order, so the pool waits
+        # for a running write before the relay it reports on is destroyed.
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = _Relay(self)
+        self._relay.done.connect(self.saved)
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.save_now)
@@ -48,20 +96,19 @@ class Autosave(QObject):
         if not modified:
             self.discard()  # saved by the user: nothing to recover
 
-    def save_now(self) -> None:
+    def save_now(self) -> bool:
+        """Start writing the project if it has changes; :attr:`saved` tells when done."""
         if not self._doc.modified:
-            return
-        try:
-            save_project(self._doc.project, self._project_file)
-            meta = {"original": str(self._doc.path) if self._doc.path else None,
-                    "pid": os.getpid()}
-            self._meta_file.write_text(json.dumps(meta), encoding="utf-8")
-        except OSError as exc:
-            logger.warning("autosave failed: %s", exc)
+            return False
+        self._pool.start(partial(_write, self._files, self._relay, self._files.generation,
+                                 self._doc.project, self._doc.path))
+        return True
 
     def discard(self) -> None:
-        for path in (self._project_file, self._meta_file):
-            path.unlink(missing_ok=True)
+        with self._files.lock:
+            self._files.generation += 1
+            for path in (self._files.project, self._files.meta):
+                path.unlink(missing_ok=True)
 
     @staticmethod
     def pending() -> tuple[Project, Path | None] | None:

@@ -316,7 +316,7 @@ class _Painter:
                 if x - last_line >= 1:
                     self._vline(p, x)
                     last_line = x
-                if x - last_label >= label_w:
+                if x - last_label >= label_w and x + label_w <= lane.right():
                     p.drawText(QPointF(x + 4, lane.bottom() - 4), "↻ loop")
                     last_label = x
                 track_end += s.track

@@ -94,7 +94,9 @@ def test_recovery_prompt_after_a_crash(qtbot: QtBot, photos: list[Path], tmp_pat
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     first = MainWindow(Settings(output_dir=str(tmp_path)), start_runner=False)
     first.add_paths(photos)
-    first.autosave.save_now()
+    with qtbot.waitSignal(first.autosave.saved) as blocker:  # written off the UI thread
+        assert first.autosave.save_now()
+    assert blocker.args == [True]
     assert Autosave.pending() is not None
     # The process "crashes": the autosave files stay behind (a clean close removes them).
     left = {p: p.read_bytes() for p in autosave_dir().iterdir()}
@@ -118,3 +120,16 @@ def test_recovery_prompt_after_a_crash(qtbot: QtBot, photos: list[Path], tmp_pat
     assert second.document.modified
     second.document.undo_stack.setClean()
     second.close()
+
+
+def test_a_discard_wins_over_an_autosave_in_flight(qtbot: QtBot, photos: list[Path],
+                                                    tmp_path: Path) -> None:
+    window = MainWindow(Settings(output_dir=str(tmp_path)), start_runner=False)
+    qtbot.addWidget(window)
+    window.add_paths(photos)
+    with qtbot.waitSignal(window.autosave.saved):
+        window.autosave.save_now()
+        window.autosave.discard()  # the user saved meanwhile: nothing to recover
+    # Whichever finished first, the write cannot bring the files back after the discard.
+    assert Autosave.pending() is None
+    window.document.undo_stack.setClean()
