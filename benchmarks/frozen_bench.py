@@ -4,6 +4,10 @@ the app run from source.
 
     python benchmarks/frozen_bench.py [--repeat 5] [--dist DIR]
 
+Both the build and the runs from source use a snapshot of the last commit (``git archive
+HEAD``), so edits in progress in the working tree do not creep in; ``--worktree`` uses the
+working tree as it is.
+
 1. Build: ``pyinstaller build.spec`` into a temp folder (clean work folder, so nothing is
    reused but PyInstaller's own per-user cache of analysed binaries). ``--dist`` skips the
    build and measures an existing ``Simvid Desktop`` folder instead.
@@ -28,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,11 +41,22 @@ APP = "Simvid Desktop"
 EXE = ".exe" if sys.platform == "win32" else ""
 
 
-def build(dist: Path, work: Path) -> float:
+def snapshot(dest: Path) -> Path:
+    """The last commit's files (``main.py`` run from there imports that ``simvid_desktop``:
+    the script's folder comes before the editable install on ``sys.path``)."""
+    dest.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def build(source: Path, dist: Path, work: Path) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "ERROR",
-                    "--distpath", str(dist), "--workpath", str(work), str(ROOT / "build.spec")],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                    "--distpath", str(dist), "--workpath", str(work),
+                    str(source / "build.spec")],
+                   cwd=source, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
@@ -67,17 +83,22 @@ def size_table(bundle: Path) -> list[tuple[str, int]]:
     return rows
 
 
-def time_until(cmd: list[str], marker: str, env: dict[str, str], timeout: float = 300) -> float:
+def time_until(cmd: list[str], marker: str, env: dict[str, str], timeout: float = 120) -> float:
     """Seconds from starting ``cmd`` until it prints a line starting with ``marker``."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=env["HOME"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
+    watchdog = threading.Timer(timeout, proc.kill)  # e.g. a crash dialog nobody can close
+    watchdog.start()
     elapsed = None
-    for line in proc.stdout:
-        if line.startswith(marker) and elapsed is None:
-            elapsed = time.perf_counter() - started
-    proc.wait(timeout)
+    try:
+        for line in proc.stdout:
+            if line.startswith(marker) and elapsed is None:
+                elapsed = time.perf_counter() - started
+        proc.wait()
+    finally:
+        watchdog.cancel()
     if elapsed is None or proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} {' '.join(cmd[1:])}: no {marker!r} (exit {proc.returncode})")
     return elapsed
@@ -108,17 +129,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--dist", type=Path, help=f"an existing '{APP}' folder: skip the build")
+    parser.add_argument("--worktree", action="store_true",
+                        help="build and run the working tree instead of the last commit")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="simvid-frozen-bench-") as tmp:
         scratch = Path(tmp)
+        code = ROOT if args.worktree else snapshot(scratch / "src")
         if args.dist:
             bundle, build_seconds = args.dist, None
         else:
-            build_seconds = build(scratch / "dist", scratch / "build")
+            build_seconds = build(code, scratch / "dist", scratch / "build")
             bundle = scratch / "dist" / APP
         cli, gui = bundle / f"simvid{EXE}", bundle / f"SimvidDesktop{EXE}"
-        source = [sys.executable, str(ROOT / "main.py")]
+        source = [sys.executable, str(code / "main.py")]
 
         print(f"# Frozen app benchmark ({sys.platform}, {os.cpu_count()} cores, "
               f"median of {args.repeat} runs)\n")
