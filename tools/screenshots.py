@@ -4,15 +4,22 @@
     python tools/screenshots.py [OUT_DIR]     (default docs/screenshots)
 
 States: empty, timeline filled (bundled samples + music, one slide selected), rendering
-(a real render running in the real queue, plus finished ones), the batch export dialog.
+(a real render running in the real queue, plus finished ones), the batch export dialog, and
+the render farm monitor (a real ``redis-server`` on a loopback port, two workers announced
+the way ``simvid worker`` does; skipped when redis-server is not installed).
 Runs with its own SIMVID_DATA_DIR in a temp folder, so the user's queue is untouched.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -90,10 +97,81 @@ def main() -> None:
     dialog.grab().save(str(out / "batch.png"))
     dialog.close()
 
+    farm_shot(window, work, out / "farm.png", wait_for)
+
     window.document.undo_stack.setClean()
     window.close()
     print(f"screenshots in {out}")
     QApplication.quit()
+
+
+def farm_shot(window: object, work: Path, target: Path, wait_for: object) -> None:
+    """The farm tab with two workers online (one rendering) from a throw-away Redis."""
+    server = shutil.which("redis-server")
+    if server is None:
+        print("redis-server not installed: no farm screenshot")
+        return
+    import redis  # noqa: PLC0415
+
+    from simvid_desktop.farm import protocol  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(work)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        for name, host, current in (
+                ("studio-a", "render-01", {"job": "simvid-1", "job_name": "holiday-4k",
+                                           "percent": 63.0}),
+                ("studio-b", "render-02", {})):
+            client.set(protocol.presence_key(name), json.dumps(
+                {"name": name, "host": host, **current}), ex=60)
+        plant_farm_jobs(client)
+        dock = window.farm_dock  # type: ignore[attr-defined]
+        dock.monitor.set_farm_url(f"redis://127.0.0.1:{port}/0")
+        dock.show_action.trigger()
+        wait_for(dock.monitor.poller.statusReceived, 10_000)  # type: ignore[operator]
+        wait_for(dock.monitor.poller.statusReceived, 10_000)  # settled layout
+        window.grab().save(str(target))  # type: ignore[attr-defined]
+        dock.monitor.set_farm_url("")
+        client.close()
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def plant_farm_jobs(client: object) -> None:
+    """Two shows waiting, the one studio-a renders, and one that failed, as RQ keeps them."""
+    from rq import Queue  # noqa: PLC0415
+    from rq.job import Job as RQJob  # noqa: PLC0415
+    from rq.serializers import JSONSerializer  # noqa: PLC0415
+
+    from simvid_desktop.farm import protocol  # noqa: PLC0415
+
+    queue = Queue(protocol.QUEUE, connection=client, serializer=JSONSerializer)
+    for name in ("wedding-1080p", "birthday-1080p"):
+        queue.enqueue(protocol.RENDER_SHOW, {"job_id": name}, job_id=f"simvid-{name}",
+                      description=name)
+    client.zadd(queue.started_job_registry.key,  # type: ignore[attr-defined]
+                {"simvid-1": time.time() + 600})
+    failed = RQJob.create(protocol.RENDER_SHOW, args=({"job_id": "beach"},), id="simvid-beach",
+                          connection=client, serializer=JSONSerializer,  # type: ignore[arg-type]
+                          description="beach-4k",
+                          meta={"error": "photo not found: /mnt/photos/beach/IMG_0042.jpg"})
+    failed.save()
+    queue.failed_job_registry.add(failed, ttl=600, exc_string="")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from simvid_desktop.ui.actions import create_actions, icon
 from simvid_desktop.ui.autosave import Autosave
 from simvid_desktop.ui.batch_dialog import BatchExportDialog
 from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.farm_monitor import FarmDock
 from simvid_desktop.ui.inspector import SlideInspector
 from simvid_desktop.ui.job_bridge import JobBridge
 from simvid_desktop.ui.job_view import JobsView
@@ -123,6 +124,10 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self.jobs_dock = dock
+        self.farm_dock = FarmDock(self.settings.farm_url, self)  # a tab beside the queue
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.farm_dock)
+        self.tabifyDockWidget(dock, self.farm_dock)
+        dock.raise_()
 
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
@@ -162,6 +167,7 @@ class MainWindow(QMainWindow):
         edit.addActions([a.sort_by_name, a.sort_by_date])
         edit.addSeparator()
         edit.addAction(a.settings)
+        menu.addMenu("&View").addAction(self.farm_dock.show_action)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(a.open_logs)
         self._refresh_recent()
@@ -209,6 +215,7 @@ class MainWindow(QMainWindow):
         self.music.waveform.seekRequested.connect(self.preview.set_time)
         self.output.outputChanged.connect(self._update_status)
 
+        self.farm_dock.monitor.settingsRequested.connect(self.open_settings)
         self.bridge.submitFailed.connect(self._show_problem)
         self.bridge.errorOccurred.connect(self._show_problem)
         self.bridge.jobSubmitted.connect(self._job_submitted)
@@ -388,6 +395,7 @@ class MainWindow(QMainWindow):
         workers_changed = settings.worker_count != self.settings.worker_count
         self.settings = settings
         self.bridge.set_settings(settings)
+        self.farm_dock.monitor.set_farm_url(settings.farm_url)
         self.output.set_output_folder(settings.output_folder)
         if workers_changed and self.bridge.runner_running:
             self.bridge.stop_runner()
@@ -428,5 +436,6 @@ class MainWindow(QMainWindow):
         self.autosave.discard()
         self.preview.shutdown()
         self.thumbnails.shutdown()
+        self.farm_dock.monitor.shutdown()
         self.bridge.shutdown()
         event.accept()

@@ -22,18 +22,23 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from simvid_desktop.errors import InvalidInput
+from simvid_desktop.farm.paths import PathMap
 from simvid_desktop.project import MAX_DURATION, RESOLUTION_PRESETS, TRANSITION_NAMES
 from simvid_desktop.settings import CollisionPolicy, Settings, default_workers, save_settings
 
 logger = logging.getLogger(__name__)
 
 FARM_PLACEHOLDER = "redis://host:6379/0 — empty: render on this computer"
+PATH_MAP_PLACEHOLDER = "/Users/ana/Photos=/mnt/photos\n/Users/ana/Videos=/mnt/videos"
+MAX_FARM_SPLIT = 16
 COLLISION_LABELS = {
     CollisionPolicy.NUMBER: "Keep both: add a number (“Holiday (2).mp4”)",
     CollisionPolicy.REFUSE: "Refuse the job",
@@ -72,6 +77,32 @@ class SettingsDialog(QDialog):
         self.farm_url = QLineEdit(self)
         self.farm_url.setPlaceholderText(FARM_PLACEHOLDER)
         self.farm_url.setClearButtonEnabled(True)
+        self.farm_url.setToolTip("The Redis server of your render farm (redis://, or rediss:// "
+                                 "for TLS; a password goes in the URL). Empty: every video "
+                                 "renders on this computer.")
+        self.path_map = QPlainTextEdit(self)
+        self.path_map.setObjectName("farmPathMap")
+        self.path_map.setPlaceholderText(PATH_MAP_PLACEHOLDER)
+        self.path_map.setTabChangesFocus(True)
+        self.path_map.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        lines = self.path_map.fontMetrics().lineSpacing()
+        self.path_map.setFixedHeight(lines * 3 + 14)
+        self.path_map.setToolTip(
+            "Where the farm's workers see your files, one rule a line: THIS_COMPUTER=WORKERS, "
+            "e.g. /Users/ana/Photos=/mnt/photos. Photos, music and videos must be on storage "
+            "both can reach.")
+        self.path_map.textChanged.connect(self._check_path_map)
+        self.path_map_error = QLabel(self)
+        self.path_map_error.setObjectName("farmPathMapError")
+        self.path_map_error.setWordWrap(True)
+        self.path_map_error.setStyleSheet("color: #d64545;")
+        self.path_map_error.hide()
+        self.farm_split = QSpinBox(self)
+        self.farm_split.setRange(1, MAX_FARM_SPLIT)
+        self.farm_split.setSpecialValueText("1 (no splitting)")
+        self.farm_split.setToolTip(
+            "How many farm workers may render pieces of one video at once; the pieces are "
+            "joined without re-encoding. 1: one worker renders the whole video.")
 
         self.output_dir = QLineEdit(self)
         self.output_dir.setPlaceholderText(str(Settings().output_folder))
@@ -98,8 +129,14 @@ class SettingsDialog(QDialog):
         output_row.addWidget(self.output_dir, 1)
         output_row.addWidget(browse)
         rendering = self._group("Rendering", [
-            ("Videos at once:", self.workers), ("Automatic retries:", self.retries),
-            ("Render farm:", self.farm_url)])
+            ("Videos at once:", self.workers), ("Automatic retries:", self.retries)])
+        path_map_box = QVBoxLayout()
+        path_map_box.setSpacing(2)
+        path_map_box.addWidget(self.path_map)
+        path_map_box.addWidget(self.path_map_error)
+        farm = self._group("Render farm", [
+            ("Redis URL:", self.farm_url), ("Path mapping:", path_map_box),
+            ("Workers per show:", self.farm_split)])
         output = self._group("Saving videos", [
             ("Default folder:", output_row), ("If the file exists:", self.collision)])
         new = self._group("New projects", [
@@ -109,16 +146,18 @@ class SettingsDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         width = max(caption.sizeHint().width() for caption in self._labels)
         for caption in self._labels:  # one column of fields across the three groups
             caption.setMinimumWidth(width)
         layout = QVBoxLayout(self)
-        for group in (rendering, output, new):
+        for group in (rendering, farm, output, new):
             layout.addWidget(group)
         layout.addWidget(buttons)
         self._load(settings)
 
-    def _group(self, title: str, rows: list[tuple[str, QWidget | QHBoxLayout]]) -> QGroupBox:
+    def _group(self, title: str,
+               rows: list[tuple[str, QWidget | QHBoxLayout | QVBoxLayout]]) -> QGroupBox:
         box = QGroupBox(title, self)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -132,6 +171,8 @@ class SettingsDialog(QDialog):
         self.workers.setValue(max(0, s.workers))
         self.retries.setValue(max(0, min(10, s.retries)))
         self.farm_url.setText(s.farm_url)
+        self.path_map.setPlainText("\n".join(s.farm_path_map))
+        self.farm_split.setValue(max(1, min(MAX_FARM_SPLIT, s.farm_split)))
         self.output_dir.setText(s.output_dir)
         self.collision.setCurrentIndex(max(0, self.collision.findData(s.collision)))
         self.duration.setValue(s.default_duration)
@@ -148,6 +189,28 @@ class SettingsDialog(QDialog):
         if folder:
             self.output_dir.setText(folder)
 
+    def path_map_rules(self) -> list[str]:
+        """The rules as typed, one a line, blank lines left out."""
+        return [line.strip() for line in self.path_map.toPlainText().splitlines()
+                if line.strip()]
+
+    def path_map_problem(self) -> str:
+        """Why the path mapping cannot be used ("" when every rule is fine)."""
+        for number, line in enumerate(self.path_map.toPlainText().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                PathMap.parse([line.strip()], where=f"Path mapping, line {number}")
+            except InvalidInput as exc:
+                return str(exc)
+        return ""
+
+    def _check_path_map(self) -> None:
+        problem = self.path_map_problem()
+        self.path_map_error.setText(problem)
+        self.path_map_error.setVisible(bool(problem))
+        self.ok_button.setEnabled(not problem)
+
     def settings(self) -> Settings:
         """The edited values (fields the dialog does not show are kept as they were)."""
         return replace(
@@ -155,6 +218,8 @@ class SettingsDialog(QDialog):
             workers=self.workers.value(),
             retries=self.retries.value(),
             farm_url=self.farm_url.text().strip(),
+            farm_path_map=self.path_map_rules(),
+            farm_split=self.farm_split.value(),
             output_dir=self.output_dir.text().strip(),
             collision=CollisionPolicy(self.collision.currentData()),
             default_duration=round(self.duration.value(), 1),
@@ -163,6 +228,10 @@ class SettingsDialog(QDialog):
         )
 
     def accept(self) -> None:
+        if self.path_map_problem():  # OK is disabled then; Enter must not get past it either
+            self._check_path_map()
+            self.path_map.setFocus()
+            return
         settings = self.settings()
         try:
             save_settings(settings)

@@ -190,3 +190,46 @@ def test_settings_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
     again.show()
     qtbot.waitExposed(again)
     assert again.grab().save("/tmp/ui_settings.png")
+
+
+def test_settings_round_trip_the_farm_path_map_and_split(qtbot: QtBot) -> None:
+    dialog = SettingsDialog(Settings(farm_url="redis://farm:6379/0",
+                                     farm_path_map=["/Users/ana/Photos=/mnt/photos"], farm_split=3))
+    qtbot.addWidget(dialog)
+    assert dialog.path_map.toPlainText() == "/Users/ana/Photos=/mnt/photos"
+    assert dialog.farm_split.value() == 3
+    assert dialog.farm_split.minimum() == 1 and dialog.farm_split.maximum() == 16
+    assert dialog.path_map.toolTip() and dialog.farm_split.toolTip()
+    dialog.path_map.setPlainText(" /Users/ana/Photos = /mnt/photos \n\n/Volumes/Music=/mnt/music\n")
+    dialog.farm_split.setValue(4)
+    assert dialog.ok_button.isEnabled() and not dialog.path_map_error.isVisibleTo(dialog)
+    with qtbot.waitSignal(dialog.settingsSaved, timeout=1000) as saved:
+        dialog.accept()
+    expected = ["/Users/ana/Photos = /mnt/photos", "/Volumes/Music=/mnt/music"]
+    assert saved.args[0].farm_path_map == expected
+    assert saved.args[0].farm_split == 4
+    assert (load_settings().farm_path_map, load_settings().farm_split) == (expected, 4)
+    again = SettingsDialog(load_settings())
+    qtbot.addWidget(again)
+    assert again.settings() == saved.args[0]
+
+
+def test_settings_refuse_a_bad_path_map_rule_inline(qtbot: QtBot) -> None:
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.path_map.setPlainText("/Users/ana/Photos=/mnt/photos\n/Volumes/Music")
+    assert dialog.path_map_error.isVisible()
+    assert "line 2" in dialog.path_map_error.text()
+    assert "'/Volumes/Music'" in dialog.path_map_error.text()  # names the rule
+    assert not dialog.ok_button.isEnabled()
+    with qtbot.assertNotEmitted(dialog.settingsSaved):
+        dialog.accept()  # Enter in a field must not get past it either
+    assert dialog.isVisible() and not settings_path().exists()
+    dialog.resize(600, 10)
+    assert dialog.grab().save("/tmp/ui_settings_bad_rule.png")
+    dialog.path_map.setPlainText("/Users/ana/Photos=/mnt/photos\n/Volumes/Music=/mnt/music")
+    assert not dialog.path_map_error.isVisible() and dialog.ok_button.isEnabled()
+    with qtbot.waitSignal(dialog.settingsSaved, timeout=1000):
+        dialog.ok_button.click()
