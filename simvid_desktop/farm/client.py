@@ -198,16 +198,28 @@ class FarmClient:
                     str(info.get("job_name", "")), float(info.get("percent", 0.0) or 0.0)))
             failed_ids = self.queue.failed_job_registry.get_job_ids(0, 9, desc=True)
             failed = []
-            for rq_job in RQJob.fetch_many(failed_ids, connection=self.redis,
-                                            serializer=JSONSerializer):
-                if rq_job is not None:
-                    failed.append((rq_job.description or rq_job.id,
-                                   str(rq_job.meta.get("error", "failed"))))
+            for rq_id in failed_ids:
+                # Raw fields, not RQ's Job: a refused job has no data left to decode.
+                description, meta = self.redis.hmget(RQJob.key_for(rq_id),
+                                                     ["description", "meta"])
+                failed.append((_text(description) or rq_id, _error_of(meta)))
             return FarmStatus(self.display_url, tuple(sorted(workers, key=lambda w: w.name)),
                               self.queue.count,
                               self.queue.started_job_registry.count, tuple(failed))
         except RedisError as exc:
             raise self._unreachable(exc) from exc
+
+
+def _text(raw: object) -> str:
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else ""
+
+
+def _error_of(raw_meta: object) -> str:
+    try:
+        meta = json.loads(_text(raw_meta) or "{}")
+    except ValueError:
+        return "failed"
+    return str(meta.get("error", "failed")) if isinstance(meta, dict) else "failed"
 
 
 def _show_seconds(project: dict[str, Any]) -> float:
