@@ -27,7 +27,7 @@ FAILURE_TTL = 7 * 24 * 3600
 LEASE_SECONDS = 12  #: a busy worker renews its job's lease every few seconds
 LEASE_RENEW_SECONDS = 3.0
 PRESENCE_SECONDS = 15  #: a worker is "online" while its presence key lives
-START_GRACE_SECONDS = 20  #: a job just taken may not have its first lease yet
+START_GRACE_SECONDS = 5  #: a job just taken may not have its first lease yet (ms)
 
 _PREFIX = "simvid:"
 

@@ -286,6 +286,7 @@ def test_worker_killed_mid_render_job_retried_elsewhere(own_farm: Farm, store: S
     wait_for(lambda: rq_meta(own_farm, job.id).get("worker") == survivor, 60,
              "the job to move to the other worker")
     moved_after = time.monotonic() - t_kill
+    print(f"job moved from {victim} to {survivor} {moved_after:.1f} s after kill -9")
     runner.join(120)
     done = store.get(job.id)
     assert done is not None and done.status is JobStatus.FINISHED, done
