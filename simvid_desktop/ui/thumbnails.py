@@ -25,7 +25,15 @@ from datetime import datetime
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QImage
 
 from simvid_desktop import paths
@@ -218,6 +226,13 @@ class ThumbnailProvider(QObject):
         self._failed: dict[_Key, str] = {}
         # Newer requests run first: they are what the user is looking at now.
         self._priority = itertools.count()
+        # Jobs start once the current event is over: requests come from painting, and a
+        # decode thread waking up mid-paint competes with it for the GIL.
+        self._queued: list[_Key] = []
+        self._start_timer = QTimer(self)
+        self._start_timer.setSingleShot(True)
+        self._start_timer.setInterval(0)
+        self._start_timer.timeout.connect(self._start_queued)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -240,10 +255,18 @@ class ThumbnailProvider(QObject):
         if key in self._pending or key in self._failed or not self._shared.alive:
             return None
         self._pending.add(key)
-        job = _ThumbnailJob(self._shared, key[0], size)
-        # QThreadPool's priority is an int; wrap long before it could overflow.
-        self._pool.start(job, next(self._priority) % 2_000_000_000)
+        self._queued.append(key)
+        if not self._start_timer.isActive():
+            self._start_timer.start()
         return None
+
+    def _start_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for key in queued:
+            if key in self._pending and self._shared.alive:
+                # QThreadPool's priority is an int; wrap long before it could overflow.
+                self._pool.start(_ThumbnailJob(self._shared, key[0], key[1]),
+                                 next(self._priority) % 2_000_000_000)
 
     def failure(self, path: Path | str, size: int) -> str | None:
         """Why the last request for this thumbnail failed, or None."""
@@ -259,6 +282,8 @@ class ThumbnailProvider(QObject):
     def shutdown(self) -> None:
         """Stop delivering results and drop queued jobs; running jobs end on their own."""
         self._shared.stop()
+        self._start_timer.stop()
+        self._queued.clear()
         self._pool.clear()
         self._pending.clear()
 
