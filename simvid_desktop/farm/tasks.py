@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 META_WRITE_SECONDS = 0.5
 CANCEL_GRACE_SECONDS = 5.0
+CANCEL_CHECK_SECONDS = 0.5
 
 
 class WorkerStopping(SimvidError):
@@ -148,6 +149,7 @@ class _Session:
         self.stopping = False
         self.started = time.monotonic()
         self._meta_written = 0.0
+        self._cancel_checked = 0.0
         self._lease_stop = threading.Event()
         self._leased_pieces: set[int] = set()
         self._lock = threading.Lock()
@@ -207,8 +209,7 @@ class _Session:
         self.runtime.current.clear()
 
     def _keep_lease(self) -> None:
-        """Renew the job's (and its pieces') leases; notice a cancel request."""
-        cancel = protocol.cancel_key(self.payload.job_id)
+        """Renew the job's (and its pieces') leases."""
         while not self._lease_stop.wait(protocol.LEASE_RENEW_SECONDS):
             try:
                 pipe = self.redis.pipeline()
@@ -218,14 +219,20 @@ class _Session:
                     for index in self._leased_pieces:
                         pipe.expire(protocol.piece_lease_key(self.payload.job_id, index),
                                     protocol.LEASE_SECONDS)
-                pipe.exists(cancel)
-                if pipe.execute()[-1]:
-                    self.cancel_requested = True
+                pipe.execute()
             except RedisError as exc:
                 logger.warning("lease of %s not renewed: %s", self.job.id, exc)
 
     # -- talking to the child ------------------------------------------------------------
     def _watch_stop_requests(self, child: _Child) -> None:
+        now = time.monotonic()
+        if not self.cancel_requested and now - self._cancel_checked >= CANCEL_CHECK_SECONDS:
+            self._cancel_checked = now
+            try:
+                if self.redis.exists(protocol.cancel_key(self.payload.job_id)):
+                    self.cancel_requested = True
+            except RedisError as exc:
+                logger.debug("cancel flag not read: %s", exc)
         if self.job.id in self.runtime.stopped:
             self.cancel_requested = True
         if self.runtime.stop_requested.is_set() and not self.stopping:

@@ -163,7 +163,7 @@ def test_jobs_spread_over_two_workers_all_finish(farm: Farm, store: Store) -> No
 
 
 def test_cancel_running_farm_job(farm: Farm, store: Store) -> None:
-    job = queue_farm_job(store, farm, "cancel-me", project(farm, 3.0, 8, "640x360"),
+    job = queue_farm_job(store, farm, "cancel-me", project(farm, 3.0, 16, "640x360"),
                          segment_seconds=2.0)
     runner = RunnerThread(store, farm.redis.url)
     wait_for(lambda: (store.get(job.id).percent or 0) > 5, 60, "the render to start")  # type: ignore[union-attr]
