@@ -31,7 +31,7 @@ def payload(**kw: object) -> dict[str, object]:
     return data
 
 
-# -- payload -----------------------------------------------------------------------------------
+# -- payload -------------------------------------------------------------------------------
 def test_payload_round_trip() -> None:
     p = protocol.FarmPayload.from_dict(payload())
     assert p.split == 2 and p.to_dict() == payload()
@@ -68,7 +68,7 @@ def test_payload_missing_required_field() -> None:
         protocol.FarmPayload.from_dict(data)
 
 
-# -- path mapping ----------------------------------------------------------------------------------
+# -- path mapping --------------------------------------------------------------------------
 def test_path_map_longest_prefix_and_whole_components() -> None:
     pm = PathMap.parse(["/Users/ana=/mnt/home", "/Users/ana/Photos=/mnt/photos"])
     assert pm.map("/Users/ana/Photos/2024/a.jpg") == "/mnt/photos/2024/a.jpg"
@@ -106,7 +106,7 @@ def test_work_dir_is_beside_the_output() -> None:
     assert work_dir_on_farm("/mnt/out/show.mp4", "j1") == "/mnt/out/.simvid-work/j1"
 
 
-# -- media roots -----------------------------------------------------------------------------------
+# -- media roots ---------------------------------------------------------------------------
 def test_media_roots(tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     (shared / "photos").mkdir(parents=True)
@@ -124,7 +124,7 @@ def test_media_roots(tmp_path: Path) -> None:
         roots.check([str(shared / "photos" / "ok.jpg"), str(secret / "a.jpg")])
 
 
-# -- URLs --------------------------------------------------------------------------------------------
+# -- URLs ----------------------------------------------------------------------------------
 def test_redact_hides_passwords() -> None:
     assert redact("redis://:s3cret@farm:6379/0") == "redis://:***@farm:6379/0"
     assert redact("rediss://ana:s3cret@farm/1") == "rediss://ana:***@farm/1"
@@ -137,7 +137,7 @@ def test_connect_rejects_other_schemes_without_showing_the_password() -> None:
     assert "pw" not in str(err.value) and "redis://" in str(err.value)
 
 
-# -- refusing what is not ours ------------------------------------------------------------------------
+# -- refusing what is not ours -------------------------------------------------------------
 def _job(func: str, *args: object) -> RQJob:
     return RQJob.create(func, args=args, connection=Redis(), serializer=JSONSerializer,
                         id="simvid-x")
@@ -167,7 +167,7 @@ def test_whitelist_is_exactly_the_render_functions() -> None:
     assert frozenset({protocol.RENDER_SHOW, protocol.RENDER_PIECES}) == protocol.ALLOWED_FUNCTIONS
 
 
-# -- which farm a command uses ----------------------------------------------------------------------
+# -- which farm a command uses -------------------------------------------------------------
 def _args(**kw: object) -> argparse.Namespace:
     return argparse.Namespace(**{"farm": None, "local": False, **kw})
 
