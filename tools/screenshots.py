@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -107,31 +104,18 @@ def main() -> None:
 
 def farm_shot(window: object, work: Path, target: Path, wait_for: object) -> None:
     """The farm tab with two workers online (one rendering) from a throw-away Redis."""
-    server = shutil.which("redis-server")
-    if server is None:
-        print("redis-server not installed: no farm screenshot")
-        return
-    import redis  # noqa: PLC0415
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's test helpers
+    from tests.integration.farm_helpers import RedisServer  # noqa: PLC0415
 
+    try:
+        server = RedisServer(work / "redis")
+    except RuntimeError as exc:  # redis-server not installed
+        print(f"{exc}: no farm screenshot")
+        return
     from simvid_desktop.farm import protocol  # noqa: PLC0415
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(work)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        client = server.client()
         for name, host, current in (
                 ("studio-a", "render-01", {"job": "simvid-1", "job_name": "holiday-4k",
                                            "percent": 63.0}),
@@ -140,7 +124,7 @@ def farm_shot(window: object, work: Path, target: Path, wait_for: object) -> Non
                 {"name": name, "host": host, **current}), ex=60)
         plant_farm_jobs(client)
         dock = window.farm_dock  # type: ignore[attr-defined]
-        dock.monitor.set_farm_url(f"redis://127.0.0.1:{port}/0")
+        dock.monitor.set_farm_url(server.url)
         dock.show_action.trigger()
         wait_for(dock.monitor.poller.statusReceived, 10_000)  # type: ignore[operator]
         wait_for(dock.monitor.poller.statusReceived, 10_000)  # settled layout
@@ -148,8 +132,7 @@ def farm_shot(window: object, work: Path, target: Path, wait_for: object) -> Non
         dock.monitor.set_farm_url("")
         client.close()
     finally:
-        proc.kill()
-        proc.wait(10)
+        server.close()
 
 
 def plant_farm_jobs(client: object) -> None:

@@ -23,6 +23,7 @@ from PIL import Image
 
 from simvid_desktop.self_test import probe_video
 from tests.integration.farm_helpers import REDIS_SERVER, RedisServer
+from tests.integration.queue_helpers import children
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -192,19 +193,6 @@ def test_window_opens_offscreen(frozen: Frozen) -> None:
         assert colors is not None and len(colors) > 20  # widgets, text and icons drawn
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _maps(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/maps").read_text()
@@ -217,7 +205,7 @@ def window_process(frozen: Frozen) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen([str(frozen.gui)], cwd=frozen.home, env=frozen.env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield proc
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     proc.kill()
     proc.wait(10)
     for pid in workers:  # they would notice the window is gone, but only after a while
@@ -235,7 +223,7 @@ def test_worker_processes_of_the_window_load_no_qt(
     workers: list[int] = []
     while time.monotonic() < deadline:
         assert window_process.poll() is None, "the window exited"
-        workers = [pid for pid in _children(window_process.pid)
+        workers = [pid for pid in children(window_process.pid)
                    if "_multiarray_umath" in _maps(pid)]  # worker_main imported the engine
         if workers:
             break
