@@ -44,7 +44,10 @@ from simvid_desktop.render.images import load_rgb, probe_image
 logger = logging.getLogger(__name__)
 
 MEMORY_CACHE_SIZE = 600  #: thumbnails kept in memory (~40 MB at 160 px)
-POOL_THREADS = 2  #: decoding is CPU- and disk-bound; more threads would starve the UI
+#: One decode thread: every decode thread takes turns with the UI thread for the GIL.
+#: Adding 500 photos with two threads made the strip's repaints wait up to 60 ms for it;
+#: with one the worst timer delay measured was 26 ms (ui_responsiveness.py, 2 cores).
+POOL_THREADS = 1
 _JPEG_QUALITY = 85
 _CACHE_VERSION = b"v1"  # bump when the thumbnail format changes to orphan old files
 
