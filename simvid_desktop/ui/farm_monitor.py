@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRect,
     QRectF,
     QRunnable,
     Qt,
@@ -42,7 +41,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDockWidget,
     QFrame,
     QGridLayout,
@@ -51,9 +49,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStackedWidget,
-    QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
@@ -63,6 +59,7 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.errors import FarmUnreachable, InvalidInput
 from simvid_desktop.farm.client import FarmClient, FarmStatus, WorkerInfo, redact
+from simvid_desktop.ui.progress_cell import paint_progress_cell
 
 logger = logging.getLogger(__name__)
 
@@ -270,30 +267,10 @@ class _PercentDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        item = QStyleOptionViewItem(option)
-        self.initStyleOption(item, index)
-        item.text = ""
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, widget)
         value = index.data(PercentRole)
-        if value is None:
-            return
-        percent = max(0.0, min(100.0, float(value)))
-        rect: QRect = option.rect
-        bar = QStyleOptionProgressBar()
-        bar.rect = rect.adjusted(6, 5, -8, -5)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = round(percent * 10)
-        bar.text = f"{percent:.0f} %"
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
-        bar.state = (option.state & QStyle.StateFlag.State_Enabled) \
-            | QStyle.StateFlag.State_Horizontal
-        bar.palette = QPalette(option.palette)
-        _tint(bar.palette, QPalette.ColorRole.Highlight, BUSY_COLOR)
-        _tint(bar.palette, QPalette.ColorRole.HighlightedText, QColor(Qt.GlobalColor.white))
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+        paint_progress_cell(self, painter, option, index,
+                            None if value is None else float(value), BUSY_COLOR,
+                            greys_when_disabled=True)
 
 
 class _HintTree(QTreeWidget):

@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QPoint,
     QPointF,
     QProcess,
-    QRect,
     QSize,
     Qt,
     QUrl,
@@ -38,15 +37,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
-    QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
     QToolBar,
@@ -74,6 +70,7 @@ from simvid_desktop.ui.job_model import (
     StatusRole,
     output_path,
 )
+from simvid_desktop.ui.progress_cell import paint_progress_cell
 
 logger = logging.getLogger(__name__)
 
@@ -133,30 +130,12 @@ class ProgressDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        item = QStyleOptionViewItem(option)
-        self.initStyleOption(item, index)
-        item.text = ""
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, widget)
         status: JobStatus | None = index.data(StatusRole)
         value = float(index.data(ProgressRole) or 0.0)
-        if status is None or (status not in (JobStatus.STARTED, JobStatus.FINISHED)
-                              and value <= 0.0):
-            return
-        rect: QRect = option.rect
-        bar = QStyleOptionProgressBar()
-        bar.rect = rect.adjusted(6, 6, -8, -6)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = round(value * 10)
-        bar.text = f"{value:.0f} %"
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
-        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        bar.palette = QPalette(option.palette)
-        bar.palette.setColor(QPalette.ColorRole.Highlight, STATUS_COLOR[status])
-        bar.palette.setColor(QPalette.ColorRole.HighlightedText, Qt.GlobalColor.white)
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+        shown = status is not None and (
+            status in (JobStatus.STARTED, JobStatus.FINISHED) or value > 0.0)
+        paint_progress_cell(self, painter, option, index, value if shown else None,
+                            QColor(STATUS_COLOR[status]) if status is not None else QColor())
 
 
 class ElideMiddleDelegate(QStyledItemDelegate):
