@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 from simvid_desktop.errors import FarmUnreachable, InvalidInput
+from simvid_desktop.farm import protocol
 from simvid_desktop.farm.client import FarmClient, FarmJobState
 from simvid_desktop.farm.paths import PathMap
 from simvid_desktop.jobs.backend import Update
@@ -26,14 +26,6 @@ POLL_SECONDS = 0.5  #: how often job states are read from Redis
 REAP_SECONDS = 5.0
 RETRY_CONNECT_SECONDS = 5.0
 MAX_IN_FLIGHT = 200  #: jobs sent to the farm at once (the farm's own queue orders them)
-
-
-@dataclass
-class _Tracked:
-    job: Job
-    rq_id: str
-    last_status: str = ""
-    resent: int = 0
 
 
 class FarmBackend:
@@ -49,7 +41,7 @@ class FarmBackend:
         self.retries = retries
         self.fallback = fallback
         self._client: FarmClient | None = None
-        self._jobs: dict[str, _Tracked] = {}
+        self._jobs: dict[str, Job] = {}  #: the jobs on the farm, by id
         self._updates: list[Update] = []
         self._last_poll = 0.0
         self._last_reap = 0.0
@@ -107,18 +99,21 @@ class FarmBackend:
         if client is None:
             self._hand_back(job)
             return
-        split = int(job.extra.get("split", self.split) or 1)
         try:
-            rq_id, adopted = client.submit(job, split=split, retries=self.retries)
+            adopted = self._submit(client, job)
         except FarmUnreachable as exc:
             self._went_down(exc)
             self._hand_back(job)
             return
-        logger.info("job %s %s the farm as %s", job.id,
-                    "found on" if adopted else "sent to", rq_id)
-        self._jobs[job.id] = _Tracked(job, rq_id)
+        logger.info("job %s %s the farm", job.id, "found on" if adopted else "sent to")
+        self._jobs[job.id] = job
         self._updates.append(self._progress(job, "queued", 0.0,
                                             "Waiting for a farm worker"))
+
+    def _submit(self, client: FarmClient, job: Job) -> bool:
+        """Send (or adopt) ``job``; True if the farm already had it."""
+        split = int(job.extra.get("split", self.split) or 1)
+        return client.submit(job, split=split, retries=self.retries)[1]
 
     def _hand_back(self, job: Job) -> None:
         message = (f"{self.notice or 'render farm unreachable'}; "
@@ -126,8 +121,7 @@ class FarmBackend:
         self._updates.append(JobHandoff(job.id, self.fallback, message))
 
     def cancel_job(self, job_id: str) -> None:
-        tracked = self._jobs.get(job_id)
-        if tracked is None:
+        if job_id not in self._jobs:
             return
         client = self._connected()
         if client is None:
@@ -154,31 +148,29 @@ class FarmBackend:
     def _read_states(self) -> None:
         client = self._connected()
         if client is None:
-            for tracked in self._jobs.values():
+            for job in self._jobs.values():
                 self._updates.append(self._progress(
-                    tracked.job, "waiting", tracked.job.percent,
+                    job, "waiting", job.percent,
                     "Render farm unreachable; the job keeps its place"))
             return
         try:
             if time.monotonic() - self._last_reap >= REAP_SECONDS:
                 self._last_reap = time.monotonic()
                 client.reap()
-            states = client.states([t.rq_id for t in self._jobs.values()])
+            states = client.states([protocol.rq_job_id(j) for j in self._jobs])
         except FarmUnreachable as exc:
             self._went_down(exc)
             return
-        for job_id, tracked in list(self._jobs.items()):
-            self._apply(client, job_id, tracked, states[tracked.rq_id])
+        for job in list(self._jobs.values()):
+            self._apply(client, job, states[protocol.rq_job_id(job.id)])
 
-    def _apply(self, client: FarmClient, job_id: str, tracked: _Tracked,
-               state: FarmJobState) -> None:
-        status, meta = state.status, state.meta
-        tracked.last_status = status
+    def _apply(self, client: FarmClient, job: Job, state: FarmJobState) -> None:
+        job_id, status, meta = job.id, state.status, state.meta
         if status in ("queued", "scheduled", "deferred"):
             attempt = int(meta.get("attempt", 0) or 0)
             text = ("Waiting for a farm worker" if attempt == 0
                     else f"Queued again on the farm (attempt {attempt + 1})")
-            self._updates.append(self._progress(tracked.job, "queued", 0.0, text))
+            self._updates.append(self._progress(job, "queued", 0.0, text))
         elif status == "started":
             worker = meta.get("worker") or "a farm worker"
             self._updates.append(JobProgress(
@@ -201,26 +193,22 @@ class FarmBackend:
                                             state.error or "failed on the farm",
                                             state.error_log, False))
         elif status == "missing":
-            self._resend(client, job_id, tracked)
+            self._resend(client, job)
 
-    def _resend(self, client: FarmClient, job_id: str, tracked: _Tracked) -> None:
+    def _resend(self, client: FarmClient, job: Job) -> None:
         """Redis lost the job (restarted without its data): send it again from the mirror."""
-        tracked.resent += 1
-        logger.warning("job %s is no longer on the farm; sending it again", job_id)
+        logger.warning("job %s is no longer on the farm; sending it again", job.id)
         try:
-            split = int(tracked.job.extra.get("split", self.split) or 1)
-            tracked.rq_id, _ = client.submit(tracked.job, split=split, retries=self.retries)
+            self._submit(client, job)
         except FarmUnreachable as exc:
             self._went_down(exc)
             return
-        self._updates.append(self._progress(tracked.job, "queued", 0.0,
+        self._updates.append(self._progress(job, "queued", 0.0,
                                             "Sent to the farm again (Redis had lost it)"))
 
     @staticmethod
     def _progress(job: Job, stage: str, percent: float, message: str) -> JobProgress:
         return JobProgress(job.id, stage, percent, message, 0, job.frames_total, 0.0, None)
-
-
 
 
 def farm_backend(url: str, settings: Settings) -> FarmBackend | None:
