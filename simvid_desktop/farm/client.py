@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from simvid_desktop.farm import protocol
 from simvid_desktop.farm.paths import PathMap
 from simvid_desktop.farm.reaper import reap_abandoned
 from simvid_desktop.jobs.model import Job
+from simvid_desktop.jobs.worker import load_project
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +143,13 @@ class FarmClient:
             if state.status != "missing":
                 RQJob.fetch(rq_id, connection=self.redis, serializer=JSONSerializer).delete()
             payload = self.payload_for(job, split)
-            timeout = max(protocol.MIN_JOB_TIMEOUT,
-                          int(20 * _show_seconds(job.project)))
+            show = load_project(job.project, job.output).total_duration
+            timeout = max(protocol.MIN_JOB_TIMEOUT, int(20 * show))
             self.queue.enqueue(
                 protocol.RENDER_SHOW, payload.to_dict(), job_id=rq_id, job_timeout=timeout,
                 result_ttl=protocol.RESULT_TTL, failure_ttl=protocol.FAILURE_TTL,
                 retry=Retry(max=retries) if retries > 0 else None,
-                description=job.name, meta={"desktop": os.uname().nodename
-                                            if hasattr(os, "uname") else ""},
+                description=job.name, meta={"desktop": socket.gethostname()},
             )
             self.redis.delete(protocol.cancel_key(job.id))
             return rq_id, False
@@ -220,12 +220,6 @@ def _error_of(raw_meta: object) -> str:
     except ValueError:
         return "failed"
     return str(meta.get("error", "failed")) if isinstance(meta, dict) else "failed"
-
-
-def _show_seconds(project: dict[str, Any]) -> float:
-    slides = project.get("slides", [])
-    default = float(project.get("default_duration", 3.0))
-    return sum(float(s.get("duration", default)) for s in slides if isinstance(s, dict))
 
 
 def _state(rq_id: str, rq_job: RQJob | None) -> FarmJobState:
