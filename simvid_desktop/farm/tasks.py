@@ -41,8 +41,9 @@ from simvid_desktop.farm import protocol
 from simvid_desktop.farm.child import child_main
 from simvid_desktop.farm.paths import MediaRoots, project_files
 from simvid_desktop.jobs.local_pool import kill_group
+from simvid_desktop.jobs.worker import load_project
 from simvid_desktop.paths import log_dir
-from simvid_desktop.render.segments import WorkDir, fingerprint, plan_segments
+from simvid_desktop.render.segments import Segment, WorkDir, fingerprint, plan_segments
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,8 @@ class _Session:
         self._leased_pieces: set[int] = set()
         self._lock = threading.Lock()
         self._child: _Child | None = None
-        #: (pieces, work folder, total frames, frames done before this run) of a split show.
-        self._plan: tuple[list[Any], WorkDir, int, int] | None = None
+        #: (pieces, work folder, frames done before this run) of a split show.
+        self._plan: tuple[list[Segment], WorkDir, int] | None = None
         self._lease_thread = threading.Thread(target=self._keep_lease, daemon=True,
                                               name="simvid-lease")
 
@@ -349,14 +350,9 @@ class _Session:
         return result
 
     # -- a show split over several workers -------------------------------------------------
-    def _pieces(self) -> list[Any]:
-        from simvid_desktop.jobs.worker import load_project  # noqa: PLC0415
-
-        project = load_project(self.payload.project, self.payload.output)
-        return [project, plan_segments(project, self.payload.segment_seconds)]
-
     def _split(self) -> dict[str, Any]:
-        project, segments = self._pieces()
+        project = load_project(self.payload.project, self.payload.output)
+        segments = plan_segments(project, self.payload.segment_seconds)
         job_id = self.payload.job_id
         work = WorkDir(Path(self.payload.work_dir))
         work.prepare(fingerprint(project, segments), clear_parts=False)
@@ -370,8 +366,7 @@ class _Session:
         pipe.execute()
         self._enqueue_helpers(min(self.payload.split, len(todo)) - 1)
         total = segments[-1].end if segments else 0
-        first_done = sum(s.frames for s in segments if work.done(s))
-        self._plan = (segments, work, total, first_done)
+        self._plan = (segments, work, sum(s.frames for s in segments if work.done(s)))
         while True:
             self._drive(("pieces",))
             # Our list is empty: wait for the pieces others are rendering; take back any
@@ -385,7 +380,7 @@ class _Session:
                     logger.info("job %s: taking back pieces %s", self.job.id, orphans)
                     self.redis.rpush(protocol.pieces_key(job_id), *orphans)
                     break
-                self._split_progress(segments, work, total, first_done)
+                self._split_progress()
                 time.sleep(0.5)
             else:
                 break
@@ -418,24 +413,28 @@ class _Session:
                 meta={"parent": self.job.id, "helper": True},
             )
 
-    def _orphans(self, segments: list[Any], work: WorkDir) -> list[int]:
+    def _orphans(self, segments: list[Segment], work: WorkDir) -> list[int]:
         job_id = self.payload.job_id
         queued = {int(i) for i in self.redis.lrange(protocol.pieces_key(job_id), 0, -1)}
         return [s.index for s in segments if not work.done(s) and s.index not in queued
                 and not self.redis.exists(protocol.piece_lease_key(job_id, s.index))]
 
-    def _split_progress(self, segments: list[Any], work: WorkDir, total: int,
-                        first_done: int) -> None:
+    def _split_progress(self) -> None:
+        """The whole show's progress: finished pieces plus the ones being rendered."""
+        if self._plan is None or time.monotonic() - self._meta_written < META_WRITE_SECONDS:
+            return  # not due (checked first: this reads Redis and stats every piece)
+        segments, work, first_done = self._plan
+        total = segments[-1].end if segments else 0
         partial = self.redis.hgetall(protocol.piece_progress_key(self.payload.job_id))
-        done = 0
+        done = finished = 0
         for s in segments:
             if work.done(s):
                 done += s.frames
+                finished += 1
             else:
                 done += int(partial.get(str(s.index).encode(), 0))
         elapsed = time.monotonic() - self.started
         fps = (done - first_done) / elapsed if elapsed > 0 else 0.0
-        finished = sum(1 for s in segments if work.done(s))
         self._write_meta({
             "stage": "rendering", "percent": 100.0 * done / max(1, total),
             "message": f"Rendering pieces: {finished} of {len(segments)} done",
@@ -469,8 +468,7 @@ class _Session:
             self.redis.hset(protocol.piece_progress_key(self.payload.job_id), str(index), frames)
         except RedisError as exc:
             logger.debug("piece progress not saved: %s", exc)
-        if self._plan is not None:
-            self._split_progress(*self._plan)
+        self._split_progress()
 
 
 def _record_failure(job: RQJob, exc: SimvidError, *, permanent: bool) -> None:
