@@ -202,7 +202,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     printer, sink = _progress_sink(args.progress)
     try:
         if client is not None:
-            result = farm_cli.render_on_farm(client, project, output, split, sink)
+            result = farm_cli.render_on_farm(client, project, output, split, settings, sink)
             outcome = RenderOutcome.from_dict({**result, "output": str(output)})
         else:
             outcome = render(RenderSpec(project, output), progress=sink)  # type: ignore[arg-type]

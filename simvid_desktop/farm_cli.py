@@ -80,7 +80,7 @@ def reachable_client(url: str, pmap: PathMap) -> FarmClient | None:
 
 # -- simvid render --farm ---------------------------------------------------------------------
 def render_on_farm(client: FarmClient, project: Project, output: Path, split: int,
-                   sink: object) -> dict[str, object]:
+                   settings: Settings, sink: object) -> dict[str, object]:
     """Send one render to the farm and wait for it, reporting progress like a local render.
 
     Raises the same errors a local render would (exit codes stay the same).
@@ -90,8 +90,8 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
     from simvid_desktop.project_io import project_to_dict  # noqa: PLC0415
 
     job = Job(id=new_job_id(), name=output.stem, project=project_to_dict(project),
-              output=str(output), extra={"segment_seconds": load_settings().segment_seconds})
-    rq_id, _ = client.submit(job, split=split, retries=load_settings().retries)
+              output=str(output), extra={"segment_seconds": settings.segment_seconds})
+    rq_id, _ = client.submit(job, split=split, retries=settings.retries)
     print(f"simvid: sent to the farm at {client.display_url} as {rq_id}", file=sys.stderr)
     cancelled = False
     try:

@@ -46,7 +46,9 @@ def cmd_add(args: argparse.Namespace) -> int:
     pmap, split = farm_cli.path_map(args, settings), farm_cli.split_of(args, settings)
     project = project_from_args(args)  # every problem reported before anything is queued
     backend, extra = "local", {}
-    if url and farm_cli.reachable_client(url, pmap) is not None:
+    client = farm_cli.reachable_client(url, pmap) if url else None
+    if client is not None:
+        client.close()  # it answered: the runner sends the job
         backend, extra = "farm", {"split": split, "farm_url": url,
                                   "path_map": list(args.path_map)}
     store = Store()
