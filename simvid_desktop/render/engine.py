@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from simvid_desktop.errors import RenderCancelled, RenderFailed, SimvidError
 from simvid_desktop.project import Project
@@ -141,8 +141,13 @@ class _Progress:
         ), force=True)
 
 
+class _FrameCounter(Protocol):
+    def frame(self, n: int) -> None:
+        """Frame ``n`` of the show has gone into the encoder."""
+
+
 def _encode_frames(comp: Compositor, first: int, end: int, pipe: FramePipe,
-                   progress: _Progress, cancel: CancelToken) -> None:
+                   progress: _FrameCounter, cancel: CancelToken) -> None:
     for n in range(first, end):
         cancel.raise_if_cancelled()
         pipe.write(comp.frame(n))
@@ -159,7 +164,7 @@ def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progr
         pipe.finish()
 
 
-def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Progress,
+def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _FrameCounter,
                    cancel: CancelToken) -> None:
     """Render one piece into the work folder (renamed into place when complete)."""
     final = work.segment_path(seg)
@@ -313,19 +318,7 @@ def render_pieces(
                 continue
             first_slide = comp.timeline.shot_for_frame(seg.first).main_slide
             comp.focus(first_slide, first_slide)
-            report = _PieceReporter(seg, progress)
-            final = work.segment_path(seg)
-            part = work.part(final)
-            try:
-                with FramePipe(segment_args(project, part), final, cancel) as pipe:
-                    for n in range(seg.first, seg.end):
-                        cancel.raise_if_cancelled()
-                        pipe.write(comp.frame(n))
-                        report(n - seg.first + 1)
-                    pipe.finish()
-                part.replace(final)
-            finally:
-                part.unlink(missing_ok=True)
+            render_segment(comp, seg, work, _PieceReporter(seg, progress), cancel)
             rendered += 1
             index = next_piece()
     return rendered
@@ -337,9 +330,10 @@ class _PieceReporter:
     def __init__(self, seg: Segment, progress: PieceProgress | None) -> None:
         self.seg, self.progress, self.last = seg, progress, 0.0
 
-    def __call__(self, done: int) -> None:
+    def frame(self, n: int) -> None:
         if self.progress is None:
             return
+        done = n - self.seg.first + 1
         now = time.monotonic()
         if done == self.seg.frames or now - self.last >= 0.25:
             self.last = now
