@@ -109,17 +109,17 @@ def self_test_project() -> Project:
 
 _VIDEO_RE = re.compile(r"Stream #\S+.*?: Video: (\w+).*?, (\d{2,5})x(\d{2,5})")
 _AUDIO_RE = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
-_DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 
 
 def parse_probe(ffmpeg_log: str, size_bytes: int) -> VideoProbe:
     """Read codecs, frame size and duration from what ``ffmpeg -i FILE`` prints."""
+    from simvid_desktop.render.ffmpeg import duration_in  # noqa: PLC0415
+
     video = _VIDEO_RE.search(ffmpeg_log)
     audio = _AUDIO_RE.search(ffmpeg_log)
-    d = _DURATION_RE.search(ffmpeg_log)
     return VideoProbe(
         size_bytes=size_bytes,
-        duration=int(d[1]) * 3600 + int(d[2]) * 60 + float(d[3]) if d else None,
+        duration=duration_in(ffmpeg_log),
         video_codec=video[1] if video else None,
         width=int(video[2]) if video else 0,
         height=int(video[3]) if video else 0,

@@ -169,14 +169,19 @@ class MediaInfo:
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 
 
+def duration_in(ffmpeg_log: str) -> float | None:
+    """The "Duration: H:MM:SS.ss" that ``ffmpeg -i FILE`` prints, in seconds."""
+    m = _DURATION_RE.search(ffmpeg_log)
+    return int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3]) if m else None
+
+
 def probe_media(path: str | Path) -> MediaInfo | None:
     """Probe a media file; None when ffmpeg cannot open it at all."""
     _, _, err = run_ffmpeg(["-i", str(path)], timeout=60)
     # ffmpeg exits 1 ("At least one output file must be specified") even on success.
     if "Invalid data found" in err or "No such file" in err or "Stream #" not in err:
         return None
-    m = _DURATION_RE.search(err)
-    duration = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3]) if m else None
+    duration = duration_in(err)
     streams = [line for line in err.splitlines() if "Stream #" in line]
     return MediaInfo(
         has_audio=any(": Audio:" in s for s in streams),
