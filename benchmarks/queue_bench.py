@@ -10,6 +10,9 @@
    for each, the time from ``queue add`` committing the job to the worker starting to
    render it (the worker's first log line), and to the runner claiming it.
    Target: at most 0.5 s from add to start of work.
+3. Cancel latency: a long job is rendering when another process runs ``queue cancel``;
+   the time from that command starting to the job showing "canceled" and to its ffmpeg
+   being gone (the tests check that a cancel works, this measures how fast it lands).
 
 Each phase uses its own data folder (SIMVID_DATA_DIR) under a temp dir.
 """
@@ -135,6 +138,58 @@ def overhead_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[
     return claim, start
 
 
+def ffmpeg_running(data: Path) -> bool:
+    """Whether an ffmpeg started for the data folder ``data`` is still alive (Linux)."""
+    marker = f"SIMVID_DATA_DIR={data}".encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            exe = (proc / "cmdline").read_bytes().split(b"\0")[0]
+            if b"ffmpeg" not in exe.rsplit(b"/", 1)[-1]:
+                continue
+            zombie = (proc / "stat").read_text().split(") ")[1][0] == "Z"
+            if not zombie and marker in (proc / "environ").read_bytes().split(b"\0"):
+                return True
+        except (OSError, IndexError):
+            continue
+    return False
+
+
+def cancel_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[float]]:
+    """Cancel a rendering job from another process, ``n`` times: seconds until the job
+    is "canceled" and until its ffmpeg has exited (Linux /proc; empty elsewhere)."""
+    data = base / "data-cancel"
+    out = base / "out-cancel"
+    out.mkdir(parents=True)
+    env = {**os.environ, "SIMVID_DATA_DIR": str(data)}
+    runner = subprocess.Popen([sys.executable, "-c", PERSISTENT_RUNNER], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    to_status, to_no_ffmpeg = [], []
+    try:
+        for i in range(n):
+            job_id = simvid(env, "queue", "add", str(photos), "-o", str(out / f"c{i}.mp4"),
+                            "--resolution", "1280x720", "--duration", "10", "--motion",
+                            "auto").split()[0]
+            while True:
+                job = next(j for j in jobs(env) if j["id"] == job_id)
+                if job["status"] == "started" and job["progress"] > 3:
+                    break
+                time.sleep(0.05)
+            t0 = time.monotonic()
+            simvid(env, "queue", "cancel", job_id)
+            ended = wait_ended(env, job_id)
+            to_status.append(time.monotonic() - t0)
+            if ended["status"] != "canceled":
+                raise SystemExit(f"cancel {i}: job ended {ended['status']}")
+            if Path("/proc/self").exists():
+                while ffmpeg_running(data):
+                    time.sleep(0.02)
+                to_no_ffmpeg.append(time.monotonic() - t0)
+    finally:
+        runner.terminate()
+        runner.wait(30)
+    return to_status, to_no_ffmpeg
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=6)
@@ -154,6 +209,7 @@ def main() -> None:
         two = run_phase(base, photos, 2, a.jobs, a.size, a.per_slide)
         print(f"2 workers: {two:6.1f} s", flush=True)
         claim, start = overhead_phase(base, photos, 5)
+        canceled, no_ffmpeg = cancel_phase(base, photos, 3)
         print()
         print("| measure | value |")
         print("|---|---:|")
@@ -165,6 +221,12 @@ def main() -> None:
         if start:
             print(f"| add -> worker starts rendering, median / max (s) | "
                   f"{statistics.median(start):.2f} / {max(start):.2f} |")
+        print(f"| `queue cancel` -> job canceled, median / max (s) | "
+              f"{statistics.median(canceled):.2f} / {max(canceled):.2f} |")
+        if no_ffmpeg:
+            print(f"| `queue cancel` -> its ffmpeg gone, median / max (s) | "
+                  f"{statistics.median(no_ffmpeg):.2f} / {max(no_ffmpeg):.2f} |")
+        if start:
             verdict = "PASS" if max(start) <= 0.5 else "FAIL"
             print(f"\ntarget: add -> start of work <= 0.5 s: max {max(start):.2f} s -> {verdict}")
     finally:

@@ -47,11 +47,13 @@ class QueueEnv:
                           *extra)
         return res.stdout.strip().splitlines()[0]
 
-    def add_long(self, name: str) -> str:
+    def add_long(self, name: str, seconds_per_slide: float = 2.5) -> str:
         """A job that takes several seconds: moving slides at 640x360, an x264 preset
-        that is not the fastest."""
-        return self.add(name, "--resolution", "640x360", "--duration", "2.5", "--motion",
-                        "auto", "--x264-preset", "medium", "--fps", "30")
+        that is not the fastest. Tests that stop it midway ask for long slides, so it
+        cannot finish first however fast the machine is."""
+        return self.add(name, "--resolution", "640x360", "--duration",
+                        str(seconds_per_slide), "--motion", "auto", "--x264-preset",
+                        "medium", "--fps", "30")
 
     def add_quick(self, name: str) -> str:
         return self.add(name, "--resolution", "160x90", "--duration", "0.4",

