@@ -188,7 +188,8 @@ def test_a_hanging_farm_never_blocks_the_ui_thread(qtbot: QtBot) -> None:
         timer.start()
         started = time.monotonic()
         monitor.show()
-        assert time.monotonic() - started < 0.5  # show() itself does not wait for Redis
+        # A show() that waited for Redis would take the client's whole 3 s timeout.
+        assert time.monotonic() - started < 2.0
         with qtbot.waitSignal(monitor.poller.unreachable, timeout=10_000) as failure:
             pass
         timer.stop()
@@ -197,7 +198,7 @@ def test_a_hanging_farm_never_blocks_the_ui_thread(qtbot: QtBot) -> None:
         assert "timeout" in failure.args[1].lower() or "timed out" in failure.args[1].lower()
         gaps = [b - a for a, b in itertools.pairwise([started, *ticks])]
         assert len(ticks) >= 10, ticks
-        assert max(gaps) < 1.0, max(gaps)  # a UI thread waiting on Redis would miss ~3 s
+        assert max(gaps) < 2.0, max(gaps)  # a UI thread waiting on Redis would miss ~3 s
         monitor.shutdown()  # the next (hanging) poll is never delivered
 
 
