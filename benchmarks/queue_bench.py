@@ -20,6 +20,7 @@ Each phase uses its own data folder (SIMVID_DATA_DIR) under a temp dir.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -28,11 +29,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.integration.queue_helpers import processes_named
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,12 +69,17 @@ def add_jobs(env: dict[str, str], photos: Path, out: Path, n: int, size: str,
                    "--quality", "standard").split()[0] for i in range(n)]
 
 
+def phase_folders(base: Path, name: str) -> tuple[dict[str, str], Path, Path]:
+    """A phase's environment (its own SIMVID_DATA_DIR), data folder and output folder."""
+    data = base / f"data-{name}"
+    out = base / f"out-{name}"
+    out.mkdir(parents=True)
+    return {**os.environ, "SIMVID_DATA_DIR": str(data)}, data, out
+
+
 def run_phase(base: Path, photos: Path, workers: int, n: int, size: str,
               per_slide: float) -> float:
-    data = base / f"data-w{workers}"
-    out = base / f"out-w{workers}"
-    out.mkdir(parents=True)
-    env = {**os.environ, "SIMVID_DATA_DIR": str(data)}
+    env, _, out = phase_folders(base, f"w{workers}")
     add_jobs(env, photos, out, n, size, per_slide)
     t0 = time.monotonic()
     simvid(env, "queue", "run", "--workers", str(workers))
@@ -97,20 +108,35 @@ PERSISTENT_RUNNER = (
 )
 
 
-def wait_ended(env: dict[str, str], job_id: str) -> dict:
+def wait_job(env: dict[str, str], job_id: str, ready: Callable[[dict], bool]) -> dict:
+    """Poll the queue until ``ready(job)``; returns that job record."""
     while True:
         job = next(j for j in jobs(env) if j["id"] == job_id)
-        if job["status"] in ("finished", "failed", "canceled"):
+        if ready(job):
             return job
         time.sleep(0.05)
 
 
+def wait_ended(env: dict[str, str], job_id: str) -> dict:
+    return wait_job(env, job_id, lambda j: j["status"] in ("finished", "failed", "canceled"))
+
+
+@contextlib.contextmanager
+def persistent_runner(env: dict[str, str]) -> Iterator[None]:
+    """A runner that stays up when the queue is empty (as the window's does), unlike
+    `queue run`, which exits when nothing is left."""
+    runner = subprocess.Popen([sys.executable, "-c", PERSISTENT_RUNNER], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        runner.terminate()
+        runner.wait(30)
+
+
 def overhead_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[float]]:
     """Add jobs one at a time to an idle runner whose worker is already warm."""
-    data = base / "data-overhead"
-    out = base / "out-overhead"
-    out.mkdir(parents=True)
-    env = {**os.environ, "SIMVID_DATA_DIR": str(data)}
+    env, data, out = phase_folders(base, "overhead")
 
     def add(name: str) -> str:
         return simvid(env, "queue", "add", str(photos), "-o", str(out / f"{name}.mp4"),
@@ -118,12 +144,8 @@ def overhead_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[
                       "draft").split()[0]
 
     warmup = add("warmup")  # a first job while the worker process starts
-    # A runner that stays up when the queue is empty (as the window's does), unlike
-    # `queue run`, which exits when nothing is left.
-    runner = subprocess.Popen([sys.executable, "-c", PERSISTENT_RUNNER], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     claim, start = [], []
-    try:
+    with persistent_runner(env):
         wait_ended(env, warmup)
         for i in range(n):
             time.sleep(0.5)  # the runner and its worker are idle now
@@ -132,48 +154,20 @@ def overhead_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[
             began = log_start_time(data / "logs" / "jobs" / f"{job['id']}.log")
             if began is not None:
                 start.append(began - job["created_at"])
-    finally:
-        runner.terminate()
-        runner.wait(30)
     return claim, start
-
-
-def ffmpeg_running(data: Path) -> bool:
-    """Whether an ffmpeg started for the data folder ``data`` is still alive (Linux)."""
-    marker = f"SIMVID_DATA_DIR={data}".encode()
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            exe = (proc / "cmdline").read_bytes().split(b"\0")[0]
-            if b"ffmpeg" not in exe.rsplit(b"/", 1)[-1]:
-                continue
-            zombie = (proc / "stat").read_text().split(") ")[1][0] == "Z"
-            if not zombie and marker in (proc / "environ").read_bytes().split(b"\0"):
-                return True
-        except (OSError, IndexError):
-            continue
-    return False
 
 
 def cancel_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[float]]:
     """Cancel a rendering job from another process, ``n`` times: seconds until the job
     is "canceled" and until its ffmpeg has exited (Linux /proc; empty elsewhere)."""
-    data = base / "data-cancel"
-    out = base / "out-cancel"
-    out.mkdir(parents=True)
-    env = {**os.environ, "SIMVID_DATA_DIR": str(data)}
-    runner = subprocess.Popen([sys.executable, "-c", PERSISTENT_RUNNER], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env, data, out = phase_folders(base, "cancel")
     to_status, to_no_ffmpeg = [], []
-    try:
+    with persistent_runner(env):
         for i in range(n):
             job_id = simvid(env, "queue", "add", str(photos), "-o", str(out / f"c{i}.mp4"),
                             "--resolution", "1280x720", "--duration", "10", "--motion",
                             "auto").split()[0]
-            while True:
-                job = next(j for j in jobs(env) if j["id"] == job_id)
-                if job["status"] == "started" and job["progress"] > 3:
-                    break
-                time.sleep(0.05)
+            wait_job(env, job_id, lambda j: j["status"] == "started" and j["progress"] > 3)
             t0 = time.monotonic()
             simvid(env, "queue", "cancel", job_id)
             ended = wait_ended(env, job_id)
@@ -181,12 +175,9 @@ def cancel_phase(base: Path, photos: Path, n: int) -> tuple[list[float], list[fl
             if ended["status"] != "canceled":
                 raise SystemExit(f"cancel {i}: job ended {ended['status']}")
             if Path("/proc/self").exists():
-                while ffmpeg_running(data):
+                while processes_named("ffmpeg", str(data)):
                     time.sleep(0.02)
                 to_no_ffmpeg.append(time.monotonic() - t0)
-    finally:
-        runner.terminate()
-        runner.wait(30)
     return to_status, to_no_ffmpeg
 
 
