@@ -84,6 +84,17 @@ def five(tmp_path: Path, model: TimelineModel, qtbot: QtBot) -> list[Path]:
     return files
 
 
+def _shown_view(model: TimelineModel, qtbot: QtBot, width: int = 1400) -> TimelineView:
+    """A timeline view of ``model``, ``width`` px wide, shown and exposed."""
+    view = TimelineView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(width, view.sizeHint().height())
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
 def test_drop_urls_adds_files_and_folder_in_name_order(
         tmp_path: Path, model: TimelineModel, doc: ProjectDocument, qtbot: QtBot) -> None:
     model.add_files([make_photo(tmp_path / "z.jpg")])
@@ -107,12 +118,7 @@ def test_drop_urls_adds_files_and_folder_in_name_order(
 
 def test_drop_on_view_inserts_at_the_gap(
         tmp_path: Path, model: TimelineModel, five: list[Path], qtbot: QtBot) -> None:
-    view = TimelineView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(900, view.sizeHint().height())
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_view(model, qtbot, width=900)
     view.doItemsLayout()
     second = view.visualRect(model.index(1))
     pos = QPointF(second.left() + 5, second.center().y())  # left half of tile 2: before it
@@ -328,12 +334,7 @@ def test_adding_500_photos_opens_no_photo_on_the_ui_thread(
         return real_open(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Image, "open", recording_open)
-    view = TimelineView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(1200, view.sizeHint().height())
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_view(model, qtbot, width=1200)
     ui_thread = threading.current_thread().name
     assert model.add_files([folder]) == 500
     view.doItemsLayout()
@@ -357,12 +358,7 @@ def test_timeline_screenshot(
     slides = list(doc.project.slides)
     slides[1] = replace(slides[1], caption="Hello", duration=5.0)
     doc.apply(doc.project.with_slides(slides), "Edit")
-    view = TimelineView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(1400, view.sizeHint().height())
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_view(model, qtbot)
 
     def all_loaded() -> bool:
         return all(model.data(model.index(r), TimelineRole.ThumbnailRole) is not None
@@ -375,16 +371,6 @@ def test_timeline_screenshot(
     assert not shot.isNull()
     target = Path(os.environ.get("SIMVID_UI_SCREENSHOT", tmp_path / "timeline.png"))
     assert shot.save(str(target))
-
-
-def _shown_view(model: TimelineModel, qtbot: QtBot) -> TimelineView:
-    view = TimelineView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.resize(1400, view.sizeHint().height())
-    view.show()
-    qtbot.waitExposed(view)
-    return view
 
 
 def _visible_rows(view: TimelineView, model: TimelineModel) -> int:
