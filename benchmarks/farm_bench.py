@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import fixtures
 from simvid_desktop.farm.client import FarmClient
 from simvid_desktop.jobs.model import Job, new_job_id
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     AudioBed,
     FitMode,
     Motion,
@@ -47,7 +47,7 @@ from simvid_desktop.project import (
     Slide,
     Transition,
 )
-from simvid_desktop.project_io import project_to_dict
+from simvid_desktop.model.project_io import project_to_dict
 from tests.integration.farm_helpers import RedisServer, Workers
 
 FIXTURE_SEED = 2024

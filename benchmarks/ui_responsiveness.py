@@ -33,8 +33,8 @@ def main() -> None:
     from PIL import Image
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
-    from simvid_desktop.demo import demo_project
-    from simvid_desktop.settings import Settings
+    from simvid_desktop.cli.demo import demo_project
+    from simvid_desktop.model.settings import Settings
     from simvid_desktop.ui.app import create_application
     from simvid_desktop.ui.main_window import MainWindow
 

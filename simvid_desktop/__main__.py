@@ -1,5 +1,5 @@
 import sys
 
-from simvid_desktop.cli import main
+from simvid_desktop.cli.main import main
 
 sys.exit(main())

@@ -31,9 +31,9 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, QTimer  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
-    from simvid_desktop.demo import demo_project  # noqa: PLC0415
+    from simvid_desktop.cli.demo import demo_project  # noqa: PLC0415
     from simvid_desktop.jobs.model import Job, JobStatus  # noqa: PLC0415
-    from simvid_desktop.settings import Settings  # noqa: PLC0415
+    from simvid_desktop.model.settings import Settings  # noqa: PLC0415
     from simvid_desktop.ui.app import create_application  # noqa: PLC0415
     from simvid_desktop.ui.batch_dialog import BatchExportDialog  # noqa: PLC0415
     from simvid_desktop.ui.main_window import MainWindow  # noqa: PLC0415

@@ -18,7 +18,7 @@ from simvid_desktop.farm.client import FarmClient, FarmJobState
 from simvid_desktop.farm.paths import PathMap
 from simvid_desktop.jobs.backend import Update
 from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress, JobStatus
-from simvid_desktop.settings import Settings
+from simvid_desktop.model.settings import Settings
 
 logger = logging.getLogger(__name__)
 

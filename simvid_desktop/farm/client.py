@@ -63,6 +63,22 @@ def connect(url: str, timeout: float = TIMEOUT_SECONDS) -> Redis:
         raise InvalidInput(f"farm URL {redact(url)!r}: {exc}") from exc
 
 
+def connect_answering(url: str, timeout: float = TIMEOUT_SECONDS) -> Redis:
+    """:func:`connect`, and check that the server answers.
+
+    Raises:
+        InvalidInput: the URL is not a Redis URL.
+        FarmUnreachable: the server does not answer (the message has no password).
+    """
+    redis = connect(url, timeout)
+    try:
+        redis.ping()
+    except RedisError as exc:
+        redis.close()
+        raise FarmUnreachable(redact(url), str(exc) or type(exc).__name__) from exc
+    return redis
+
+
 def work_dir_on_farm(output: str, job_id: str) -> str:
     """Where a farm job keeps its pieces: beside its output, on the shared storage."""
     return str(Path(output).parent / ".simvid-work" / job_id)

@@ -9,10 +9,10 @@ from typing import Any
 from simvid_desktop.errors import OutputError
 from simvid_desktop.jobs.model import Job, new_job_id
 from simvid_desktop.jobs.store import Store
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.project_io import project_to_dict
+from simvid_desktop.model.settings import CollisionPolicy, Settings
 from simvid_desktop.paths import data_dir
-from simvid_desktop.project import Project
-from simvid_desktop.project_io import project_to_dict
-from simvid_desktop.settings import CollisionPolicy, Settings
 
 _NUMBERED = re.compile(r"^(.*) \((\d+)\)$")
 

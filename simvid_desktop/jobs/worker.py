@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simvid_desktop.project import Project
+    from simvid_desktop.model.project import Project
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def run_reported(conn: Connection, job_id: str, log_path: str,
 def load_project(project_data: dict[str, Any], output: str) -> Project:
     """The job's project snapshot, checked again (it crossed a process boundary)."""
     from simvid_desktop.errors import ProjectInvalid  # noqa: PLC0415
-    from simvid_desktop.project_io import parse_project  # noqa: PLC0415
+    from simvid_desktop.model.project_io import parse_project  # noqa: PLC0415
 
     project, problems = parse_project(json.dumps(project_data), Path(output).parent)
     if problems:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simvid_desktop.project import AudioBed
+from simvid_desktop.model.project import AudioBed
 
 SAMPLE_RATE = 48000
 

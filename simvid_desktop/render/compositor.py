@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from simvid_desktop.project import Project
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.timeline import Shot, Timeline
 from simvid_desktop.render.captions import CaptionOverlay, make_caption
 from simvid_desktop.render.fit import compose_canvas, decode_size
 from simvid_desktop.render.images import load_rgb, probe_image
@@ -26,7 +27,6 @@ from simvid_desktop.render.motion import (
     motion_path,
     source_box,
 )
-from simvid_desktop.render.timeline import Shot, Timeline
 from simvid_desktop.render.transitions import Blender, render_transition
 from simvid_desktop.render.yuv import Frame, frame_from_rgb, plane_images
 

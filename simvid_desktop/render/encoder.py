@@ -8,7 +8,7 @@ from pathlib import Path
 from types import TracebackType
 
 from simvid_desktop.errors import OutputError, RenderFailed, SimvidError
-from simvid_desktop.project import Project
+from simvid_desktop.model.project import Project
 from simvid_desktop.render.audio import AudioPlan
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.progress import CancelToken

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from simvid_desktop.errors import RenderCancelled, RenderFailed, SimvidError
-from simvid_desktop.project import Project
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import audio_plan
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.encoder import (
@@ -49,7 +50,6 @@ from simvid_desktop.render.segments import (
     fingerprint,
     plan_segments,
 )
-from simvid_desktop.render.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 

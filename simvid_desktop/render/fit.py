@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageEnhance, ImageFilter
 
-from simvid_desktop.project import FitMode
+from simvid_desktop.model.project import FitMode
 
 _RESAMPLE = Image.Resampling.LANCZOS
 _REDUCING_GAP = 2.5  # box-reduce first when shrinking a lot: same look, several times faster

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simvid_desktop.project import Motion, MotionMode, View
+from simvid_desktop.model.project import Motion, MotionMode, View
 
 MAX_CANVAS_SCALE = 2.0  # detail kept for zooming; beyond it the view is upsampled
 

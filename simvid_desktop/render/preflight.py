@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from simvid_desktop.errors import MediaError, Problem, ProjectInvalid
-from simvid_desktop.project import Project, check_project
+from simvid_desktop.model.project import Project, check_project
 from simvid_desktop.render.ffmpeg import probe_media
 from simvid_desktop.render.images import probe_image
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simvid_desktop.project import Project
+from simvid_desktop.model.project import Project
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.yuv import Frame, frame_to_rgb
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simvid_desktop import __version__
-from simvid_desktop.project import Project
-from simvid_desktop.project_io import project_to_dict
-from simvid_desktop.render.timeline import Timeline
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.project_io import project_to_dict
+from simvid_desktop.model.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 

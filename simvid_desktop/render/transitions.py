@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from simvid_desktop.project import TransitionKind
+from simvid_desktop.model.project import TransitionKind
 from simvid_desktop.render.yuv import Frame
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from simvid_desktop.errors import ProjectInvalid
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.project_io import project_to_json, read_project
 from simvid_desktop.paths import data_dir
-from simvid_desktop.project import Project
-from simvid_desktop.project_io import project_to_json, read_project
 from simvid_desktop.ui.document import ProjectDocument
 
 logger = logging.getLogger(__name__)

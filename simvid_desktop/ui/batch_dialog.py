@@ -37,10 +37,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.media_types import AUDIO_SUFFIXES, IMAGE_SUFFIXES
-from simvid_desktop.project import RESOLUTION_PRESETS, AudioBed, Project, Slide, parse_resolution
-from simvid_desktop.settings import CollisionPolicy, Settings
-from simvid_desktop.terminal import format_eta
+from simvid_desktop.model.media_types import AUDIO_SUFFIXES, IMAGE_SUFFIXES
+from simvid_desktop.model.project import (
+    RESOLUTION_PRESETS,
+    AudioBed,
+    Project,
+    Slide,
+    parse_resolution,
+)
+from simvid_desktop.model.settings import CollisionPolicy, Settings
+from simvid_desktop.model.units import format_eta
 from simvid_desktop.ui.job_bridge import JobBridge
 from simvid_desktop.ui.job_view import TABLE_STYLE
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from simvid_desktop.project import Project
-from simvid_desktop.project_io import load_project, save_project
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.project_io import load_project, save_project
 
 
 class _Edit(QUndoCommand):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     MAX_DURATION,
     TRANSITION_NAMES,
     FitMode,

@@ -35,9 +35,9 @@ from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.runner import QueueRunner, RunnerEvent
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
-from simvid_desktop.project import Project
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.settings import Settings, load_settings
 from simvid_desktop.render.preflight import preflight
-from simvid_desktop.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
 from simvid_desktop.jobs.local_pool import job_log_path
 from simvid_desktop.jobs.model import Job, JobStatus
-from simvid_desktop.terminal import format_eta
+from simvid_desktop.model.units import format_eta
 from simvid_desktop.ui.job_bridge import JobBridge
 
 logger = logging.getLogger(__name__)

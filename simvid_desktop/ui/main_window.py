@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.jobs.model import Job
-from simvid_desktop.media_types import IMAGE_SUFFIXES, MUSIC_SUFFIXES, is_image, is_music
+from simvid_desktop.model.media_types import IMAGE_SUFFIXES, MUSIC_SUFFIXES, is_image, is_music
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.recent import recent_projects, remember
+from simvid_desktop.model.settings import Settings, load_settings
 from simvid_desktop.paths import log_dir
-from simvid_desktop.project import Project
-from simvid_desktop.settings import Settings, load_settings
 from simvid_desktop.ui.actions import create_actions, icon
 from simvid_desktop.ui.autosave import Autosave
 from simvid_desktop.ui.batch_dialog import BatchExportDialog
@@ -40,7 +41,6 @@ from simvid_desktop.ui.job_view import JobsView
 from simvid_desktop.ui.music_panel import MusicPanel
 from simvid_desktop.ui.output_panel import OutputPanel
 from simvid_desktop.ui.preview_widget import PreviewWidget
-from simvid_desktop.ui.recent import recent_projects, remember
 from simvid_desktop.ui.settings_dialog import SettingsDialog
 from simvid_desktop.ui.thumbnails import ThumbnailProvider
 from simvid_desktop.ui.timeline_model import TimelineModel

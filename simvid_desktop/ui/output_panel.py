@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.project import (
+from simvid_desktop.model.estimate import estimate_size_bytes, format_duration, format_size
+from simvid_desktop.model.project import (
     FPS_CHOICES,
     MAX_SIDE,
     MIN_SIDE,
@@ -38,7 +39,6 @@ from simvid_desktop.project import (
     parse_resolution,
 )
 from simvid_desktop.ui.document import ProjectDocument
-from simvid_desktop.ui.estimate import estimate_size_bytes, format_duration, format_size
 
 logger = logging.getLogger(__name__)
 

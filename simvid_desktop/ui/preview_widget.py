@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from simvid_desktop.errors import SimvidError
-from simvid_desktop.project import Project
+from simvid_desktop.model.project import Project
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.yuv import frame_to_rgb
 

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.errors import InvalidInput
 from simvid_desktop.farm.paths import PathMap
-from simvid_desktop.project import MAX_DURATION, RESOLUTION_PRESETS, TRANSITION_NAMES
-from simvid_desktop.settings import CollisionPolicy, Settings, default_workers, save_settings
+from simvid_desktop.model.project import MAX_DURATION, RESOLUTION_PRESETS, TRANSITION_NAMES
+from simvid_desktop.model.settings import CollisionPolicy, Settings, default_workers, save_settings
 
 logger = logging.getLogger(__name__)
 

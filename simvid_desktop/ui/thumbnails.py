@@ -38,7 +38,7 @@ from PySide6.QtGui import QImage
 
 from simvid_desktop import paths
 from simvid_desktop.errors import MediaError
-from simvid_desktop.media_types import images_in
+from simvid_desktop.model.media_types import images_in
 from simvid_desktop.render.images import load_rgb, probe_image
 
 logger = logging.getLogger(__name__)

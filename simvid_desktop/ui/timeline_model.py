@@ -32,8 +32,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
-from simvid_desktop.media_types import natural_key
-from simvid_desktop.project import Project, Slide
+from simvid_desktop.model.media_types import natural_key
+from simvid_desktop.model.project import Project, Slide
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.thumbnails import ThumbnailProvider, date_taken, expand_paths
 

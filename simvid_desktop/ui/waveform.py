@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPa
 from PySide6.QtWidgets import QWidget
 
 from simvid_desktop.errors import AudioUnreadable
-from simvid_desktop.project import Project
+from simvid_desktop.model.project import Project
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.preflight import audio_problem
 from simvid_desktop.ui.waveform_layers import (

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
-from simvid_desktop.project import Project, TransitionKind
+from simvid_desktop.model.project import Project, TransitionKind
 
 logger = logging.getLogger(__name__)
 

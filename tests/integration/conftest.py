@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from simvid_desktop.project import OutputSettings, Project, Slide, Transition
+from simvid_desktop.model.project import OutputSettings, Project, Slide, Transition
 from tests.integration.media import ffmpeg_children, solid
 
 COLORS = [(220, 30, 30), (30, 200, 40), (30, 60, 220), (230, 220, 40)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simvid_desktop.errors import RenderCancelled, RenderFailed
-from simvid_desktop.project import Motion, MotionMode, OutputSettings
+from simvid_desktop.model.project import Motion, MotionMode, OutputSettings
 from simvid_desktop.render import CancelToken, RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage, RenderStatus
 from tests.integration.conftest import small_project

@@ -28,8 +28,8 @@ from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.runner import QueueRunner
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
-from simvid_desktop.project import OutputSettings, Project, Slide, Transition
-from simvid_desktop.settings import Settings
+from simvid_desktop.model.project import OutputSettings, Project, Slide, Transition
+from simvid_desktop.model.settings import Settings
 from tests.integration.farm_helpers import RedisServer, Workers, free_port
 from tests.integration.media import leftovers, probe, solid, tone
 
@@ -87,7 +87,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
 def project(farm: Farm, seconds: float = 1.0, slides: int = 4, size: str = "160x90",
             music: bool = True) -> Project:
     photos = [farm.photos[i % len(farm.photos)] for i in range(slides)]
-    from simvid_desktop.project import AudioBed
+    from simvid_desktop.model.project import AudioBed
 
     return Project(
         slides=tuple(Slide(p) for p in photos), default_duration=seconds,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from simvid_desktop.self_test import probe_video
+from simvid_desktop.cli.self_test import probe_video
 from tests.integration.farm_helpers import REDIS_SERVER, RedisServer
 from tests.integration.queue_helpers import children
 

@@ -12,7 +12,7 @@ from simvid_desktop.render.ffmpeg import ffmpeg_exe
 PEAK_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
-from simvid_desktop.project import OutputSettings, Project, Slide
+from simvid_desktop.model.project import OutputSettings, Project, Slide
 from simvid_desktop.render import RenderSpec, render
 photos = [Path(p) for p in sys.argv[1:-1]]
 project = Project(slides=tuple(Slide(p) for p in photos), default_duration=0.5,

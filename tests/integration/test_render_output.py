@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simvid_desktop.project import AudioBed, FitMode, Slide, Transition
+from simvid_desktop.model.project import AudioBed, FitMode, Slide, Transition
 from simvid_desktop.render import RenderSpec, frame_at, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage, RenderStatus
 from tests.integration.conftest import COLORS, small_project
@@ -71,7 +71,7 @@ def test_format_length_order_and_transitions(tmp_path: Path, photos: list[Path])
 
 
 def test_frame_at_matches_the_video(tmp_path: Path, photos: list[Path]) -> None:
-    from simvid_desktop.project import Motion, MotionMode
+    from simvid_desktop.model.project import Motion, MotionMode
 
     project = small_project(photos[:2], motion=Motion(MotionMode.AUTO))
     out = tmp_path / "kb.mp4"

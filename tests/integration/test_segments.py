@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simvid_desktop.project import AudioBed, Motion, MotionMode
+from simvid_desktop.model.project import AudioBed, Motion, MotionMode
 from simvid_desktop.render import RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
 from tests.integration.conftest import small_project

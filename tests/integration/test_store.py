@@ -13,7 +13,7 @@ from simvid_desktop.errors import OutputError
 from simvid_desktop.jobs.model import Job, JobOutcome, JobStatus, new_job_id
 from simvid_desktop.jobs.store import SCHEMA_VERSION, Store
 from simvid_desktop.jobs.submit import free_output
-from simvid_desktop.settings import CollisionPolicy
+from simvid_desktop.model.settings import CollisionPolicy
 
 
 def job(name: str = "j", priority: int = 0, output: str | None = None) -> Job:

@@ -11,9 +11,9 @@ from PIL import Image
 from pytestqt.qtbot import QtBot
 
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.project import AudioBed, OutputSettings, Project, Slide, Transition
+from simvid_desktop.model.project import AudioBed, OutputSettings, Project, Slide, Transition
+from simvid_desktop.model.settings import CollisionPolicy, Settings, load_settings, settings_path
 from simvid_desktop.render.ffmpeg import run_ffmpeg
-from simvid_desktop.settings import CollisionPolicy, Settings, load_settings, settings_path
 from simvid_desktop.ui.batch_dialog import BatchExportDialog, file_name
 from simvid_desktop.ui.job_bridge import JobBridge
 from simvid_desktop.ui.settings_dialog import SettingsDialog

@@ -23,7 +23,7 @@ from rq.serializers import JSONSerializer
 
 from simvid_desktop.farm import protocol
 from simvid_desktop.farm.client import FarmStatus
-from simvid_desktop.settings import Settings
+from simvid_desktop.model.settings import Settings
 from simvid_desktop.ui import farm_monitor
 from simvid_desktop.ui.farm_monitor import HINT_TEXT, FarmMonitor
 from simvid_desktop.ui.main_window import MainWindow

@@ -10,7 +10,15 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from simvid_desktop.project import FitMode, Motion, MotionMode, Project, Slide, Transition, View
+from simvid_desktop.model.project import (
+    FitMode,
+    Motion,
+    MotionMode,
+    Project,
+    Slide,
+    Transition,
+    View,
+)
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.inspector import MIXED, SlideInspector
 

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from simvid_desktop.jobs.model import Job, JobProgress, JobStatus
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     Motion,
     MotionMode,
     OutputSettings,
@@ -24,8 +24,8 @@ from simvid_desktop.project import (
     Slide,
     Transition,
 )
+from simvid_desktop.model.settings import Settings
 from simvid_desktop.render.engine import stale_temp_files
-from simvid_desktop.settings import Settings
 from simvid_desktop.ui import job_view
 from simvid_desktop.ui.job_bridge import THROTTLE_SECONDS, JobBridge, _StoreWorker
 from simvid_desktop.ui.job_model import (

@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from simvid_desktop.jobs.model import JobStatus
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.project import OutputSettings
-from simvid_desktop.settings import Settings
+from simvid_desktop.model.project import OutputSettings
+from simvid_desktop.model.settings import Settings
 from simvid_desktop.ui.autosave import Autosave, autosave_dir
 from simvid_desktop.ui.main_window import MainWindow
 

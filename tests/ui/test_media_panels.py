@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from simvid_desktop.paths import resource
-from simvid_desktop.project import (
+from simvid_desktop.model.estimate import estimate_size_bytes, format_duration, format_size
+from simvid_desktop.model.project import (
     AudioBed,
     FitMode,
     Motion,
@@ -23,9 +23,9 @@ from simvid_desktop.project import (
     Transition,
     check_project,
 )
+from simvid_desktop.paths import resource
 from simvid_desktop.render.ffmpeg import ffmpeg_exe
 from simvid_desktop.ui.document import ProjectDocument
-from simvid_desktop.ui.estimate import estimate_size_bytes, format_duration, format_size
 from simvid_desktop.ui.music_panel import MusicPanel, fit_slides_to_music
 from simvid_desktop.ui.output_panel import OutputPanel
 from simvid_desktop.ui.waveform import WaveformLoader, WaveformWidget

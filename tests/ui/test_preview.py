@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from simvid_desktop.paths import resource
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     AudioBed,
     FitMode,
     Motion,
@@ -21,6 +20,7 @@ from simvid_desktop.project import (
     Slide,
     Transition,
 )
+from simvid_desktop.paths import resource
 from simvid_desktop.render.preview import frame_at
 from simvid_desktop.ui.preview_widget import PreviewWidget, format_time
 from tests.integration.media import solid

@@ -15,7 +15,7 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QPoint
 from PySide6.QtGui import QDragMoveEvent, QDropEvent, QImage
 from pytestqt.qtbot import QtBot
 
-from simvid_desktop.project import Transition
+from simvid_desktop.model.project import Transition
 from simvid_desktop.ui import thumbnails as thumbnails_mod
 from simvid_desktop.ui import timeline_view
 from simvid_desktop.ui.document import ProjectDocument

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtGui import QColor, QFont
 from pytestqt.qtbot import QtBot
 
-from simvid_desktop.project import AudioBed, Project, Slide, Transition
-from simvid_desktop.render.timeline import Timeline
+from simvid_desktop.model.project import AudioBed, Project, Slide, Transition
+from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.ui import waveform_layers
 from simvid_desktop.ui.waveform import WaveformWidget
 from simvid_desktop.ui.waveform_layers import LayerSpec, build_layers, lane_rect

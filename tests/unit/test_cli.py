@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from simvid_desktop import cli
+from simvid_desktop.cli import main as cli
 from simvid_desktop.errors import ProjectInvalid, RenderFailed
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     AudioBed,
     FitMode,
     Motion,

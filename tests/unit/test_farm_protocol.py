@@ -12,13 +12,13 @@ from redis import Redis
 from rq.job import Job as RQJob
 from rq.serializers import JSONSerializer
 
+from simvid_desktop.cli.farm_commands import farm_url
 from simvid_desktop.errors import FarmJobRefused, InvalidInput, NotShared
 from simvid_desktop.farm import protocol
 from simvid_desktop.farm.client import connect, redact, work_dir_on_farm
 from simvid_desktop.farm.paths import MediaRoots, PathMap, project_files
 from simvid_desktop.farm.worker import refusal
-from simvid_desktop.farm_cli import farm_url
-from simvid_desktop.settings import Settings
+from simvid_desktop.model.settings import Settings
 
 
 def payload(**kw: object) -> dict[str, object]:

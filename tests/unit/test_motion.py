@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from simvid_desktop.project import Motion, MotionMode, View
+from simvid_desktop.model.project import Motion, MotionMode, View
 from simvid_desktop.render.motion import (
     MAX_CANVAS_SCALE,
     MotionPath,

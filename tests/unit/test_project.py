@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simvid_desktop.errors import Problem, ProjectInvalid
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     FPS_CHOICES,
     QUALITY_PRESETS,
     RESOLUTION_PRESETS,

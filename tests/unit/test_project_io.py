@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from simvid_desktop import project_io
 from simvid_desktop.errors import ProjectInvalid
-from simvid_desktop.project import (
+from simvid_desktop.model import project_io
+from simvid_desktop.model.project import (
     SCHEMA_VERSION,
     AudioBed,
     FitMode,
@@ -23,7 +23,7 @@ from simvid_desktop.project import (
     Transition,
     View,
 )
-from simvid_desktop.project_io import (
+from simvid_desktop.model.project_io import (
     load_project,
     project_from_json,
     project_to_dict,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simvid_desktop import self_test
-from simvid_desktop.self_test import (
+from simvid_desktop.cli import self_test
+from simvid_desktop.cli.self_test import (
     HEIGHT,
     WIDTH,
     SelfTestResult,

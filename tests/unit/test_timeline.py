@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     FPS_CHOICES,
     OutputSettings,
     Project,
@@ -17,7 +17,7 @@ from simvid_desktop.project import (
     Transition,
     TransitionKind,
 )
-from simvid_desktop.render.timeline import Shot, SlideSpan, Timeline
+from simvid_desktop.model.timeline import Shot, SlideSpan, Timeline
 
 
 def _timeline(

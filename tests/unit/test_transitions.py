@@ -7,7 +7,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from simvid_desktop.project import TransitionKind
+from simvid_desktop.model.project import TransitionKind
 from simvid_desktop.render.transitions import Blender, ease, render_transition
 from simvid_desktop.render.yuv import Frame
 

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import platformdirs
 
-from simvid_desktop.media_types import images_in
-from simvid_desktop.paths import resource
-from simvid_desktop.project import (
+from simvid_desktop.model.media_types import images_in
+from simvid_desktop.model.project import (
     AudioBed,
     FitMode,
     Motion,
@@ -18,6 +17,7 @@ from simvid_desktop.project import (
     Slide,
     Transition,
 )
+from simvid_desktop.paths import resource
 
 _TRANSITIONS = ("fade", "slide-left", "fadeblack", "wipe-down", "zoom", "fade")
 

@@ -27,7 +27,7 @@ almost nothing after their first frame). Other measured effects, folded in below
 
 from __future__ import annotations
 
-from simvid_desktop.project import MotionMode, Project
+from simvid_desktop.model.project import MotionMode, Project
 
 #: bits per pixel per frame at 1080p30, CRF 23, for a show of still slides with transitions
 STILL_BPP = 0.03

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from simvid_desktop.errors import Problem, ProjectInvalid
-from simvid_desktop.project import (
+from simvid_desktop.model.project import (
     SCHEMA_VERSION,
     AudioBed,
     FitMode,

@@ -27,9 +27,8 @@ from pathlib import Path
 import platformdirs
 
 from simvid_desktop import __version__
-from simvid_desktop.media_types import images_in
-from simvid_desktop.paths import APP_AUTHOR, APP_NAME, resource
-from simvid_desktop.project import (
+from simvid_desktop.model.media_types import images_in
+from simvid_desktop.model.project import (
     AudioBed,
     FitMode,
     Motion,
@@ -39,6 +38,7 @@ from simvid_desktop.project import (
     Slide,
     Transition,
 )
+from simvid_desktop.paths import APP_AUTHOR, APP_NAME, resource
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def render_through_queue(project: Project, output: Path, data: Path, *, workers:
     from simvid_desktop.jobs.runner import QueueRunner  # noqa: PLC0415
     from simvid_desktop.jobs.store import Store  # noqa: PLC0415
     from simvid_desktop.jobs.submit import submit  # noqa: PLC0415
-    from simvid_desktop.settings import Settings  # noqa: PLC0415
+    from simvid_desktop.model.settings import Settings  # noqa: PLC0415
 
     store_path = data / "jobs.sqlite3"
     store = Store(store_path)

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simvid_desktop.errors import FarmUnreachable, InvalidInput, RenderFailed
-from simvid_desktop.settings import Settings, load_settings
+from simvid_desktop.model.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from simvid_desktop.farm.client import FarmClient
     from simvid_desktop.farm.paths import PathMap
-    from simvid_desktop.project import Project
+    from simvid_desktop.model.project import Project
     from simvid_desktop.render.progress import ProgressEvent
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
     """
     from simvid_desktop.errors import RenderCancelled  # noqa: PLC0415
     from simvid_desktop.jobs.model import Job, new_job_id  # noqa: PLC0415
-    from simvid_desktop.project_io import project_to_dict  # noqa: PLC0415
+    from simvid_desktop.model.project_io import project_to_dict  # noqa: PLC0415
 
     job = Job(id=new_job_id(), name=output.stem, project=project_to_dict(project),
               output=str(output), extra={"segment_seconds": settings.segment_seconds})
@@ -147,9 +147,7 @@ def _event(meta: dict[str, object]) -> ProgressEvent:
 
 # -- simvid worker ----------------------------------------------------------------------------
 def cmd_worker(args: argparse.Namespace) -> int:
-    from redis.exceptions import RedisError  # noqa: PLC0415
-
-    from simvid_desktop.farm.client import connect, redact  # noqa: PLC0415
+    from simvid_desktop.farm.client import connect_answering, redact  # noqa: PLC0415
     from simvid_desktop.farm.paths import MediaRoots  # noqa: PLC0415
     from simvid_desktop.farm.worker import FarmWorker, default_worker_name  # noqa: PLC0415
 
@@ -165,11 +163,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if missing:
         raise InvalidInput(f"--media-root: {missing[0]} is not a folder")
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
-    redis = connect(url)
-    try:
-        redis.ping()
-    except RedisError as exc:
-        raise FarmUnreachable(redact(url), str(exc)) from exc
+    redis = connect_answering(url)
     logging.getLogger("simvid_desktop").setLevel(logging.INFO)
     worker = FarmWorker(queues, name=args.name or default_worker_name(), connection=redis,
                         roots=MediaRoots.of(folders))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simvid_desktop.project import Project, TransitionKind
+from simvid_desktop.model.project import Project, TransitionKind
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, TextIO
 from simvid_desktop.errors import InvalidInput
 from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.settings import Settings, load_settings
-from simvid_desktop.terminal import format_eta
+from simvid_desktop.model.settings import Settings, load_settings
+from simvid_desktop.model.units import format_eta
 
 if TYPE_CHECKING:
     from simvid_desktop.jobs.backend import Backend
@@ -37,8 +37,8 @@ def _job(store: Store, prefix: str) -> Job:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from simvid_desktop import farm_cli  # noqa: PLC0415
-    from simvid_desktop.cli import project_from_args  # noqa: PLC0415 - avoid an import cycle
+    from simvid_desktop.cli import farm_commands as farm_cli  # noqa: PLC0415
+    from simvid_desktop.cli.main import project_from_args  # noqa: PLC0415 - avoid an import cycle
     from simvid_desktop.jobs.submit import submit  # noqa: PLC0415
 
     settings = load_settings()
@@ -259,7 +259,7 @@ def add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     add = qsub.add_parser("add", help="queue a render; prints the job id")
     add_render_options(add)
     add.add_argument("--priority", type=int, default=0, help="higher runs first")
-    from simvid_desktop.farm_cli import add_farm_options  # noqa: PLC0415
+    from simvid_desktop.cli.farm_commands import add_farm_options  # noqa: PLC0415
 
     add_farm_options(add, queue=True)
     add.set_defaults(func=cmd_add)

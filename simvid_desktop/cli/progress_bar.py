@@ -5,16 +5,8 @@ from __future__ import annotations
 import shutil
 from typing import TextIO
 
+from simvid_desktop.model.units import format_eta
 from simvid_desktop.render.progress import ProgressEvent
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    s = max(0, round(seconds))
-    if s >= 3600:
-        return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 class ProgressPrinter:

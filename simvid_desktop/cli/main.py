@@ -15,9 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from simvid_desktop import __version__
+from simvid_desktop.cli.progress_bar import ProgressPrinter
 from simvid_desktop.errors import InvalidInput, Problem, ProjectInvalid, SimvidError
-from simvid_desktop.media_types import images_in
-from simvid_desktop.project import (
+from simvid_desktop.model.media_types import images_in
+from simvid_desktop.model.project import (
     QUALITY_PRESETS,
     RESOLUTION_PRESETS,
     TRANSITION_NAMES,
@@ -30,10 +31,9 @@ from simvid_desktop.project import (
     Slide,
     Transition,
 )
-from simvid_desktop.project_io import read_project
+from simvid_desktop.model.project_io import read_project
+from simvid_desktop.model.settings import load_settings
 from simvid_desktop.render.progress import ProgressEvent
-from simvid_desktop.settings import load_settings
-from simvid_desktop.terminal import ProgressPrinter
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _progress_sink(mode: str) -> tuple[ProgressPrinter | None, object]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from simvid_desktop import farm_cli  # noqa: PLC0415
+    from simvid_desktop.cli import farm_commands as farm_cli  # noqa: PLC0415
     from simvid_desktop.render.engine import (  # noqa: PLC0415
         RenderOutcome,
         RenderSpec,
@@ -216,7 +216,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from simvid_desktop.demo import demo_output_path, demo_project  # noqa: PLC0415
+    from simvid_desktop.cli.demo import demo_output_path, demo_project  # noqa: PLC0415
     from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
 
     output = (args.output or demo_output_path()).expanduser().resolve()
@@ -245,12 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_render_options(render)
     render.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto",
                         help="a progress bar (default on a terminal), JSON lines, or nothing")
-    from simvid_desktop.farm_cli import add_farm_options, add_worker_parser  # noqa: PLC0415
+    from simvid_desktop.cli.farm_commands import add_farm_options, add_worker_parser  # noqa: PLC0415
 
     add_farm_options(render, queue=False)
     render.set_defaults(func=cmd_render)
 
-    from simvid_desktop.queue_cli import add_queue_parser  # noqa: PLC0415
+    from simvid_desktop.cli.queue_commands import add_queue_parser  # noqa: PLC0415
 
     add_queue_parser(sub, add_render_options)
     add_worker_parser(sub)
