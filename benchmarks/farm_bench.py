@@ -117,7 +117,7 @@ def run_split(root: Path, project: Project, n: int, out: Path) -> dict[str, floa
             workers.wait_online(names)
             client = FarmClient(server.url)
             job = Job(id=new_job_id(), name=f"split{n}", project=project_to_dict(project),
-                      output=str(out), extra={"segment_seconds": 20.0})
+                      output=str(out), duration=project.total_duration)
             t0 = time.monotonic()
             rq_id, _ = client.submit(job, split=n, retries=0)
             while True:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from simvid_desktop.farm.client import FarmClient
     from simvid_desktop.farm.paths import PathMap
     from simvid_desktop.model.project import Project
-    from simvid_desktop.render.progress import ProgressEvent
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +85,13 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
     Raises the same errors a local render would (exit codes stay the same).
     """
     from simvid_desktop.errors import RenderCancelled  # noqa: PLC0415
+    from simvid_desktop.farm.client import FarmJobStatus  # noqa: PLC0415
     from simvid_desktop.jobs.model import Job, new_job_id  # noqa: PLC0415
     from simvid_desktop.model.project_io import project_to_dict  # noqa: PLC0415
 
     job = Job(id=new_job_id(), name=output.stem, project=project_to_dict(project),
-              output=str(output), extra={"segment_seconds": settings.segment_seconds})
+              output=str(output), segment_seconds=settings.segment_seconds,
+              duration=project.total_duration)
     rq_id, _ = client.submit(job, split=split, retries=settings.retries)
     print(f"simvid: sent to the farm at {client.display_url} as {rq_id}", file=sys.stderr)
     cancelled = False
@@ -102,16 +103,17 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
                 logger.warning("%s; waiting", exc)
                 time.sleep(2)
                 continue
-            if state.status == "finished":
+            if state.status is FarmJobStatus.FINISHED:
                 return state.result or {}
-            if state.status in ("stopped", "canceled"):
+            if state.status in (FarmJobStatus.STOPPED, FarmJobStatus.CANCELED):
                 raise RenderCancelled()
-            if state.status == "failed":
-                if state.meta.get("invalid"):
+            if state.status is FarmJobStatus.FAILED:
+                if state.invalid:
                     raise InvalidInput(state.error or "the farm refused the job")
                 raise RenderFailed(state.error or "failed on the farm", state.error_log or "")
-            if state.status == "started" and callable(sink):
-                sink(_event(state.meta))
+            progress = state.job_progress(job.id)
+            if progress is not None and callable(sink):
+                sink(progress.event)
             time.sleep(0.5)
     except KeyboardInterrupt:
         cancelled = True
@@ -123,26 +125,6 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
                 client.cancel(job.id)
             except FarmUnreachable as exc:
                 print(f"simvid: could not cancel: {exc}", file=sys.stderr)
-
-
-def _event(meta: dict[str, object]) -> ProgressEvent:
-    from simvid_desktop.render.progress import (  # noqa: PLC0415
-        ProgressEvent,
-        RenderStage,
-        RenderStatus,
-    )
-
-    stage = str(meta.get("stage") or "rendering")
-    eta = meta.get("eta")
-    return ProgressEvent(
-        RenderStatus.STARTED,
-        RenderStage(stage) if stage in {s.value for s in RenderStage} else RenderStage.RENDERING,
-        float(meta.get("percent") or 0.0),  # type: ignore[arg-type]
-        f"{meta.get('message') or 'Rendering'} (on {meta.get('worker') or 'the farm'})",
-        int(meta.get("frames_done") or 0), int(meta.get("frames_total") or 0),  # type: ignore[call-overload]
-        float(meta.get("fps") or 0.0),  # type: ignore[arg-type]
-        float(eta) if isinstance(eta, (int, float)) else None,
-    )
 
 
 # -- simvid worker ----------------------------------------------------------------------------

@@ -33,9 +33,11 @@ from simvid_desktop.model.project import (
 )
 from simvid_desktop.model.project_io import read_project
 from simvid_desktop.model.settings import load_settings
-from simvid_desktop.render.progress import ProgressEvent
+from simvid_desktop.render.progress import ProgressEvent, ProgressThrottle
 
 logger = logging.getLogger(__name__)
+
+PROGRESS_LINE_SECONDS = 0.1  #: JSON lines and the progress bar, at most ten a second
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -175,14 +177,21 @@ def _report(exc: SimvidError) -> int:
 
 
 def _progress_sink(mode: str) -> tuple[ProgressPrinter | None, object]:
+    """Where progress goes; the terminal is an edge that throttles (the engine does not)."""
+    throttle = ProgressThrottle(PROGRESS_LINE_SECONDS)
     if mode == "json":
         def emit(event: ProgressEvent) -> None:
-            print(json.dumps(event.to_dict()), flush=True)
+            if throttle.admit(event):
+                print(json.dumps(event.to_dict()), flush=True)
         return None, emit
     if mode == "none" or (mode == "auto" and not sys.stderr.isatty()):
         return None, None
     printer = ProgressPrinter(sys.stderr)
-    return printer, printer.update
+
+    def show(event: ProgressEvent) -> None:
+        if throttle.admit(event):
+            printer.update(event)
+    return printer, show
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -205,7 +214,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             result = farm_cli.render_on_farm(client, project, output, split, settings, sink)
             outcome = RenderOutcome.from_dict({**result, "output": str(output)})
         else:
-            outcome = render(RenderSpec(project, output), progress=sink)  # type: ignore[arg-type]
+            outcome = render(RenderSpec(project, output, checked=True),  # preflight passed
+                             progress=sink)  # type: ignore[arg-type]
     finally:
         if printer is not None:
             printer.close()

@@ -11,16 +11,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from simvid_desktop.errors import InvalidInput
 from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.model.settings import Settings, load_settings
+from simvid_desktop.model.settings import load_settings
 from simvid_desktop.model.units import format_eta
-
-if TYPE_CHECKING:
-    from simvid_desktop.jobs.backend import Backend
 
 logger = logging.getLogger(__name__)
 
@@ -203,30 +200,13 @@ class _Display:
                 self.line(f"{job.id}: {job.message}")
 
 
-def store_farm_url(given: str | None, settings: Settings, store: Store | None = None) -> str:
-    """The farm a runner serves: the one given, the settings' one, or the one queued farm
-    jobs were sent with ("" when there is none)."""
-    if given:
-        return given
-    if settings.farm_url:
-        return settings.farm_url
-    jobs = (store or Store()).jobs([JobStatus.QUEUED, JobStatus.STARTED])
-    return next((str(j.extra["farm_url"]) for j in jobs
-                 if j.backend == "farm" and j.extra.get("farm_url")), "")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from simvid_desktop.farm.backend import farm_backend  # noqa: PLC0415
-    from simvid_desktop.jobs.local_pool import LocalPool  # noqa: PLC0415
+    from simvid_desktop.farm.backend import queue_backends  # noqa: PLC0415
     from simvid_desktop.jobs.runner import QueueRunner  # noqa: PLC0415
 
     settings = load_settings()
-    workers = args.workers or settings.worker_count
     display = _Display(sys.stderr)
-    backends: list[Backend] = [LocalPool(workers)]
-    farm = farm_backend(store_farm_url(args.farm, settings), settings)  # None: no farm
-    if farm is not None:
-        backends.append(farm)
+    backends = queue_backends(settings, workers=args.workers, farm_url=args.farm)
     runner = QueueRunner(backends, exit_when_idle=True,
                          on_event=lambda e: display.update(e.kind, e.job))
 

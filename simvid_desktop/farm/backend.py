@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from simvid_desktop.errors import FarmUnreachable, InvalidInput
 from simvid_desktop.farm import protocol
-from simvid_desktop.farm.client import FarmClient, FarmJobState
+from simvid_desktop.farm.client import FarmClient, FarmJobState, FarmJobStatus
 from simvid_desktop.farm.paths import PathMap
-from simvid_desktop.jobs.backend import Update
-from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress, JobStatus
+from simvid_desktop.jobs.backend import Backend
+from simvid_desktop.jobs.local_pool import LocalPool
+from simvid_desktop.jobs.model import (
+    Job,
+    JobHandoff,
+    JobOutcome,
+    JobStatus,
+    JobUpdate,
+    JobWaiting,
+)
+from simvid_desktop.jobs.store import Store
 from simvid_desktop.model.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -42,7 +52,7 @@ class FarmBackend:
         self.fallback = fallback
         self._client: FarmClient | None = None
         self._jobs: dict[str, Job] = {}  #: the jobs on the farm, by id
-        self._updates: list[Update] = []
+        self._updates: list[JobUpdate] = []
         self._last_poll = 0.0
         self._last_reap = 0.0
         self._down_since: float | None = None
@@ -107,8 +117,7 @@ class FarmBackend:
             return
         logger.info("job %s %s the farm", job.id, "found on" if adopted else "sent to")
         self._jobs[job.id] = job
-        self._updates.append(self._progress(job, "queued", 0.0,
-                                            "Waiting for a farm worker"))
+        self._updates.append(JobWaiting(job.id, "Waiting for a farm worker"))
 
     def _submit(self, client: FarmClient, job: Job) -> bool:
         """Send (or adopt) ``job``; True if the farm already had it."""
@@ -134,7 +143,7 @@ class FarmBackend:
         except FarmUnreachable as exc:
             self._went_down(exc)
 
-    def poll(self, timeout: float) -> list[Update]:
+    def poll(self, timeout: float) -> list[JobUpdate]:
         now = time.monotonic()
         if self._jobs and now - self._last_poll >= POLL_SECONDS:
             self._last_poll = now
@@ -149,9 +158,8 @@ class FarmBackend:
         client = self._connected()
         if client is None:
             for job in self._jobs.values():
-                self._updates.append(self._progress(
-                    job, "waiting", job.percent,
-                    "Render farm unreachable; the job keeps its place"))
+                self._updates.append(JobWaiting(
+                    job.id, "Render farm unreachable; the job keeps its place"))
             return
         try:
             if time.monotonic() - self._last_reap >= REAP_SECONDS:
@@ -165,34 +173,29 @@ class FarmBackend:
             self._apply(client, job, states[protocol.rq_job_id(job.id)])
 
     def _apply(self, client: FarmClient, job: Job, state: FarmJobState) -> None:
-        job_id, status, meta = job.id, state.status, state.meta
-        if status in ("queued", "scheduled", "deferred"):
-            attempt = int(meta.get("attempt", 0) or 0)
-            text = ("Waiting for a farm worker" if attempt == 0
-                    else f"Queued again on the farm (attempt {attempt + 1})")
-            self._updates.append(self._progress(job, "queued", 0.0, text))
-        elif status == "started":
-            worker = meta.get("worker") or "a farm worker"
-            self._updates.append(JobProgress(
-                job_id, str(meta.get("stage") or "rendering"),
-                float(meta.get("percent") or 0.0),
-                f"{meta.get('message') or 'Rendering'} (on {worker})",
-                int(meta.get("frames_done") or 0), int(meta.get("frames_total") or 0),
-                float(meta.get("fps") or 0.0),
-                float(meta["eta"]) if meta.get("eta") is not None else None))
-        elif status == "finished":
+        job_id, status = job.id, state.status
+        if status.waiting:
+            text = ("Waiting for a farm worker" if state.attempt == 0
+                    else f"Queued again on the farm (attempt {state.attempt + 1})")
+            self._updates.append(JobWaiting(job_id, text))
+        elif status is FarmJobStatus.STARTED:
+            progress = state.job_progress(job_id)
+            if progress is not None:
+                self._updates.append(progress)
+        elif status is FarmJobStatus.FINISHED:
             self._jobs.pop(job_id)
-            self._updates.append(JobOutcome(job_id, JobStatus.FINISHED, state.result))
-        elif status in ("stopped", "canceled") or meta.get("outcome") == "canceled":
+            self._updates.append(JobOutcome(job_id, JobStatus.FINISHED, state.result,
+                                            log=state.log))
+        elif status in (FarmJobStatus.STOPPED, FarmJobStatus.CANCELED) or state.cancelled:
             self._jobs.pop(job_id)
-            self._updates.append(JobOutcome(job_id, JobStatus.CANCELED))
-        elif status == "failed":
+            self._updates.append(JobOutcome(job_id, JobStatus.CANCELED, log=state.log))
+        elif status is FarmJobStatus.FAILED:
             self._jobs.pop(job_id)
             # RQ already retried what could be retried: the failure is final here.
             self._updates.append(JobOutcome(job_id, JobStatus.FAILED, None,
                                             state.error or "failed on the farm",
-                                            state.error_log, False))
-        elif status == "missing":
+                                            state.error_log, False, log=state.log))
+        elif status is FarmJobStatus.MISSING:
             self._resend(client, job)
 
     def _resend(self, client: FarmClient, job: Job) -> None:
@@ -203,21 +206,38 @@ class FarmBackend:
         except FarmUnreachable as exc:
             self._went_down(exc)
             return
-        self._updates.append(self._progress(job, "queued", 0.0,
-                                            "Sent to the farm again (Redis had lost it)"))
-
-    @staticmethod
-    def _progress(job: Job, stage: str, percent: float, message: str) -> JobProgress:
-        return JobProgress(job.id, stage, percent, message, 0, job.frames_total, 0.0, None)
+        self._updates.append(JobWaiting(job.id, "Sent to the farm again (Redis had lost it)"))
 
 
-def farm_backend(url: str, settings: Settings) -> FarmBackend | None:
-    """The farm backend a runner should have (None when no farm is set up).
+def farm_url_to_serve(given: str | None, settings: Settings, store: Store) -> str:
+    """The farm a runner serves: the one given, the settings' one, or the one queued farm
+    jobs were sent with (``simvid queue add --farm URL``); "" when there is none."""
+    if given:
+        return given
+    if settings.farm_url:
+        return settings.farm_url
+    jobs = store.jobs([JobStatus.QUEUED, JobStatus.STARTED], include_project=False)
+    return next((str(j.extra["farm_url"]) for j in jobs
+                 if j.backend == "farm" and j.extra.get("farm_url")), "")
+
+
+def queue_backends(settings: Settings, *, workers: int | None = None,
+                   farm_url: str | None = None, store_path: Path | None = None
+                   ) -> list[Backend]:
+    """The backends a queue runner uses, for the window and ``simvid queue run`` alike:
+    the local pool (always: the default and the fallback), and the farm when there is one.
 
     Raises:
         InvalidInput: a path-map rule in the settings is malformed.
     """
-    if not url:
-        return None
-    return FarmBackend(url, path_map=PathMap.parse(settings.farm_path_map, "farm path map"),
-                       split=settings.farm_split, retries=settings.retries)
+    backends: list[Backend] = [LocalPool(workers or settings.worker_count)]
+    store = Store(store_path)
+    try:
+        url = farm_url_to_serve(farm_url, settings, store)
+    finally:
+        store.close()
+    if url:
+        backends.append(FarmBackend(
+            url, path_map=PathMap.parse(settings.farm_path_map, "farm path map"),
+            split=settings.farm_split, retries=settings.retries))
+    return backends

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -27,8 +28,8 @@ from simvid_desktop.errors import FarmUnreachable, InvalidInput
 from simvid_desktop.farm import protocol
 from simvid_desktop.farm.paths import PathMap
 from simvid_desktop.farm.reaper import reap_abandoned
-from simvid_desktop.jobs.model import Job
-from simvid_desktop.jobs.worker import load_project
+from simvid_desktop.jobs.model import Job, JobProgress, LogLocation
+from simvid_desktop.render.progress import ProgressEvent
 
 logger = logging.getLogger(__name__)
 
@@ -84,16 +85,50 @@ def work_dir_on_farm(output: str, job_id: str) -> str:
     return str(Path(output).parent / ".simvid-work" / job_id)
 
 
+class FarmJobStatus(str, Enum):
+    """RQ's job statuses, and ``missing``: Redis no longer has the job."""
+
+    CREATED = "created"
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    DEFERRED = "deferred"
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    CANCELED = "canceled"
+    MISSING = "missing"
+
+    @property
+    def waiting(self) -> bool:
+        """On the farm's queue, not yet taken by a worker."""
+        return self in (FarmJobStatus.CREATED, FarmJobStatus.QUEUED, FarmJobStatus.SCHEDULED,
+                        FarmJobStatus.DEFERRED)
+
+
 @dataclass(frozen=True)
 class FarmJobState:
-    """What Redis says about one farm job."""
+    """What Redis says about one farm job, read from its meta once."""
 
     rq_id: str
-    status: str  #: an RQ status ("queued", "started", "finished", ...) or "missing"
-    meta: dict[str, Any]
+    status: FarmJobStatus
+    progress: ProgressEvent | None = None  #: the render's last progress, as its worker saw it
+    worker: str | None = None  #: the worker rendering it (or that did last)
+    attempt: int = 0  #: runs started so far
+    cancelled: bool = False  #: its worker stopped it on a cancel request
+    invalid: bool = False  #: refused for bad input (not a failure retrying could fix)
+    log: LogLocation | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
     error_log: str | None = None
+
+    def job_progress(self, job_id: str) -> JobProgress | None:
+        """The progress to show on the desktop: the worker's, saying where it renders."""
+        if self.progress is None:
+            return None
+        where = self.worker or "a farm worker"
+        return JobProgress(job_id, replace(self.progress,
+                                           message=f"{self.progress.message} (on {where})"))
 
 
 @dataclass(frozen=True)
@@ -144,7 +179,7 @@ class FarmClient:
         return protocol.FarmPayload(
             job_id=job.id, project=pmap.map_project(job.project), output=output,
             work_dir=work_dir_on_farm(output, job.id),
-            segment_seconds=float(job.extra.get("segment_seconds", 20.0)),
+            segment_seconds=job.segment_seconds,
             split=max(1, split), name=job.name,
         )
 
@@ -154,13 +189,13 @@ class FarmClient:
         rq_id = protocol.rq_job_id(job.id)
         try:
             state = self.states([rq_id])[rq_id]
-            if state.status in ("queued", "started", "scheduled", "deferred", "finished"):
+            if state.status.waiting or state.status in (FarmJobStatus.STARTED,
+                                                        FarmJobStatus.FINISHED):
                 return rq_id, True
-            if state.status != "missing":
+            if state.status is not FarmJobStatus.MISSING:
                 RQJob.fetch(rq_id, connection=self.redis, serializer=JSONSerializer).delete()
             payload = self.payload_for(job, split)
-            show = load_project(job.project, job.output).total_duration
-            timeout = max(protocol.MIN_JOB_TIMEOUT, int(20 * show))
+            timeout = max(protocol.MIN_JOB_TIMEOUT, int(20 * job.duration))
             self.queue.enqueue(
                 protocol.RENDER_SHOW, payload.to_dict(), job_id=rq_id, job_timeout=timeout,
                 result_ttl=protocol.RESULT_TTL, failure_ttl=protocol.FAILURE_TTL,
@@ -240,14 +275,23 @@ def _error_of(raw_meta: object) -> str:
 
 def _state(rq_id: str, rq_job: RQJob | None) -> FarmJobState:
     if rq_job is None:
-        return FarmJobState(rq_id, "missing", {})
-    status = rq_job.get_status(refresh=False)
+        return FarmJobState(rq_id, FarmJobStatus.MISSING)
+    rq_status = rq_job.get_status(refresh=False)
+    try:
+        status = FarmJobStatus(rq_status.value if rq_status is not None else "missing")
+    except ValueError:  # a status a newer RQ added: treat it as still on the queue
+        status = FarmJobStatus.QUEUED
     meta = dict(rq_job.meta or {})
-    value = str(status.value if status is not None else "missing")
-    if status == RQStatus.FINISHED:
+    worker = meta.get("worker")
+    state = FarmJobState(
+        rq_id, status, progress=_progress_of(meta.get("progress")),
+        worker=str(worker) if worker else None, attempt=_int(meta.get("attempt")),
+        cancelled=meta.get("outcome") == "canceled", invalid=bool(meta.get("invalid")),
+        log=LogLocation.from_dict(meta.get("log")))
+    if status is FarmJobStatus.FINISHED:
         result = rq_job.return_value()
-        return FarmJobState(rq_id, value, meta, result if isinstance(result, dict) else {})
-    if status == RQStatus.FAILED:
+        return replace(state, result=result if isinstance(result, dict) else {})
+    if status is FarmJobStatus.FAILED:
         error = meta.get("error")
         log = meta.get("error_log")
         if not error:
@@ -256,5 +300,19 @@ def _state(rq_id: str, rq_job: RQJob | None) -> FarmJobState:
             lines = [ln for ln in text.strip().splitlines() if ln.strip()]
             error = f"farm worker failed: {lines[-1]}" if lines else "farm worker failed"
             log = text
-        return FarmJobState(rq_id, value, meta, None, str(error), str(log or ""))
-    return FarmJobState(rq_id, value, meta)
+        return replace(state, error=str(error), error_log=str(log or ""))
+    return state
+
+
+def _progress_of(data: object) -> ProgressEvent | None:
+    """A worker's progress event; None when absent or not one (never trusted blindly)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return ProgressEvent.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -1,8 +1,9 @@
 """The functions a farm worker runs (the only ones: see ``protocol.ALLOWED_FUNCTIONS``).
 
 Each runs inside ``simvid worker`` (RQ calls it in the worker's main thread) and renders in
-a spawned child process (``child``), so that ffmpeg and the render can be stopped as one
-process group, and so that it works where ``fork`` does not (Windows, macOS, a frozen app).
+a :class:`~simvid_desktop.jobs.render_process.RenderProcess`, as the local pool does, so
+that ffmpeg and the render stop as one process group, and so that it works where ``fork``
+does not (Windows, macOS, a frozen app).
 While the child renders, the task keeps the job's lease alive (a killed worker is noticed
 within seconds, not RQ's minutes), writes progress into the job's meta, and watches for a
 cancel request and for the worker being asked to stop (the job is then re-queued, and
@@ -16,8 +17,8 @@ Outcomes: the return value (JSON) is the render's result. A failure raises after
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -38,17 +39,36 @@ from simvid_desktop.errors import (
     SimvidError,
 )
 from simvid_desktop.farm import protocol
-from simvid_desktop.farm.child import child_main
 from simvid_desktop.farm.paths import MediaRoots, project_files
-from simvid_desktop.jobs.local_pool import kill_group
-from simvid_desktop.jobs.worker import load_project
+from simvid_desktop.jobs.model import (
+    JobOutcome,
+    JobProgress,
+    JobStatus,
+    LogLocation,
+    project_from_snapshot,
+)
+from simvid_desktop.jobs.render_process import (
+    NextPiece,
+    PieceProgress,
+    RenderProcess,
+    RenderRequest,
+    RenderTask,
+    kill_group,
+)
+from simvid_desktop.model.project import Project
 from simvid_desktop.paths import log_dir
+from simvid_desktop.render.progress import (
+    ProgressEvent,
+    ProgressThrottle,
+    RenderStage,
+    RenderStatus,
+)
 from simvid_desktop.render.segments import Segment, WorkDir, fingerprint, plan_segments
 
 logger = logging.getLogger(__name__)
 
-META_WRITE_SECONDS = 0.5
-CANCEL_GRACE_SECONDS = 5.0
+META_WRITE_SECONDS = 0.5  #: progress goes to Redis at most twice a second
+PIECE_WRITE_SECONDS = 0.25  #: and each piece's frame count four times a second
 CANCEL_CHECK_SECONDS = 0.5
 
 
@@ -112,36 +132,11 @@ def render_pieces(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- one run of a job -----------------------------------------------------------------------
-class _Child:
-    """The spawned render process and its pipe."""
-
-    def __init__(self, payload: dict[str, Any], log_path: str) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child_end = ctx.Pipe(duplex=True)
-        self.cancel = ctx.Event()
-        self.process = ctx.Process(target=child_main, name="simvid-farm-render",
-                                   args=(child_end, self.cancel, payload, log_path),
-                                   daemon=True)
-        self.process.start()
-        child_end.close()
-        self.cancel_sent: float | None = None
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(("stop",))
-        except OSError:
-            logger.debug("render process already gone")
-        self.process.join(3)
-        if self.process.is_alive() and self.process.pid is not None:
-            kill_group(self.process.pid)
-            self.process.join(3)
-        self.conn.close()
-
-
 class _Session:
-    def __init__(self, payload: protocol.FarmPayload, job: RQJob, runtime: WorkerRuntime,
-                 helper: bool) -> None:
+    def __init__(self, payload: protocol.FarmPayload, project: Project, job: RQJob,
+                 runtime: WorkerRuntime, helper: bool) -> None:
         self.payload = payload
+        self.project = project  #: parsed once, here; the render process gets it as it is
         self.job = job
         self.runtime = runtime
         self.helper = helper
@@ -149,12 +144,15 @@ class _Session:
         self.cancel_requested = False
         self.stopping = False
         self.started = time.monotonic()
+        self._meta_throttle = ProgressThrottle(META_WRITE_SECONDS)
         self._meta_written = 0.0
+        self._piece_written: dict[int, float] = {}
         self._cancel_checked = 0.0
         self._lease_stop = threading.Event()
         self._leased_pieces: set[int] = set()
         self._lock = threading.Lock()
-        self._child: _Child | None = None
+        self._child: RenderProcess | None = None
+        self.log = LogLocation(socket.gethostname(), str(log_dir() / "farm" / f"{job.id}.log"))
         #: (pieces, work folder, frames done before this run) of a split show.
         self._plan: tuple[list[Segment], WorkDir, int] | None = None
         self._lease_thread = threading.Thread(target=self._keep_lease, daemon=True,
@@ -170,10 +168,11 @@ class _Session:
             payload = protocol.FarmPayload.from_dict(raw)
             runtime.roots.check([*project_files(payload.project), payload.output,
                                  payload.work_dir])
+            project = project_from_snapshot(payload.project, payload.output)
         except SimvidError as exc:
             _record_failure(job, exc, permanent=True)
             raise
-        session = cls(payload, job, runtime, helper)
+        session = cls(payload, project, job, runtime, helper)
         session._start()
         return session
 
@@ -182,16 +181,17 @@ class _Session:
         self.redis.set(protocol.lease_key(self.job.id), self.runtime.name,
                        ex=protocol.LEASE_SECONDS)
         self.job.meta["attempt"] = int(self.job.meta.get("attempt", 0)) + 1
-        self.job.meta.update({"worker": self.runtime.name, "stage": "preparing",
-                              "message": "Starting on " + self.runtime.name, "percent": 0.0})
+        starting = ProgressEvent(status=RenderStatus.STARTED, stage=RenderStage.PREPARING,
+                                 percent=0.0, message="Starting on " + self.runtime.name)
+        self.job.meta.update({"worker": self.runtime.name, "progress": starting.to_dict(),
+                              "log": self.log.to_dict()})
         for key in ("error", "error_log", "transient", "outcome"):
             self.job.meta.pop(key, None)
         self.job.save_meta()
         self.runtime.current.update({"job": self.job.id, "job_name": self.payload.name,
                                      "job_since": time.time()})
         self._lease_thread.start()
-        log_path = log_dir() / "farm" / f"{self.job.id}.log"
-        self._child = _Child(self.payload.to_dict(), str(log_path))
+        self._child = RenderProcess("simvid-farm-render")
         logger.info("job %s: rendering %s", self.job.id, self.payload.output)
 
     def close(self) -> None:
@@ -225,7 +225,7 @@ class _Session:
                 logger.warning("lease of %s not renewed: %s", self.job.id, exc)
 
     # -- talking to the child ------------------------------------------------------------
-    def _watch_stop_requests(self, child: _Child) -> None:
+    def _watch_stop_requests(self, child: RenderProcess) -> None:
         now = time.monotonic()
         if not self.cancel_requested and now - self._cancel_checked >= CANCEL_CHECK_SECONDS:
             self._cancel_checked = now
@@ -241,41 +241,34 @@ class _Session:
         if (self.cancel_requested or self.stopping) and child.cancel_sent is None:
             logger.info("job %s: %s", self.job.id,
                         "cancelled" if self.cancel_requested else "worker stopping")
-            child.cancel.set()
-            child.cancel_sent = time.monotonic()
-        if (child.cancel_sent is not None
-                and time.monotonic() - child.cancel_sent > CANCEL_GRACE_SECONDS
-                and child.process.is_alive() and child.process.pid is not None):
+            child.cancel()
+        if child.cancel_overdue and child.alive and child.process.pid is not None:
             kill_group(child.process.pid)
 
-    def _drive(self, request: tuple[Any, ...],
-               on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-        """Send one request to the child and serve it until its outcome arrives."""
-        child = self._child
-        assert child is not None
-        child.conn.send(request)
+    def _drive(self, task: RenderTask,
+               on_progress: Callable[[ProgressEvent], None] | None = None) -> dict[str, Any]:
+        """Have the render process do ``task``; serve it until its outcome arrives."""
+        child = self._require_child()
+        child.start(RenderRequest(
+            job_id=self.payload.job_id, project=self.project, output=self.payload.output,
+            work_dir=self.payload.work_dir, segment_seconds=self.payload.segment_seconds,
+            log_path=self.log.path, task=task))
         while True:
             self._watch_stop_requests(child)
-            if child.conn.poll(0.2):
-                try:
-                    message = child.conn.recv()
-                except (EOFError, OSError):
-                    message = None
-                if message is None:
-                    self._child_died(child)
-                kind = message[0]
-                if kind == "progress" and on_progress is not None:
-                    on_progress(message[2])
-                elif kind == "piece-progress":
-                    self._piece_progress(message[1], message[2])
-                elif kind == "next":
-                    child.conn.send(("piece", None if child.cancel_sent else self._take_piece()))
-                elif kind == "done":
+            messages = child.receive(0.2)
+            for message in messages:
+                if isinstance(message, JobProgress) and on_progress is not None:
+                    on_progress(message.event)
+                elif isinstance(message, PieceProgress):
+                    self._piece_progress(message.index, message.frames)
+                elif isinstance(message, NextPiece):
+                    child.grant(None if child.cancel_sent else self._take_piece())
+                elif isinstance(message, JobOutcome):
                     return self._outcome(message)
-            elif not child.process.is_alive():
+            if not messages and not child.alive:
                 self._child_died(child)
 
-    def _child_died(self, child: _Child) -> None:
+    def _child_died(self, child: RenderProcess) -> None:
         if child.cancel_sent is not None:
             self._raise_stopped()
         raise RenderFailed(f"the render process on {self.runtime.name} died "
@@ -286,36 +279,32 @@ class _Session:
             raise RenderCancelled()
         raise WorkerStopping()
 
-    def _outcome(self, message: tuple[Any, ...]) -> dict[str, Any]:
-        _, _, status, result, error, log, transient = message
-        if status == "finished":
-            return dict(result or {})
-        if status == "canceled":
+    def _outcome(self, outcome: JobOutcome) -> dict[str, Any]:
+        if outcome.status is JobStatus.FINISHED:
+            return dict(outcome.result or {})
+        if outcome.status is JobStatus.CANCELED:
             self._raise_stopped()
-        raise RenderFailed(str(error), str(log or ""), transient=bool(transient))
+        raise RenderFailed(str(outcome.error), outcome.error_log or "",
+                           transient=outcome.transient)
 
-    def _write_meta(self, values: dict[str, Any], force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._meta_written < META_WRITE_SECONDS:
+    def _show_progress(self, event: ProgressEvent) -> None:
+        """The edge where progress is throttled: a Redis write."""
+        if not self._meta_throttle.admit(event):
             return
-        self._meta_written = now
-        self.job.meta.update(values)
+        self._meta_written = time.monotonic()
+        self.job.meta["progress"] = event.to_dict()
         try:
             self.job.save_meta()
         except RedisError as exc:
             logger.warning("progress of %s not saved: %s", self.job.id, exc)
-        self.runtime.current["percent"] = values.get("percent", 0.0)
-
-    def _show_progress(self, event: dict[str, Any]) -> None:
-        self._write_meta({k: event.get(k) for k in (
-            "stage", "percent", "message", "frames_done", "frames_total", "fps", "eta")})
+        self.runtime.current["percent"] = event.percent
 
     # -- the three kinds of run ------------------------------------------------------------
     def run_show(self) -> dict[str, Any]:
-        return self._guarded(lambda: self._drive(("show",), self._show_progress))
+        return self._guarded(lambda: self._drive(RenderTask.SHOW, self._show_progress))
 
     def run_pieces(self) -> dict[str, Any]:
-        return self._guarded(lambda: self._drive(("pieces",)))
+        return self._guarded(lambda: self._drive(RenderTask.PIECES))
 
     def run_split(self) -> dict[str, Any]:
         return self._guarded(self._split)
@@ -345,17 +334,17 @@ class _Session:
                 WorkDir(Path(self.payload.work_dir)).remove()
             raise
         if not self.helper:
-            self._write_meta({"stage": "done", "percent": 100.0, "message": "Finished",
-                              "eta": 0.0}, force=True)
+            self._show_progress(ProgressEvent(
+                status=RenderStatus.FINISHED, stage=RenderStage.DONE, percent=100.0,
+                message="Finished", eta=0.0))
         return result
 
     # -- a show split over several workers -------------------------------------------------
     def _split(self) -> dict[str, Any]:
-        project = load_project(self.payload.project, self.payload.output)
-        segments = plan_segments(project, self.payload.segment_seconds)
+        segments = plan_segments(self.project, self.payload.segment_seconds)
         job_id = self.payload.job_id
         work = WorkDir(Path(self.payload.work_dir))
-        work.prepare(fingerprint(project, segments), clear_parts=False)
+        work.prepare(fingerprint(self.project, segments), clear_parts=False)
         todo = [s.index for s in segments if not work.done(s)
                 and not self.redis.exists(protocol.piece_lease_key(job_id, s.index))]
         pipe = self.redis.pipeline()
@@ -368,7 +357,7 @@ class _Session:
         total = segments[-1].end if segments else 0
         self._plan = (segments, work, sum(s.frames for s in segments if work.done(s)))
         while True:
-            self._drive(("pieces",))
+            self._drive(RenderTask.PIECES)
             # Our list is empty: wait for the pieces others are rendering; take back any
             # whose worker died (its lease expired before the piece was finished).
             while not all(work.done(s) for s in segments):
@@ -384,11 +373,12 @@ class _Session:
                 time.sleep(0.5)
             else:
                 break
-        self._write_meta({"stage": "finalizing", "message": "Joining pieces and music",
-                          "percent": 100.0 * (total - 1) / max(1, total), "eta": None},
-                         force=True)
+        self._show_progress(ProgressEvent(
+            status=RenderStatus.STARTED, stage=RenderStage.FINALIZING,
+            percent=100.0 * (total - 1) / max(1, total), message="Joining pieces and music",
+            frames_done=total - 1, frames_total=total))
         joining = time.monotonic()
-        result = self._drive(("join",))
+        result = self._drive(RenderTask.JOIN)
         result["join_seconds"] = time.monotonic() - joining
         WorkDir(Path(self.payload.work_dir)).remove()
         self.redis.delete(protocol.pieces_key(job_id), protocol.piece_progress_key(job_id))
@@ -396,7 +386,7 @@ class _Session:
         result["elapsed"] = time.monotonic() - self.started
         return result
 
-    def _require_child(self) -> _Child:
+    def _require_child(self) -> RenderProcess:
         assert self._child is not None
         return self._child
 
@@ -435,12 +425,12 @@ class _Session:
                 done += int(partial.get(str(s.index).encode(), 0))
         elapsed = time.monotonic() - self.started
         fps = (done - first_done) / elapsed if elapsed > 0 else 0.0
-        self._write_meta({
-            "stage": "rendering", "percent": 100.0 * done / max(1, total),
-            "message": f"Rendering pieces: {finished} of {len(segments)} done",
-            "frames_done": done, "frames_total": total, "fps": fps,
-            "eta": (total - done) / fps if fps > 0 else None,
-        })
+        self._show_progress(ProgressEvent(
+            status=RenderStatus.STARTED, stage=RenderStage.RENDERING,
+            percent=100.0 * done / max(1, total),
+            message=f"Rendering pieces: {finished} of {len(segments)} done",
+            frames_done=done, frames_total=total, fps=fps,
+            eta=(total - done) / fps if fps > 0 else None, elapsed=elapsed))
 
     def _take_piece(self) -> int | None:
         """Pop the next piece to render and lease it (the previous one is finished)."""
@@ -464,6 +454,12 @@ class _Session:
         return index
 
     def _piece_progress(self, index: int, frames: int) -> None:
+        """A piece's frames, from the render process at every frame: written to Redis a
+        few times a second (the edge that pays for it)."""
+        now = time.monotonic()
+        if now - self._piece_written.get(index, 0.0) < PIECE_WRITE_SECONDS:
+            return
+        self._piece_written[index] = now
         try:
             self.redis.hset(protocol.piece_progress_key(self.payload.job_id), str(index), frames)
         except RedisError as exc:
@@ -476,9 +472,7 @@ def _record_failure(job: RQJob, exc: SimvidError, *, permanent: bool) -> None:
     if permanent:
         job.retries_left = 0
     job.meta.update({"error": str(exc), "error_log": getattr(exc, "log", "") or "",
-                     "transient": not permanent, "invalid": isinstance(exc, InvalidInput),
-                     "stage": "done",
-                     "message": str(exc)})
+                     "transient": not permanent, "invalid": isinstance(exc, InvalidInput)})
     try:
         job.save_meta()
     except RedisError as err:

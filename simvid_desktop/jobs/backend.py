@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress
-
-Update = JobProgress | JobOutcome | JobHandoff
+from simvid_desktop.jobs.model import Job, JobUpdate
 
 
 class Backend(Protocol):
@@ -33,5 +31,5 @@ class Backend(Protocol):
     def cancel_job(self, job_id: str) -> None:
         """Ask a running job to stop; its outcome arrives through :meth:`poll`."""
 
-    def poll(self, timeout: float) -> list[Update]:
+    def poll(self, timeout: float) -> list[JobUpdate]:
         """Progress and outcomes since the last call, waiting up to ``timeout`` for some."""

@@ -1,11 +1,21 @@
-"""What a render job is, and which status changes are allowed (checked here, nowhere else)."""
+"""What a render job is, which status changes are allowed (checked here, nowhere else), and
+the records a backend reports about the jobs it runs.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
+from pathlib import Path
 from typing import Any
+
+from simvid_desktop.errors import ProjectInvalid
+from simvid_desktop.model.project import Project
+from simvid_desktop.model.project_io import parse_project
+from simvid_desktop.model.settings import SEGMENT_SECONDS
+from simvid_desktop.render.progress import ProgressEvent, RenderStage
 
 
 class JobStatus(str, Enum):
@@ -40,21 +50,34 @@ _ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
 }
 
 
-class TransitionError(ValueError):
+class StatusChangeError(ValueError):
     """A status change that the job model does not allow."""
 
 
-def check_transition(old: JobStatus, new: JobStatus) -> None:
+def check_status_change(old: JobStatus, new: JobStatus) -> None:
     if new not in _ALLOWED[old]:
-        raise TransitionError(f"a {old.value} job cannot become {new.value}")
+        raise StatusChangeError(f"a {old.value} job cannot become {new.value}")
 
 
-def can_transition(old: JobStatus, new: JobStatus) -> bool:
+def can_change_status(old: JobStatus, new: JobStatus) -> bool:
     return new in _ALLOWED[old]
 
 
 def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def project_from_snapshot(data: dict[str, Any], output: str) -> Project:
+    """A job's project snapshot (JSON, as queued) parsed and checked: once per process
+    that renders it, since it crossed a process or machine boundary.
+
+    Raises:
+        ProjectInvalid: naming every problem.
+    """
+    project, problems = parse_project(json.dumps(data), Path(output).parent)
+    if problems:
+        raise ProjectInvalid(problems)
+    return project
 
 
 @dataclass
@@ -68,7 +91,8 @@ class Job:
     priority: int = 0
     position: float = 0.0  #: order among jobs of the same priority (first in, first out)
     status: JobStatus = JobStatus.QUEUED
-    stage: str = ""
+    #: What the render is doing; None while it is not rendering (queued, waiting on the farm).
+    stage: RenderStage | None = None
     percent: float = 0.0
     message: str = ""
     frames_done: int = 0
@@ -89,12 +113,17 @@ class Job:
     cancel_requested: bool = False
     backend: str = "local"
     work_dir: str | None = None
+    segment_seconds: float = SEGMENT_SECONDS  #: the resumable pieces of its render
+    duration: float = 0.0  #: the show's length in seconds (known when it was queued)
+    log_host: str | None = None  #: where its last run logged (this or a farm machine)
+    log_path: str | None = None
     updated_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)  #: backend bookkeeping
+    extra: dict[str, Any] = field(default_factory=dict)  #: the farm's bookkeeping
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
+        d["stage"] = self.stage.value if self.stage is not None else ""
         return d
 
     @classmethod
@@ -102,13 +131,21 @@ class Job:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["status"] = JobStatus(values.get("status", "queued"))
+        values["stage"] = RenderStage(values["stage"]) if values.get("stage") else None
         return cls(**values)
+
+    @property
+    def log(self) -> LogLocation | None:
+        if self.log_path is None:
+            return None
+        return LogLocation(self.log_host or "", self.log_path)
 
     def public_dict(self) -> dict[str, Any]:
         """The plain form ``simvid queue list --json`` prints."""
         return {
             "id": self.id, "name": self.name, "status": self.status.value,
-            "stage": self.stage, "progress": round(self.percent, 1), "message": self.message,
+            "stage": self.stage.value if self.stage else "",
+            "progress": round(self.percent, 1), "message": self.message,
             "output": self.output, "priority": self.priority, "attempts": self.attempts,
             "frames_done": self.frames_done, "frames_total": self.frames_total,
             "fps": round(self.fps, 2), "eta": self.eta, "error": self.error,
@@ -118,17 +155,36 @@ class Job:
 
 
 @dataclass(frozen=True)
+class LogLocation:
+    """Where a run of a job wrote its log: a file on ``host`` (this computer or a farm worker)."""
+
+    host: str
+    path: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"host": self.host, "path": self.path}
+
+    @classmethod
+    def from_dict(cls, data: object) -> LogLocation | None:
+        if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+            return None
+        return cls(str(data.get("host") or ""), data["path"])
+
+
+@dataclass(frozen=True)
 class JobProgress:
-    """A progress record from whatever runs the job (worker process or farm)."""
+    """The render's own progress event, and the job it belongs to."""
 
     job_id: str
-    stage: str
-    percent: float
+    event: ProgressEvent
+
+
+@dataclass(frozen=True)
+class JobWaiting:
+    """A claimed job that is not rendering: queued on the farm, or the farm is away."""
+
+    job_id: str
     message: str
-    frames_done: int
-    frames_total: int
-    fps: float
-    eta: float | None
 
 
 @dataclass(frozen=True)
@@ -141,6 +197,7 @@ class JobOutcome:
     error: str | None = None
     error_log: str | None = None
     transient: bool = False  #: a retry may succeed (worker crash, disk full)
+    log: LogLocation | None = None  #: where this run logged
 
 
 @dataclass(frozen=True)
@@ -151,3 +208,7 @@ class JobHandoff:
     job_id: str
     backend: str
     message: str
+
+
+#: What a backend reports about the jobs it runs.
+JobUpdate = JobProgress | JobWaiting | JobOutcome | JobHandoff

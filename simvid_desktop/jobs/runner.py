@@ -2,8 +2,9 @@
 
 One runner per process that renders (``simvid queue run`` or the window). Several may
 share a store: each claims jobs atomically, heartbeats its liveness, and re-queues jobs
-whose runner has died (they resume from their finished segments). Store writes for
-progress are throttled to a few per second per job; outcomes are written at once.
+whose runner has died (they resume from their finished segments). The store is where
+progress is throttled: a few writes a second per job (every change of stage or slide
+still goes through); outcomes are written at once.
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from simvid_desktop.jobs.backend import Backend
-from simvid_desktop.jobs.model import Job, JobHandoff, JobOutcome, JobProgress, JobStatus
+from simvid_desktop.jobs.model import (
+    Job,
+    JobHandoff,
+    JobOutcome,
+    JobProgress,
+    JobStatus,
+    JobWaiting,
+)
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.render.engine import stale_temp_files
+from simvid_desktop.render.progress import ProgressThrottle
 from simvid_desktop.render.segments import WorkDir
 
 logger = logging.getLogger(__name__)
@@ -31,11 +41,18 @@ RECOVER_SECONDS = 2.0
 PROGRESS_WRITE_SECONDS = 0.25
 
 
+class RunnerEventKind(str, Enum):
+    STARTED = "started"  #: a job was claimed and handed to a backend
+    PROGRESS = "progress"  #: its progress was written to the store
+    ENDED = "ended"  #: it finished, failed or was cancelled
+    RECOVERED = "recovered"  #: it went back to the queue (interrupted, retried, handed off)
+
+
 @dataclass(frozen=True)
 class RunnerEvent:
     """What the runner did, for a front end to show (the job as the store now has it)."""
 
-    kind: str  #: "started", "progress", "ended", "recovered"
+    kind: RunnerEventKind
     job: Job
 
 
@@ -70,13 +87,13 @@ class QueueRunner:
         self.on_event = on_event
         self.runner_id = new_runner_id()
         self.stop_event = threading.Event()
-        self._last_write: dict[str, float] = {}
+        self._throttles: dict[str, ProgressThrottle] = {}
         self._pending: dict[str, JobProgress] = {}
 
     def stop(self) -> None:
         self.stop_event.set()
 
-    def _emit(self, kind: str, job: Job | None) -> None:
+    def _emit(self, kind: RunnerEventKind, job: Job | None) -> None:
         if self.on_event is not None and job is not None:
             self.on_event(RunnerEvent(kind, job))
 
@@ -106,7 +123,7 @@ class QueueRunner:
                     # A farm job goes on rendering on the farm: its temporary file beside
                     # the output may be live, so only ended farm jobs are cleaned up.
                     cleanup_after(current)
-                self._emit("recovered", current)
+                self._emit(RunnerEventKind.RECOVERED, current)
 
     def _loop(self, store: Store) -> None:
         last_beat = last_recover = 0.0
@@ -123,7 +140,9 @@ class QueueRunner:
             for backend in self.backends:
                 for update in backend.poll(wait):
                     if isinstance(update, JobProgress):
-                        self._pending[update.job_id] = update
+                        self._progress(store, update)
+                    elif isinstance(update, JobWaiting):
+                        store.waiting(self.runner_id, update)
                     elif isinstance(update, JobHandoff):
                         self._handoff(store, update)
                     else:
@@ -144,32 +163,44 @@ class QueueRunner:
                     break
                 logger.info("starting job %s on %s (%s)", job.id, backend.name, job.output)
                 backend.start_job(job)
-                self._emit("started", job)
+                self._emit(RunnerEventKind.STARTED, job)
 
     def _handoff(self, store: Store, handoff: JobHandoff) -> None:
         self._pending.pop(handoff.job_id, None)
         job = store.handoff(self.runner_id, handoff.job_id, handoff.backend, handoff.message)
         logger.info("job %s handed to %s: %s", handoff.job_id, handoff.backend, handoff.message)
-        self._emit("recovered", job)
+        self._emit(RunnerEventKind.RECOVERED, job)
 
-    def _flush_progress(self, store: Store, force: bool = False) -> None:
-        now = time.monotonic()
+    def _progress(self, store: Store, update: JobProgress) -> None:
+        """Write now if due, else keep the latest for :meth:`_flush_progress`."""
+        throttle = self._throttles.setdefault(
+            update.job_id, ProgressThrottle(PROGRESS_WRITE_SECONDS))
+        if throttle.admit(update.event):
+            self._pending.pop(update.job_id, None)
+            self._write_progress(store, update)
+        else:
+            self._pending[update.job_id] = update
+
+    def _write_progress(self, store: Store, update: JobProgress) -> None:
+        store.progress(self.runner_id, update)
+        self._emit(RunnerEventKind.PROGRESS, store.get(update.job_id))
+
+    def _flush_progress(self, store: Store) -> None:
+        """The latest progress held back, once its job's throttle lets it through."""
         for job_id, update in list(self._pending.items()):
-            if force or now - self._last_write.get(job_id, 0.0) >= PROGRESS_WRITE_SECONDS:
-                store.progress(self.runner_id, update)
-                self._last_write[job_id] = now
+            if self._throttles[job_id].admit(update.event):
                 del self._pending[job_id]
-                self._emit("progress", store.get(job_id))
+                self._write_progress(store, update)
 
     def _finish(self, store: Store, outcome: JobOutcome) -> None:
         self._pending.pop(outcome.job_id, None)
-        self._last_write.pop(outcome.job_id, None)
+        self._throttles.pop(outcome.job_id, None)
         job = store.complete(self.runner_id, outcome)
         if job is None:
             return
         logger.info("job %s: %s", job.id, job.status.value)
         cleanup_after(job)
-        self._emit("ended" if job.status.ended else "recovered", job)
+        self._emit(RunnerEventKind.ENDED if job.status.ended else RunnerEventKind.RECOVERED, job)
 
     def _idle(self, store: Store) -> bool:
         if any(backend.running() for backend in self.backends):

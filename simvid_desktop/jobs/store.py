@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,16 @@ from simvid_desktop.jobs.model import (
     JobOutcome,
     JobProgress,
     JobStatus,
-    can_transition,
-    check_transition,
+    JobWaiting,
+    can_change_status,
+    check_status_change,
 )
 from simvid_desktop.paths import data_dir
+from simvid_desktop.render.progress import RenderStage
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RETRY_BASE_SECONDS = 2.0
 RUNNER_STALE_SECONDS = 10.0
 
@@ -93,8 +96,22 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    """Typed fields instead of the ``extra`` dict: segment length, the show's length, and
+    where a job's last run logged (this computer or a farm worker)."""
+    _run_script(db, """
+        ALTER TABLE jobs ADD COLUMN segment_seconds REAL NOT NULL DEFAULT 20;
+        ALTER TABLE jobs ADD COLUMN duration REAL NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN log_host TEXT;
+        ALTER TABLE jobs ADD COLUMN log_path TEXT;
+        UPDATE jobs SET segment_seconds = json_extract(extra, '$.segment_seconds')
+            WHERE json_extract(extra, '$.segment_seconds') IS NOT NULL;
+        UPDATE jobs SET extra = json_remove(extra, '$.segment_seconds')
+    """)
+
+
 #: MIGRATIONS[i] upgrades a database from version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 
 
 def boot_id() -> str:
@@ -195,8 +212,9 @@ class Store:
 
     def _set(self, db: sqlite3.Connection, job_id: str, **values: Any) -> None:
         values["updated_at"] = time.time()
-        if "status" in values and isinstance(values["status"], JobStatus):
-            values["status"] = values["status"].value
+        for key, value in values.items():
+            if isinstance(value, Enum):  # JobStatus, RenderStage
+                values[key] = value.value
         for col in _JSON_COLUMNS:
             if col in values and values[col] is not None:
                 values[col] = json.dumps(values[col])
@@ -208,7 +226,7 @@ class Store:
 
     def _change_status(self, db: sqlite3.Connection, job: Job, new: JobStatus,
                        **values: Any) -> None:
-        check_transition(job.status, new)
+        check_status_change(job.status, new)
         self._set(db, job.id, status=new, **values)
 
     # -- reading -------------------------------------------------------------------------
@@ -288,7 +306,7 @@ class Store:
         """Queue a failed or cancelled job again (the user asked: the retry budget resets)."""
         with self.transaction() as db:
             job = self._get(db, job_id)
-            if job is None or not can_transition(job.status, JobStatus.QUEUED) or (
+            if job is None or not can_change_status(job.status, JobStatus.QUEUED) or (
                 job.status is JobStatus.STARTED
             ):
                 return False
@@ -303,7 +321,7 @@ class Store:
         with self.transaction() as db:
             job = self._get(db, job_id)
             new = JobStatus.PAUSED if paused else JobStatus.QUEUED
-            if job is None or job.status is new or not can_transition(job.status, new):
+            if job is None or job.status is new or not can_change_status(job.status, new):
                 return False
             self._change_status(db, job, new, message="Paused" if paused else "Queued")
             return True
@@ -415,7 +433,8 @@ class Store:
             now = time.time()
             self._change_status(
                 db, job, JobStatus.STARTED, owner=owner, attempts=job.attempts + 1,
-                started_at=now, stage="preparing", message="Starting", cancel_requested=False,
+                started_at=now, stage=RenderStage.PREPARING, message="Starting",
+                cancel_requested=False,
             )
             claimed = self._get(db, job.id)
             assert claimed is not None
@@ -430,13 +449,23 @@ class Store:
         return float(row[0]) if row and row[0] is not None else None
 
     def progress(self, owner: str, p: JobProgress) -> None:
+        e = p.event
         with self.transaction() as db:
             db.execute(
                 "UPDATE jobs SET stage = ?, percent = ?, message = ?, frames_done = ?, "
                 "frames_total = ?, fps = ?, eta = ?, updated_at = ? "
                 "WHERE id = ? AND owner = ? AND status = 'started'",
-                (p.stage, p.percent, p.message, p.frames_done, p.frames_total, p.fps, p.eta,
-                 time.time(), p.job_id, owner),
+                (e.stage.value, e.percent, e.message, e.frames_done, e.frames_total, e.fps,
+                 e.eta, time.time(), p.job_id, owner),
+            )
+
+    def waiting(self, owner: str, w: JobWaiting) -> None:
+        """A claimed job is waiting (on the farm's queue, or for the farm to come back)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE jobs SET stage = '', message = ?, fps = 0, eta = NULL, updated_at = ? "
+                "WHERE id = ? AND owner = ? AND status = 'started'",
+                (w.message, time.time(), w.job_id, owner),
             )
 
     def cancel_requests(self, owner: str) -> list[str]:
@@ -453,15 +482,17 @@ class Store:
             if job is None or job.status is not JobStatus.STARTED or job.owner != owner:
                 return job  # someone else took over (recovered after we were presumed dead)
             now = time.time()
+            if outcome.log is not None:
+                self._set(db, job.id, log_host=outcome.log.host, log_path=outcome.log.path)
             if outcome.status is JobStatus.FINISHED:
                 frames = int((outcome.result or {}).get("frames", job.frames_total))
                 self._change_status(db, job, JobStatus.FINISHED, result=outcome.result,
                                     frames_done=frames, frames_total=frames,
-                                    ended_at=now, percent=100.0, stage="done", eta=0.0,
+                                    ended_at=now, percent=100.0, stage=RenderStage.DONE, eta=0.0,
                                     message="Finished", error=None, error_log=None)
             elif outcome.status is JobStatus.CANCELED:
                 self._change_status(db, job, JobStatus.CANCELED, ended_at=now, eta=None,
-                                    stage="done", message="Cancelled")
+                                    stage=RenderStage.DONE, message="Cancelled")
             elif outcome.transient and job.failures < job.max_retries and not (
                 job.cancel_requested
             ):
@@ -474,7 +505,7 @@ class Store:
                 )
             else:
                 self._change_status(db, job, JobStatus.FAILED, ended_at=now, error=outcome.error,
-                                    error_log=outcome.error_log, stage="done", eta=None,
+                                    error_log=outcome.error_log, stage=RenderStage.DONE, eta=None,
                                     message=outcome.error or "Failed")
             return self._get(db, job.id)
 

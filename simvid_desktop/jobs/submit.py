@@ -68,6 +68,8 @@ def submit(store: Store, project: Project, output: Path, settings: Settings, *,
         message="Queued",
         backend=backend,
         work_dir=str(work_dir_for(job_id)),
-        extra={"segment_seconds": settings.segment_seconds, **(extra or {})},
+        segment_seconds=settings.segment_seconds,
+        duration=project.total_duration,
+        extra=extra or {},
     )
     return store.add(job)

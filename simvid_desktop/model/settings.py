@@ -17,6 +17,10 @@ from simvid_desktop.paths import config_dir
 logger = logging.getLogger(__name__)
 
 
+#: The length of a queued render's resumable pieces, unless the settings say otherwise.
+SEGMENT_SECONDS = 20.0
+
+
 class CollisionPolicy(str, Enum):
     """What to do when a job's output file already exists or another job will write it."""
 
@@ -41,7 +45,7 @@ class Settings:
     #: "DESKTOP_FOLDER=WORKER_FOLDER" rules: where the farm's workers see our files.
     farm_path_map: list[str] = field(default_factory=list)
     farm_split: int = 1  #: farm workers that may share one show (pieces joined at the end)
-    segment_seconds: float = 20.0  #: resumable pieces of a queued render
+    segment_seconds: float = SEGMENT_SECONDS  #: resumable pieces of a queued render
 
     @property
     def worker_count(self) -> int:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from simvid_desktop.errors import RenderCancelled, RenderFailed, SimvidError
 from simvid_desktop.model.project import Project
+from simvid_desktop.model.settings import SEGMENT_SECONDS
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import audio_plan
 from simvid_desktop.render.compositor import Compositor
@@ -34,17 +35,15 @@ from simvid_desktop.render.encoder import (
     single_pass_args,
 )
 from simvid_desktop.render.ffmpeg import FFmpegProcess
-from simvid_desktop.render.preflight import ensure_valid
+from simvid_desktop.render.preflight import ensure_still_there, ensure_valid
 from simvid_desktop.render.progress import (
     CancelToken,
     ProgressCallback,
     ProgressEvent,
     RenderStage,
     RenderStatus,
-    Throttle,
 )
 from simvid_desktop.render.segments import (
-    DEFAULT_SEGMENT_SECONDS,
     Segment,
     WorkDir,
     fingerprint,
@@ -64,7 +63,10 @@ class RenderSpec:
     output: Path
     #: Render in resumable segments kept here (None: one pass, nothing kept).
     work_dir: Path | None = None
-    segment_seconds: float = DEFAULT_SEGMENT_SECONDS
+    segment_seconds: float = SEGMENT_SECONDS
+    #: Preflight already passed (a queued job was checked when it was queued): its files
+    #: are not opened again, only looked for (a file gone since is named).
+    checked: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,18 +102,23 @@ def stale_temp_files(output: Path) -> list[Path]:
     return sorted(output.parent.glob(f".{glob.escape(output.stem)}.*{TEMP_MARKER}.mp4"))
 
 
+def _reporter(callback: ProgressCallback | None) -> ProgressCallback:
+    """Every event goes out; the edges that pay for one (a store write, a line) throttle."""
+    return callback if callback is not None else (lambda _event: None)
+
+
 class _Progress:
-    """Turns "frame n is done" into throttled :class:`ProgressEvent` records."""
+    """Turns "frame n is done" into :class:`ProgressEvent` records."""
 
     def __init__(self, callback: ProgressCallback | None, comp: Compositor) -> None:
-        self.emit = Throttle(callback)
+        self.emit = _reporter(callback)
         self.timeline = comp.timeline
         self.total = comp.timeline.frame_count
         self.slides = len(comp.project.slides)
         self.started = time.monotonic()
         self.rendered = 0  # frames composed in this run (for fps)
         self.done = 0  # frames finished, including resumed ones
-        self._shown = 0
+        self._slide = 0
         self._t0: float | None = None
 
     def skip(self, frames: int) -> None:
@@ -125,20 +132,22 @@ class _Progress:
         self.done += 1
         spent = now - self._t0
         fps = self.rendered / spent if spent > 0 else 0.0
-        k = self.timeline.shot_for_frame(n).main_slide + 1
+        self._slide = self.timeline.shot_for_frame(n).main_slide + 1
         self.emit(ProgressEvent(
-            RenderStatus.STARTED, RenderStage.RENDERING, 100.0 * self.done / self.total,
-            f"Processing image {k}/{self.slides}", self.done, self.total, fps,
-            (self.total - self.done) / fps if fps > 0 else None, now - self.started,
-            k, self.slides,
-        ), force=k != self._shown)  # every "image k/N" is reported at least once
-        self._shown = k
+            status=RenderStatus.STARTED, stage=RenderStage.RENDERING,
+            percent=100.0 * self.done / self.total,
+            message=f"Processing image {self._slide}/{self.slides}",
+            frames_done=self.done, frames_total=self.total, fps=fps,
+            eta=(self.total - self.done) / fps if fps > 0 else None,
+            elapsed=now - self.started, slide=self._slide, slides=self.slides,
+        ))
 
     def stage(self, stage: RenderStage, message: str) -> None:
         self.emit(ProgressEvent(
-            RenderStatus.STARTED, stage, 100.0 * self.done / self.total, message, self.done,
-            self.total, 0.0, None, time.monotonic() - self.started, self._shown, self.slides,
-        ), force=True)
+            status=RenderStatus.STARTED, stage=stage, percent=100.0 * self.done / self.total,
+            message=message, frames_done=self.done, frames_total=self.total,
+            elapsed=time.monotonic() - self.started, slide=self._slide, slides=self.slides,
+        ))
 
 
 class _FrameCounter(Protocol):
@@ -240,13 +249,16 @@ def render(
     cancel = cancel or CancelToken()
     started = time.monotonic()
     project, output = spec.project, Path(spec.output)
-    emit = Throttle(progress)
-    emit(ProgressEvent(RenderStatus.STARTED, RenderStage.PREPARING, 0.0, "Checking photos",
-                       slides=len(project.slides)), force=True)
+    emit = _reporter(progress)
+    emit(ProgressEvent(status=RenderStatus.STARTED, stage=RenderStage.PREPARING, percent=0.0,
+                       message="Checking photos", slides=len(project.slides)))
     tmp = temp_path_for(output)
     resumed = 0
     try:
-        ensure_valid(project, output)
+        if spec.checked:
+            ensure_still_there(project)
+        else:
+            ensure_valid(project, output)
         cancel.raise_if_cancelled()
         with Compositor(project) as comp:
             tracker = _Progress(progress, comp)
@@ -264,19 +276,20 @@ def render(
         # A work folder is kept on any failure: whoever owns it (the queue) decides
         # whether the job will resume from it or is over.
         if isinstance(exc, RenderCancelled):
-            emit(ProgressEvent(RenderStatus.CANCELED, RenderStage.DONE, 0.0, "Cancelled",
-                               elapsed=elapsed), force=True)
+            emit(ProgressEvent(status=RenderStatus.CANCELED, stage=RenderStage.DONE,
+                               percent=0.0, message="Cancelled", elapsed=elapsed))
         elif isinstance(exc, SimvidError):
-            emit(ProgressEvent(RenderStatus.FAILED, RenderStage.DONE, 0.0, str(exc),
-                               elapsed=elapsed), force=True)
+            emit(ProgressEvent(status=RenderStatus.FAILED, stage=RenderStage.DONE,
+                               percent=0.0, message=str(exc), elapsed=elapsed))
         raise
     if spec.work_dir is not None:
         WorkDir(spec.work_dir).remove()
     elapsed = time.monotonic() - started
     outcome = RenderOutcome(output, output.stat().st_size, duration, frames, elapsed, resumed)
-    emit(ProgressEvent(RenderStatus.FINISHED, RenderStage.DONE, 100.0, f"Saved {output.name}",
-                       frames, frames, (frames - resumed) / elapsed, 0.0, elapsed,
-                       len(project.slides), len(project.slides)), force=True)
+    emit(ProgressEvent(status=RenderStatus.FINISHED, stage=RenderStage.DONE, percent=100.0,
+                       message=f"Saved {output.name}", frames_done=frames, frames_total=frames,
+                       fps=(frames - resumed) / elapsed, eta=0.0, elapsed=elapsed,
+                       slide=len(project.slides), slides=len(project.slides)))
     logger.info("rendered %s: %d frames in %.1fs", output, frames, elapsed)
     return outcome
 
@@ -288,7 +301,7 @@ def render(
 PieceProgress = Callable[[int, int], None]  #: (piece index, frames of it done)
 
 
-def render_pieces(
+def render_handed_pieces(
     project: Project,
     work_dir: Path,
     segment_seconds: float,
@@ -301,7 +314,6 @@ def render_pieces(
     A piece already on disk (finished by another worker) is skipped.
     """
     cancel = cancel or CancelToken()
-    ensure_valid(project, None)
     index = next_piece()
     if index is None:  # nothing left: leave no trace (the show may be finished already)
         return 0
@@ -325,19 +337,14 @@ def render_pieces(
 
 
 class _PieceReporter:
-    """Reports a piece's frames at most ~4 times a second, and always its last frame."""
+    """Reports how many frames of a piece are done (every frame: the farm throttles)."""
 
     def __init__(self, seg: Segment, progress: PieceProgress | None) -> None:
-        self.seg, self.progress, self.last = seg, progress, 0.0
+        self.seg, self.progress = seg, progress
 
     def frame(self, n: int) -> None:
-        if self.progress is None:
-            return
-        done = n - self.seg.first + 1
-        now = time.monotonic()
-        if done == self.seg.frames or now - self.last >= 0.25:
-            self.last = now
-            self.progress(self.seg.index, done)
+        if self.progress is not None:
+            self.progress(self.seg.index, n - self.seg.first + 1)
 
 
 def finish_pieces(project: Project, output: Path, work_dir: Path,

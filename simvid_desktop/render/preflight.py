@@ -67,3 +67,19 @@ def ensure_valid(project: Project, output: Path | None = None) -> None:
     problems = preflight(project, output)
     if problems:
         raise ProjectInvalid(problems)
+
+
+def ensure_still_there(project: Project) -> None:
+    """For a project that passed the preflight when it was queued: one stat per file, not
+    a second full check, so that a file moved away since is named before rendering starts.
+
+    Raises:
+        ProjectInvalid: naming every file that is gone.
+    """
+    paths = [s.image for s in project.slides]
+    if project.audio is not None:
+        paths.append(project.audio.path)
+    gone = [Problem(str(p), "file not found (it was there when the job was queued)")
+            for p in dict.fromkeys(paths) if not p.is_file()]
+    if gone:
+        raise ProjectInvalid(gone)

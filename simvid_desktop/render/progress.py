@@ -27,8 +27,11 @@ class RenderStage(str, Enum):
     DONE = "done"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProgressEvent:
+    """What a render is doing now. Built by the engine, carried as it is to the queue, the
+    farm (as JSON) and the front ends."""
+
     status: RenderStatus
     stage: RenderStage
     percent: float  #: 0..100
@@ -49,10 +52,21 @@ class ProgressEvent:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProgressEvent:
-        fields = dict(data)
-        fields["status"] = RenderStatus(fields["status"])
-        fields["stage"] = RenderStage(fields["stage"])
-        return cls(**fields)
+        """The event :meth:`to_dict` wrote (it may have crossed Redis: every field is
+        converted, unknown ones ignored).
+
+        Raises:
+            KeyError, TypeError, ValueError: not an event.
+        """
+        eta = data.get("eta")
+        return cls(
+            status=RenderStatus(data["status"]), stage=RenderStage(data["stage"]),
+            percent=float(data["percent"]), message=str(data["message"]),
+            frames_done=int(data.get("frames_done", 0)),
+            frames_total=int(data.get("frames_total", 0)), fps=float(data.get("fps", 0.0)),
+            eta=None if eta is None else float(eta), elapsed=float(data.get("elapsed", 0.0)),
+            slide=int(data.get("slide", 0)), slides=int(data.get("slides", 0)),
+        )
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -86,18 +100,23 @@ class CancelToken:
             raise RenderCancelled()
 
 
-class Throttle:
-    """Lets an event through at most every ``interval`` seconds (forced ones always pass)."""
+class ProgressThrottle:
+    """Decides which progress events an edge passes on (a store or Redis write, a terminal
+    line): at most one every ``interval`` seconds, and always a change of status, stage or
+    slide, so that every "Processing image k/N" is seen at least once.
 
-    def __init__(self, callback: ProgressCallback | None, interval: float = 0.1) -> None:
-        self._callback = callback
+    The engine reports every frame; only the edges that pay for an event throttle it.
+    """
+
+    def __init__(self, interval: float) -> None:
         self._interval = interval
         self._last = -1e9
+        self._key: tuple[RenderStatus, RenderStage, int] | None = None
 
-    def __call__(self, event: ProgressEvent, *, force: bool = False) -> None:
-        if self._callback is None:
-            return
+    def admit(self, event: ProgressEvent) -> bool:
         now = time.monotonic()
-        if force or now - self._last >= self._interval:
-            self._last = now
-            self._callback(event)
+        key = (event.status, event.stage, event.slide)
+        if key != self._key or now - self._last >= self._interval:
+            self._key, self._last = key, now
+            return True
+        return False

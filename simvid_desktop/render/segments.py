@@ -20,11 +20,11 @@ from pathlib import Path
 from simvid_desktop import __version__
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.project_io import project_to_dict
+from simvid_desktop.model.settings import SEGMENT_SECONDS
 from simvid_desktop.model.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEGMENT_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Segment:
         return self.end - self.first
 
 
-def plan_segments(project: Project, seconds: float = DEFAULT_SEGMENT_SECONDS) -> list[Segment]:
+def plan_segments(project: Project, seconds: float = SEGMENT_SECONDS) -> list[Segment]:
     """Cut the show's frames into pieces of about ``seconds`` each."""
     total = Timeline(project).frame_count
     size = max(1, round(seconds * project.output.fps))

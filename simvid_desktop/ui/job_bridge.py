@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,11 +27,10 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool, QTimer, Signal, Slot
 
 from simvid_desktop.errors import Problem, SimvidError
-from simvid_desktop.farm.backend import farm_backend
-from simvid_desktop.jobs.backend import Backend
+from simvid_desktop.farm.backend import queue_backends
 from simvid_desktop.jobs.local_pool import LocalPool
 from simvid_desktop.jobs.model import Job, JobStatus
-from simvid_desktop.jobs.runner import QueueRunner, RunnerEvent
+from simvid_desktop.jobs.runner import QueueRunner, RunnerEvent, RunnerEventKind
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
 from simvid_desktop.model.project import Project
@@ -41,8 +39,9 @@ from simvid_desktop.render.preflight import preflight
 
 logger = logging.getLogger(__name__)
 
-POLL_MS = 250  #: how often the store thread looks for changes made by other connections
-THROTTLE_SECONDS = 0.25  #: progress of one job is shown at most ~4 times a second
+#: How often the store thread looks for changes made by other connections. The UI's
+#: throttle: a job's progress reaches the window at most once a poll.
+POLL_MS = 250
 STOP_WAIT_MS = 40_000  #: longer than SQLite's 30 s busy timeout: a stuck write still ends
 
 StoreOp = Callable[[Store], object]
@@ -98,8 +97,6 @@ class _StoreWorker(QObject):
         self._timer: QTimer | None = None
         self._token: int | None = None
         self._jobs: dict[str, Job] | None = None  #: the last read, in queue order
-        self._emitted_at: dict[str, float] = {}
-        self._deferred: set[str] = set()  #: progress held back by the throttle
         self._announced: set[str] = set()  #: jobs whose jobFinished was emitted
         self._paused: bool | None = None
         self._busy = False
@@ -179,7 +176,6 @@ class _StoreWorker(QObject):
             return
         if token != self._token:
             self.refresh()
-        self._flush_deferred(time.monotonic())
 
     def _read_failed(self, exc: sqlite3.Error) -> None:
         if not self._read_failing:  # once, not four times a second
@@ -207,51 +203,23 @@ class _StoreWorker(QObject):
         old = self._jobs
         new = {j.id: j for j in jobs}
         self._jobs = new
-        now = time.monotonic()
         if old is None:
-            self._emitted_at = dict.fromkeys(new, now)
             self.jobsReset.emit(jobs)
         else:
-            self._emit_differences(old, new, jobs, now)
+            self._emit_differences(old, new, jobs)
             self._note_endings(old, jobs)
         self._note_idle(jobs)
 
-    def _emit_differences(self, old: dict[str, Job], new: dict[str, Job], jobs: list[Job],
-                          now: float) -> None:
+    def _emit_differences(self, old: dict[str, Job], new: dict[str, Job],
+                          jobs: list[Job]) -> None:
         for job_id in [i for i in old if i not in new]:
-            self._emitted_at.pop(job_id, None)
-            self._deferred.discard(job_id)
             self.jobRemoved.emit(job_id)
         if [i for i in old if i in new] != list(new):  # added or moved: send the list
-            self._deferred.clear()
-            self._emitted_at = dict.fromkeys(new, now)
             self.jobsReset.emit(jobs)
             return
         for job in jobs:
-            before = old[job.id]
-            if job == before:
-                continue
-            status_changed = (job.status, job.cancel_requested) != (
-                before.status, before.cancel_requested)
-            if status_changed or now - self._emitted_at.get(job.id, 0.0) >= THROTTLE_SECONDS:
-                self._emit_changed(job, now)
-            else:
-                self._deferred.add(job.id)
-
-    def _emit_changed(self, job: Job, now: float) -> None:
-        self._deferred.discard(job.id)
-        self._emitted_at[job.id] = now
-        self.jobChanged.emit(job)
-
-    def _flush_deferred(self, now: float) -> None:
-        if self._jobs is None:
-            return
-        for job_id in list(self._deferred):
-            job = self._jobs.get(job_id)
-            if job is None:
-                self._deferred.discard(job_id)
-            elif now - self._emitted_at.get(job_id, 0.0) >= THROTTLE_SECONDS:
-                self._emit_changed(job, now)
+            if job != old[job.id]:
+                self.jobChanged.emit(job)
 
     def _note_endings(self, old: dict[str, Job], jobs: list[Job]) -> None:
         for job in jobs:
@@ -285,8 +253,8 @@ class JobBridge(QObject):
     #: The whole job list (``list[Job]``) in queue order: at start, and when jobs were
     #: added or reordered. Receivers should diff, not reset, to keep the user's selection.
     jobsReset = Signal(list)
-    #: One job (``Job``) changed. Progress is coalesced to ~4 emissions a second per job;
-    #: status changes are emitted at once.
+    #: One job (``Job``) changed. Progress arrives at most once a store poll (~4 a second:
+    #: the runner writes it no more often); status changes the runner makes are at once.
     jobChanged = Signal(object)
     #: The job with this id is gone from the store (removed or cleared, by anyone).
     jobRemoved = Signal(str)
@@ -392,14 +360,12 @@ class JobBridge(QObject):
         if self._closed or self.runner_running:
             return
         count = workers if workers is not None else self._settings.worker_count
-        backends: list[Backend] = [LocalPool(count)]
         try:
-            farm = farm_backend(self._settings.farm_url, self._settings)
+            backends = queue_backends(self._settings, workers=count,
+                                      store_path=self._store_path)
         except SimvidError as exc:  # a malformed path map: say so, render locally
             self._runnerFailed.emit(str(exc))
-            farm = None
-        if farm is not None:
-            backends.append(farm)
+            backends = [LocalPool(count)]
         runner = QueueRunner(backends, self._store_path, on_event=self._on_runner_event)
         self._runner = runner
         self._runner_thread = threading.Thread(target=self._run_runner, args=(runner,),
@@ -417,7 +383,7 @@ class JobBridge(QObject):
 
     def _on_runner_event(self, event: RunnerEvent) -> None:
         """Runs on the runner thread. Progress is seen by the next poll; the rest at once."""
-        if event.kind != "progress":
+        if event.kind is not RunnerEventKind.PROGRESS:
             self._refreshRequested.emit()
 
     def stop_runner(self) -> None:

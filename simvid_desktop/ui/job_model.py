@@ -9,6 +9,7 @@ reset, so the user's selection and scroll position survive every update.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
-from simvid_desktop.jobs.local_pool import job_log_path
-from simvid_desktop.jobs.model import Job, JobStatus
+from simvid_desktop.jobs.model import Job, JobStatus, LogLocation
 from simvid_desktop.model.units import format_eta
 from simvid_desktop.ui.job_bridge import JobBridge
 
@@ -133,9 +133,18 @@ def _display(job: Job, column: int) -> str:
     return ""
 
 
+def _log_note(log: LogLocation | None) -> str:
+    """Where the run that failed logged: here, or on the farm machine that ran it."""
+    if log is None:
+        return ""
+    if log.host and log.host != socket.gethostname():
+        return f"\n\nThe full log is on {log.host}, in {log.path}"
+    return f"\n\nThe full log is in {log.path}"
+
+
 def _tooltip(job: Job, column: int) -> str:
     if job.status is JobStatus.FAILED and column in (COL_STATUS, COL_MESSAGE, COL_PROGRESS):
-        return (f"{job.error or job.message}\n\nThe full log is in {job_log_path(job.id)}")
+        return f"{job.error or job.message}{_log_note(job.log)}"
     if column == COL_MESSAGE and job.message:
         return job.message
     return job.output

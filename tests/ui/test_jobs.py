@@ -26,8 +26,9 @@ from simvid_desktop.model.project import (
 )
 from simvid_desktop.model.settings import Settings
 from simvid_desktop.render.engine import stale_temp_files
+from simvid_desktop.render.progress import ProgressEvent, RenderStage, RenderStatus
 from simvid_desktop.ui import job_view
-from simvid_desktop.ui.job_bridge import THROTTLE_SECONDS, JobBridge, _StoreWorker
+from simvid_desktop.ui.job_bridge import JobBridge, _StoreWorker
 from simvid_desktop.ui.job_model import (
     COL_ETA,
     COL_FPS,
@@ -143,7 +144,7 @@ def test_watcher_sees_jobs_added_and_cancelled_by_another_process(
     assert bridge.jobs() == []
 
 
-def test_progress_is_coalesced_but_status_changes_are_not(qtbot: QtBot, tmp_path: Path) -> None:
+def test_each_store_read_emits_what_changed_once(qtbot: QtBot, tmp_path: Path) -> None:
     worker = _StoreWorker(None)  # driven by hand on this thread: deterministic timing
     writer = Store()
     try:
@@ -154,12 +155,14 @@ def test_progress_is_coalesced_but_status_changes_are_not(qtbot: QtBot, tmp_path
         with qtbot.waitSignal(worker.jobChanged, timeout=1000,
                               check_params_cb=lambda j: j.status is JobStatus.STARTED):
             worker.refresh()  # a status change: at once
-        writer.progress("runner-1", JobProgress(job.id, "rendering", 10.0, "", 1, 10, 5.0, 9.0))
-        with qtbot.assertNotEmitted(worker.jobChanged):
-            worker.refresh()  # progress right after the last emission: held back
+        writer.progress("runner-1", JobProgress(job.id, ProgressEvent(
+            status=RenderStatus.STARTED, stage=RenderStage.RENDERING, percent=10.0, message="",
+            frames_done=1, frames_total=10, fps=5.0, eta=9.0)))
         with qtbot.waitSignal(worker.jobChanged, timeout=1000,
                               check_params_cb=lambda j: j.percent == 10.0):
-            worker._flush_deferred(time.monotonic() + THROTTLE_SECONDS)
+            worker.refresh()  # the progress the runner wrote
+        with qtbot.assertNotEmitted(worker.jobChanged):
+            worker.refresh()  # nothing new: nothing sent
     finally:
         writer.close()
         worker.stop()

@@ -7,9 +7,9 @@ import pytest
 from simvid_desktop.jobs.model import (
     Job,
     JobStatus,
-    TransitionError,
-    can_transition,
-    check_transition,
+    StatusChangeError,
+    can_change_status,
+    check_status_change,
 )
 
 Q, S, F, X, C, P = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.FINISHED, JobStatus.FAILED,
@@ -20,13 +20,13 @@ ALLOWED = {(Q, S), (Q, P), (Q, C), (P, Q), (P, C), (S, F), (S, X), (S, C), (S, Q
 
 @pytest.mark.parametrize("old", list(JobStatus))
 @pytest.mark.parametrize("new", list(JobStatus))
-def test_transition_table(old: JobStatus, new: JobStatus) -> None:
-    assert can_transition(old, new) == ((old, new) in ALLOWED)
+def test_status_change_table(old: JobStatus, new: JobStatus) -> None:
+    assert can_change_status(old, new) == ((old, new) in ALLOWED)
     if (old, new) in ALLOWED:
-        check_transition(old, new)
+        check_status_change(old, new)
     else:
-        with pytest.raises(TransitionError, match=f"a {old.value} job cannot become"):
-            check_transition(old, new)
+        with pytest.raises(StatusChangeError, match=f"a {old.value} job cannot become"):
+            check_status_change(old, new)
 
 
 def test_status_groups_and_rq_names() -> None:
