@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from simvid_desktop.errors import OutputError
-from simvid_desktop.jobs.model import Job, JobOutcome, JobStatus, new_job_id
-from simvid_desktop.jobs.store import SCHEMA_VERSION, Store
+from simvid_desktop.jobs.model import Job, JobOutcome, JobStatus, LogLocation, new_job_id
+from simvid_desktop.jobs.store import SCHEMA_VERSION, Store, _v1
 from simvid_desktop.jobs.submit import free_output
 from simvid_desktop.model.settings import CollisionPolicy
 
@@ -169,3 +169,34 @@ def test_changes_seen_across_connections(tmp_path: Path) -> None:
     a = a_store.add(job("a"))
     assert b_store.changed_token() != token
     assert b_store.get(a.id) is not None
+
+
+def test_a_version_1_store_moves_segment_seconds_out_of_extra(tmp_path: Path) -> None:
+    """Jobs queued by the previous version keep their segment length as a typed field."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    _v1(db)
+    db.execute("PRAGMA user_version=1")
+    db.execute(
+        "INSERT INTO jobs (id, name, project, output, position, status, created_at, "
+        "updated_at, extra) VALUES ('old1', 'old', '{}', '/tmp/old.mp4', 1, 'queued', 0, 0, "
+        "'{\"segment_seconds\": 7.5, \"split\": 2}')")
+    db.commit()
+    db.close()
+    store = Store(path)
+    try:
+        old = store.get("old1")
+        assert old is not None
+        assert old.segment_seconds == 7.5 and old.extra == {"split": 2}
+        assert old.stage is None and old.log is None
+    finally:
+        store.close()
+
+
+def test_an_outcome_records_where_the_run_logged(store: Store) -> None:
+    added = store.add(job())
+    assert store.claim("r1") is not None
+    log = LogLocation("worker-2.studio", "/var/log/simvid/farm/simvid-x.log")
+    ended = store.complete("r1", JobOutcome(added.id, JobStatus.FAILED, error="boom", log=log))
+    assert ended is not None and ended.log == log
+    assert store.get(added.id) == ended

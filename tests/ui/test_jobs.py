@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,7 +14,7 @@ from PySide6.QtCore import QModelIndex, Qt, QThread
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from simvid_desktop.jobs.model import Job, JobProgress, JobStatus
+from simvid_desktop.jobs.model import Job, JobProgress, JobStatus, LogLocation
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
 from simvid_desktop.model.project import (
@@ -341,6 +342,24 @@ def test_status_text_and_sizes() -> None:
     assert model.index(1, COL_STATUS).data() == "Cancelling"
     assert model.index(2, COL_STATUS).data() == "Paused"
     assert model.index(2, COL_MESSAGE).data() == ""
+
+
+def test_a_failed_jobs_tooltip_names_the_log_where_it_ran() -> None:
+    model = JobTableModel()
+    here = LogLocation(socket.gethostname(), "/home/me/.local/state/simvid/jobs/a.log")
+    farm = LogLocation("render-2", "/srv/simvid/log/farm/simvid-b.log")
+    model.reset_jobs([
+        fake_job(0, status=JobStatus.FAILED, error="boom", log_host=here.host,
+                 log_path=here.path),
+        fake_job(1, status=JobStatus.FAILED, error="bang", log_host=farm.host,
+                 log_path=farm.path),
+        fake_job(2, status=JobStatus.FAILED, error="never started"),
+    ])
+    tip = Qt.ItemDataRole.ToolTipRole
+    assert model.index(0, COL_STATUS).data(tip) == f"boom\n\nThe full log is in {here.path}"
+    assert model.index(1, COL_STATUS).data(tip) == (
+        f"bang\n\nThe full log is on render-2, in {farm.path}")
+    assert model.index(2, COL_STATUS).data(tip) == "never started"
 
 
 # -- how it looks ------------------------------------------------------------------------------
