@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.model.estimate import format_duration
 from simvid_desktop.model.media_types import MUSIC_SUFFIXES, is_music
 from simvid_desktop.model.project import MAX_DURATION, AudioBed, Project
+from simvid_desktop.model.units import format_duration
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.waveform import WaveformLoader, WaveformWidget
 

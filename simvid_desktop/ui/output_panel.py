@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.model.estimate import estimate_size_bytes, format_duration, format_size
+from simvid_desktop.model.estimate import estimate_size_bytes
 from simvid_desktop.model.project import (
     FPS_CHOICES,
     MAX_SIDE,
@@ -38,6 +38,7 @@ from simvid_desktop.model.project import (
     Project,
     parse_resolution,
 )
+from simvid_desktop.model.units import format_duration, format_size
 from simvid_desktop.ui.document import ProjectDocument
 
 logger = logging.getLogger(__name__)
