@@ -34,7 +34,6 @@ from simvid_desktop.model.project import (
     MotionMode,
     Project,
     Slide,
-    Transition,
     View,
 )
 from simvid_desktop.ui.document import ProjectDocument
@@ -281,7 +280,7 @@ class SlideInspector(QWidget):
         def change(p: Project, r: int) -> Slide:
             if name == _DEFAULT:
                 return replace(p.slides[r], transition=None)
-            return replace(p.slides[r], transition=Transition(name, p.transition_after(r).duration))
+            return replace(p.slides[r], transition=replace(p.transition_after(r), name=name))
 
         self._edit("transition", change)
 
