@@ -99,20 +99,3 @@ def estimate_size_bytes(project: Project) -> int:
     bits = (video_bitrate(project) + AUDIO_BITS_PER_SECOND) * seconds * CONTAINER_OVERHEAD
     return int(bits / 8)
 
-
-def format_size(size: int) -> str:
-    """``18 MB``, ``1.4 GB``: decimal units as file managers show them."""
-    if size < 1_000_000:
-        return f"{max(1, round(size / 1000))} KB" if size else "0 KB"
-    if size < 1_000_000_000:
-        mb = size / 1_000_000
-        return f"{mb:.1f} MB" if mb < 10 else f"{round(mb)} MB"
-    return f"{size / 1_000_000_000:.1f} GB"
-
-
-def format_duration(seconds: float) -> str:
-    """``0:42``, ``12:05``, ``1:02:03``: how players show a length (rounded to the second)."""
-    whole = round(max(0.0, seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -33,7 +33,8 @@ class Actions:
 
 
 def _action(parent: QWidget, name: str, text: str, icon_name: str | None,
-            shortcut: QKeySequence | str | None, tip: str) -> QAction:
+            shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
+            tip: str) -> QAction:
     action = QAction(text, parent)
     action.setObjectName(name)
     if icon_name:

@@ -40,9 +40,10 @@ class _Edit(QUndoCommand):
 
 
 class ProjectDocument(QObject):
-    #: The project value changed (edit, undo, redo, open, new). Carries the new value.
+    #: The project value changed (edit, undo, redo, open, new). Carries the new
+    #: :class:`Project`.
     projectChanged = Signal(object)
-    #: The file the project is saved to changed (None: not saved yet).
+    #: The file the project is saved to changed: a ``Path``, or None (not saved yet).
     pathChanged = Signal(object)
     #: Whether there are unsaved changes.
     modifiedChanged = Signal(bool)

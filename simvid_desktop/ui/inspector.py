@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TypeVar
 
 from PySide6.QtWidgets import (
@@ -33,7 +34,6 @@ from simvid_desktop.model.project import (
     MotionMode,
     Project,
     Slide,
-    Transition,
     View,
 )
 from simvid_desktop.ui.document import ProjectDocument
@@ -44,7 +44,7 @@ T = TypeVar("T")
 MIXED = "mixed"
 _DEFAULT = ""  # combo data meaning "inherit the project/output default" (Slide field None)
 _MIN_DURATION = 0.1
-_Change = Callable[[Slide, Project], Slide]
+_Change = Callable[[Project, int], Slide]  #: (project, row) -> the new slide at that row
 
 
 def _common(values: Sequence[T]) -> tuple[bool, T | None]:
@@ -120,7 +120,7 @@ class SlideInspector(QWidget):
                        if attr == "x"
                        else f"Vertical centre of the view at the {which} (0 = top, 1 = bottom).")
                 box = _spin(lo, hi, step, tip)
-                self._wire_spin(box, lambda v, w=which, a=attr: self._on_view(w, a, v))
+                self._wire_spin(box, partial(self._on_view, which, attr))
                 self.view_boxes[(which, attr)] = box
                 grid.addWidget(box, row, col)
         self._views = views
@@ -212,7 +212,7 @@ class SlideInspector(QWidget):
             self._show_combo(self.transition,
                              [s.transition.name if s.transition else _DEFAULT for s in slides])
             self._show_spin(self.transition_duration,
-                            [(s.transition or project.transition).duration for s in slides])
+                            [project.transition_after(r).duration for r in rows])
             modes = [s.motion.mode.value if s.motion else _DEFAULT for s in slides]
             self._show_combo(self.motion, modes)
             custom = bool(slides) and all(m == MotionMode.CUSTOM.value for m in modes)
@@ -262,7 +262,7 @@ class SlideInspector(QWidget):
             return
         slides = list(project.slides)
         for r in rows:
-            slides[r] = change(slides[r], project)
+            slides[r] = change(project, r)
         n = len(rows)
         text = f"Change {what}" + ("" if n == 1 else f" of {n} slides")
         key = f"inspector:{what}:{self._session}:{rows}" if merge else None
@@ -270,23 +270,23 @@ class SlideInspector(QWidget):
 
     def _on_duration(self, value: float) -> None:
         seconds = None if value <= 0.0 else max(_MIN_DURATION, value)
-        self._edit("duration", lambda s, _p: replace(s, duration=seconds), merge=True)
+        self._edit("duration", lambda p, r: replace(p.slides[r], duration=seconds), merge=True)
 
     def _on_transition(self, index: int) -> None:
         if index < 0:
             return  # the mixed state shown by _refresh, not a choice
         name = self.transition.itemData(index)
 
-        def change(s: Slide, p: Project) -> Slide:
+        def change(p: Project, r: int) -> Slide:
             if name == _DEFAULT:
-                return replace(s, transition=None)
-            return replace(s, transition=Transition(name, (s.transition or p.transition).duration))
+                return replace(p.slides[r], transition=None)
+            return replace(p.slides[r], transition=replace(p.transition_after(r), name=name))
 
         self._edit("transition", change)
 
     def _on_transition_duration(self, value: float) -> None:
-        def change(s: Slide, p: Project) -> Slide:
-            return replace(s, transition=Transition((s.transition or p.transition).name, value))
+        def change(p: Project, r: int) -> Slide:
+            return replace(p.slides[r], transition=replace(p.transition_after(r), duration=value))
 
         self._edit("transition duration", change, merge=True)
 
@@ -295,24 +295,27 @@ class SlideInspector(QWidget):
             return  # the mixed state shown by _refresh, not a choice
         mode = self.motion.itemData(index)
 
-        def change(s: Slide, p: Project) -> Slide:
+        def change(p: Project, r: int) -> Slide:
             if mode == _DEFAULT:
-                return replace(s, motion=None)
+                return replace(p.slides[r], motion=None)
             if mode != MotionMode.CUSTOM.value:
-                return replace(s, motion=Motion(MotionMode(mode)))
-            old = s.motion or p.motion
+                return replace(p.slides[r], motion=Motion(MotionMode(mode)))
+            old = p.motion_of(r)
             # A visible default: a slow zoom towards the centre, ready to be tuned.
-            return replace(s, motion=Motion(MotionMode.CUSTOM, old.start or View(1.0),
-                                            old.end or View(1.25)))
+            return replace(p.slides[r], motion=Motion(MotionMode.CUSTOM, old.start or View(1.0),
+                                                      old.end or View(1.25)))
 
         self._edit("motion", change)
 
     def _on_view(self, which: str, attr: str, value: float) -> None:
-        def change(s: Slide, p: Project) -> Slide:
+        def change(p: Project, r: int) -> Slide:
+            s = p.slides[r]
             m = s.motion if s.motion and s.motion.mode is MotionMode.CUSTOM else Motion(
                 MotionMode.CUSTOM, View(1.0), View(1.25))
-            view = replace(getattr(m, which) or View(), **{attr: value})
-            return replace(s, motion=replace(m, **{which: view}))
+            old: View = (m.start if which == "start" else m.end) or View()
+            view = replace(old, **{attr: value})
+            return replace(s, motion=replace(m, start=view) if which == "start"
+                           else replace(m, end=view))
 
         self._edit(f"motion {which} {attr}", change, merge=True)
 
@@ -321,8 +324,8 @@ class SlideInspector(QWidget):
             return  # the mixed state shown by _refresh, not a choice
         data = self.fit.itemData(index)
         fit = None if data == _DEFAULT else FitMode(data)
-        self._edit("fit", lambda s, _p: replace(s, fit=fit))
+        self._edit("fit", lambda p, r: replace(p.slides[r], fit=fit))
 
     def _on_caption(self, text: str) -> None:
         caption = text if text.strip() else None
-        self._edit("caption", lambda s, _p: replace(s, caption=caption), merge=True)
+        self._edit("caption", lambda p, r: replace(p.slides[r], caption=caption), merge=True)

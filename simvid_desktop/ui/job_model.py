@@ -26,7 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
 from simvid_desktop.jobs.model import Job, JobStatus, LogLocation
-from simvid_desktop.model.units import format_eta
+from simvid_desktop.model.units import format_eta, format_size
 from simvid_desktop.ui.job_bridge import JobBridge
 
 logger = logging.getLogger(__name__)
@@ -71,15 +71,6 @@ def status_text(job: Job) -> str:
     if job.status is JobStatus.QUEUED and job.failures and job.next_attempt_at > time.time():
         return "Retrying"
     return STATUS_TEXT[job.status]
-
-
-def format_size(size: float) -> str:
-    """Decimal units, as file managers on every platform now show them."""
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"  # pragma: no cover - the loop always returns
 
 
 def result_size(job: Job) -> int | None:

@@ -62,7 +62,8 @@ class MainWindow(QMainWindow):
         self.bridge = JobBridge(self.settings, parent=self)
         self.autosave = Autosave(self.document)
         self.thumbnails = ThumbnailProvider(self)
-        self.actions = create_actions(self)
+        # Not ``actions`` (nor ``render`` below): those would hide QWidget methods.
+        self.window_actions = create_actions(self)
         self._notified: set[str] = set()
         self._build_panels()
         self._build_menus_and_toolbar()
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
             self.tray.show()
 
     def _build_menus_and_toolbar(self) -> None:
-        a = self.actions
+        a = self.window_actions
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         undo.setIcon(icon("undo"))
@@ -188,7 +189,7 @@ class MainWindow(QMainWindow):
         self.timeline.addAction(a.remove_slides)
 
     def _connect(self) -> None:
-        a = self.actions
+        a = self.window_actions
         a.new.triggered.connect(self.new_project)
         a.open.triggered.connect(self.open_dialog)
         a.save.triggered.connect(self.save)
@@ -199,7 +200,7 @@ class MainWindow(QMainWindow):
             lambda: self.timeline_model.remove_rows(self.timeline.selected_rows()))
         a.sort_by_name.triggered.connect(self.timeline_model.sort_by_name)
         a.sort_by_date.triggered.connect(self.timeline_model.sort_by_date_taken)
-        a.render.triggered.connect(self.render)
+        a.render.triggered.connect(self.queue_render)
         a.batch_export.triggered.connect(self.batch_export)
         a.settings.triggered.connect(self.open_settings)
         a.quit.triggered.connect(self.close)
@@ -227,8 +228,8 @@ class MainWindow(QMainWindow):
     def _project_changed(self, project: Project) -> None:
         self.preview.set_project(project)
         has_slides = bool(project.slides)
-        self.actions.render.setEnabled(has_slides)
-        self.actions.batch_export.setEnabled(has_slides)
+        self.window_actions.render.setEnabled(has_slides)
+        self.window_actions.batch_export.setEnabled(has_slides)
         self._update_status()
 
     def _seek_to_slide(self, rows: list[int]) -> None:
@@ -369,7 +370,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # -- rendering -------------------------------------------------------------------------
-    def render(self) -> None:
+    def queue_render(self) -> None:
         """Queue a snapshot of the project to the default folder and name, without asking."""
         project = self.document.project
         if not project.slides:

@@ -9,9 +9,11 @@ the user may well be about to pick another one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import (
@@ -28,9 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.model.estimate import format_duration
 from simvid_desktop.model.media_types import MUSIC_SUFFIXES, is_music
 from simvid_desktop.model.project import MAX_DURATION, AudioBed, Project
+from simvid_desktop.model.units import format_duration
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.waveform import WaveformLoader, WaveformWidget
 
@@ -131,15 +133,20 @@ class MusicPanel(QWidget):
         self.loop.setToolTip("What plays when the track is shorter than the show")
 
         self.volume.valueChanged.connect(
-            lambda v: self._edit("Change music volume", "audio.volume", volume=v / 100))
+            lambda v: self._edit("Change music volume", "audio.volume",
+                                 lambda a: replace(a, volume=v / 100)))
         self.fade_in.valueChanged.connect(
-            lambda v: self._edit("Change music fade-in", "audio.fade_in", fade_in=v))
+            lambda v: self._edit("Change music fade-in", "audio.fade_in",
+                                 lambda a: replace(a, fade_in=v)))
         self.fade_out.valueChanged.connect(
-            lambda v: self._edit("Change music fade-out", "audio.fade_out", fade_out=v))
+            lambda v: self._edit("Change music fade-out", "audio.fade_out",
+                                 lambda a: replace(a, fade_out=v)))
         self.start_offset.valueChanged.connect(
-            lambda v: self._edit("Change music start", "audio.start", start=v))
+            lambda v: self._edit("Change music start", "audio.start",
+                                 lambda a: replace(a, start=v)))
         self.loop.currentIndexChanged.connect(
-            lambda _: self._edit("Change music ending", None, loop=bool(self.loop.currentData())))
+            lambda _: self._edit("Change music ending", None,
+                                 lambda a: replace(a, loop=bool(self.loop.currentData()))))
 
         self.waveform = WaveformWidget()
         self.fit_button = QPushButton("Fit slides to music")
@@ -282,11 +289,11 @@ class MusicPanel(QWidget):
         self.problem_label.setVisible(bool(text))
 
     # -- loader results ---------------------------------------------------------------
-    def _on_loaded(self, path: str, peaks: object, duration: float) -> None:
+    def _on_loaded(self, path: str, peaks: np.ndarray, duration: float) -> None:
         if self._track_path is None or Path(path) != self._track_path:
             return
         self._track_length = duration
-        self.waveform.set_peaks(peaks, duration)  # type: ignore[arg-type]
+        self.waveform.set_peaks(peaks, duration)
         self._update_hint(self._document.project)
 
     def _on_failed(self, path: str, reason: str) -> None:
@@ -299,10 +306,11 @@ class MusicPanel(QWidget):
         self._update_hint(self._document.project)
 
     # -- editing ----------------------------------------------------------------------
-    def _edit(self, description: str, merge_key: str | None, **changes: object) -> None:
+    def _edit(self, description: str, merge_key: str | None,
+              change: Callable[[AudioBed], AudioBed]) -> None:
         project = self._document.project
         if project.audio is not None:
-            audio = replace(project.audio, **changes)  # type: ignore[arg-type]
+            audio = change(project.audio)
             self._document.apply(replace(project, audio=audio), description, merge_key)
 
     def _choose(self) -> None:

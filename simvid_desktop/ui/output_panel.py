@@ -9,6 +9,7 @@ an absolute path would be wrong on the next machine.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.model.estimate import estimate_size_bytes, format_duration, format_size
+from simvid_desktop.model.estimate import estimate_size_bytes
 from simvid_desktop.model.project import (
     FPS_CHOICES,
     MAX_SIDE,
@@ -35,9 +36,11 @@ from simvid_desktop.model.project import (
     QUALITY_PRESETS,
     RESOLUTION_PRESETS,
     FitMode,
+    OutputSettings,
     Project,
     parse_resolution,
 )
+from simvid_desktop.model.units import format_duration, format_size
 from simvid_desktop.ui.document import ProjectDocument
 
 logger = logging.getLogger(__name__)
@@ -160,11 +163,14 @@ class OutputPanel(QWidget):
         self.width_spin.valueChanged.connect(self._custom_changed)
         self.height_spin.valueChanged.connect(self._custom_changed)
         self.fps.currentIndexChanged.connect(
-            lambda _: self._edit_output("Change frame rate", fps=self.fps.currentData()))
+            lambda _: self._edit_output("Change frame rate",
+                                        lambda o: replace(o, fps=self.fps.currentData())))
         self.quality.currentIndexChanged.connect(
-            lambda _: self._edit_output("Change quality", quality=self.quality.currentData()))
+            lambda _: self._edit_output("Change quality",
+                                        lambda o: replace(o, quality=self.quality.currentData())))
         self.fit.currentIndexChanged.connect(
-            lambda _: self._edit_output("Change photo fit", fit=FitMode(self.fit.currentData())))
+            lambda _: self._edit_output("Change photo fit",
+                                        lambda o: replace(o, fit=FitMode(self.fit.currentData()))))
         self.browse_button.clicked.connect(self._browse)
         self.folder_edit.textChanged.connect(lambda _: self.outputChanged.emit())
         self.name_edit.textChanged.connect(lambda _: self.outputChanged.emit())
@@ -237,10 +243,10 @@ class OutputPanel(QWidget):
                                    "take more space")
 
     # -- widgets -> document ------------------------------------------------------------
-    def _edit_output(self, description: str, *, merge_key: str | None = None,
-                     **changes: object) -> None:
+    def _edit_output(self, description: str, change: Callable[[OutputSettings], OutputSettings],
+                     *, merge_key: str | None = None) -> None:
         project = self._document.project
-        output = replace(project.output, **changes)  # type: ignore[arg-type]
+        output = change(project.output)
         self._document.apply(replace(project, output=output), description, merge_key)
 
     def _preset_chosen(self, _index: int) -> None:
@@ -269,4 +275,4 @@ class OutputPanel(QWidget):
             self.problem_label.show()
             return
         self.problem_label.hide()
-        self._edit_output(description, merge_key=merge_key, resolution=text)
+        self._edit_output(description, lambda o: replace(o, resolution=text), merge_key=merge_key)

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.errors import SimvidError
 from simvid_desktop.model.project import Project
+from simvid_desktop.model.units import format_duration
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.yuv import frame_to_rgb
 
@@ -66,13 +67,6 @@ def picture_of(project: Project) -> Project:
     """
     out = replace(project.output, quality="standard", crf=None, x264_preset=None)
     return replace(project, audio=None, output=out)
-
-
-def format_time(t: float) -> str:
-    """``0:12.4``: minutes, seconds and tenths, as the time label shows them."""
-    tenths = round(max(0.0, t) * 10)
-    minutes, rest = divmod(tenths, 600)
-    return f"{minutes}:{rest // 10:02d}.{rest % 10}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -403,7 +397,8 @@ class PreviewWidget(QWidget):
         icon = (QStyle.StandardPixmap.SP_MediaPause if self.is_playing()
                 else QStyle.StandardPixmap.SP_MediaPlay)
         self.play_button.setIcon(self.style().standardIcon(icon))
-        self.time_label.setText(f"{format_time(self._time)} / {format_time(self._total)}")
+        now, total = (format_duration(t, tenths=True) for t in (self._time, self._total))
+        self.time_label.setText(f"{now} / {total}")
 
     def _play_toggled(self, on: bool) -> None:
         if on and self._total > 0:

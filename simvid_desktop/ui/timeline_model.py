@@ -33,7 +33,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from simvid_desktop.model.media_types import natural_key
-from simvid_desktop.model.project import Project, Slide
+from simvid_desktop.model.project import Project, Slide, Transition
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.thumbnails import ThumbnailProvider, date_taken, expand_paths
 
@@ -211,20 +211,26 @@ class TimelineModel(QAbstractListModel):
         if role in (TimelineRole.TransitionRole, TimelineRole.TransitionDurationRole):
             if row == len(self._slides) - 1:
                 return None  # the last slide has no next slide to transition into
-            tr = slide.transition or self._project.transition
+            tr = self._transition_after(row)
             return tr.name if role == TimelineRole.TransitionRole else tr.duration
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(slide, row)
         if role == TimelineRole.CardRole:
             error = self._thumbs.failure(slide.image, self._thumb_size)
             last = row == len(self._slides) - 1
-            tr = slide.transition or self._project.transition
+            tr = self._transition_after(row)
             return CardData(
                 slide.image.name, error,
                 None if error else self._thumbs.request(slide.image, self._thumb_size),
                 self._duration(slide), bool(slide.caption), None if last else tr.name,
                 0.0 if last else tr.duration)
         return None
+
+    def _transition_after(self, row: int) -> Transition:
+        """:meth:`Project.transition_after` for the slide this row shows. It is asked of a
+        one-slide copy because rows lag the document while :meth:`_sync_structure` moves
+        them: the project's own slide number ``row`` may then be another photo."""
+        return self._project.with_slides((self._slides[row],)).transition_after(0)
 
     def _duration(self, slide: Slide) -> float:
         return self._project.default_duration if slide.duration is None else slide.duration

@@ -20,9 +20,10 @@ from simvid_desktop.model.project import (
     Slide,
     Transition,
 )
+from simvid_desktop.model.units import format_duration
 from simvid_desktop.paths import resource
 from simvid_desktop.render.preview import frame_at
-from simvid_desktop.ui.preview_widget import PreviewWidget, format_time
+from simvid_desktop.ui.preview_widget import PreviewWidget
 from tests.integration.media import solid
 
 
@@ -68,7 +69,7 @@ def test_preview_shows_the_rendered_pixels(qtbot, preview, tmp_path, t) -> None:
     image = preview.current_image()
     assert image is not None and (image.width(), image.height()) == (160, 90)
     np.testing.assert_array_equal(pixels(image), frame_at(project, t))
-    assert preview.time_label.text() == f"{format_time(t)} / 0:02.0"
+    assert preview.time_label.text() == f"{format_duration(t, tenths=True)} / 0:02.0"
 
 
 def test_motion_frames_match_too(qtbot, preview, tmp_path) -> None:
