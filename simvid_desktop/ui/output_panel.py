@@ -36,7 +36,8 @@ from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
     FitMode,
     Project,
-    parse_resolution,
+    Quality,
+    Resolution,
 )
 from simvid_desktop.ui.document import ProjectDocument
 
@@ -45,8 +46,8 @@ logger = logging.getLogger(__name__)
 CUSTOM = "custom"
 _PRESET_NAMES = {"720p": "720p HD", "1080p": "1080p Full HD", "4k": "4K Ultra HD",
                  "vertical": "Vertical (stories)", "square": "Square"}
-_QUALITY_NAMES = {"draft": "Draft: quick, smaller", "standard": "Standard",
-                  "high": "High", "best": "Best: slow, larger"}
+_QUALITY_NAMES = {Quality.DRAFT: "Draft: quick, smaller", Quality.STANDARD: "Standard",
+                  Quality.HIGH: "High", Quality.BEST: "Best: slow, larger"}
 _FIT_NAMES = {FitMode.LETTERBOX: "Whole photo (black bars)", FitMode.CROP: "Fill the frame (crop)",
               FitMode.BLUR: "Whole photo on a blurred copy"}
 DEFAULT_FILE_NAME = "slideshow.mp4"
@@ -108,7 +109,7 @@ class OutputPanel(QWidget):
             self.fps.addItem(f"{fps} fps", fps)
         self.quality = QComboBox()
         for key, preset in QUALITY_PRESETS.items():
-            self.quality.addItem(_QUALITY_NAMES.get(key, key.title()), key)
+            self.quality.addItem(_QUALITY_NAMES[key], key.value)
             self.quality.setItemData(self.quality.count() - 1,
                                      f"x264 CRF {preset.crf}, preset {preset.x264_preset}",
                                      Qt.ItemDataRole.ToolTipRole)
@@ -162,7 +163,8 @@ class OutputPanel(QWidget):
         self.fps.currentIndexChanged.connect(
             lambda _: self._edit_output("Change frame rate", fps=self.fps.currentData()))
         self.quality.currentIndexChanged.connect(
-            lambda _: self._edit_output("Change quality", quality=self.quality.currentData()))
+            lambda _: self._edit_output("Change quality",
+                                        quality=Quality(self.quality.currentData())))
         self.fit.currentIndexChanged.connect(
             lambda _: self._edit_output("Change photo fit", fit=FitMode(self.fit.currentData())))
         self.browse_button.clicked.connect(self._browse)
@@ -199,21 +201,16 @@ class OutputPanel(QWidget):
     # -- document -> widgets ------------------------------------------------------------
     def _sync(self, project: Project) -> None:
         out = project.output
-        key = out.resolution.strip().lower()
-        preset = key if key in RESOLUTION_PRESETS else CUSTOM
-        fit = getattr(out.fit, "value", out.fit)
+        preset = out.resolution.preset or CUSTOM
         for combo, value in ((self.preset, preset), (self.fps, out.fps),
-                             (self.quality, out.quality), (self.fit, fit)):
+                             (self.quality, out.quality.value), (self.fit, out.fit.value)):
             index = combo.findData(value)
             if index >= 0 and index != combo.currentIndex():
                 with QSignalBlocker(combo):
                     combo.setCurrentIndex(index)
         custom = preset == CUSTOM
         self._form.setRowVisible(self._custom_row, custom)
-        try:
-            width, height = out.size
-        except ValueError:
-            width, height = self.width_spin.value(), self.height_spin.value()
+        width, height = out.size
         for spin, value in ((self.width_spin, width), (self.height_spin, height)):
             if spin.value() != value:
                 with QSignalBlocker(spin):
@@ -221,11 +218,7 @@ class OutputPanel(QWidget):
         self._update_info(project)
 
     def _update_info(self, project: Project) -> None:
-        try:
-            width, height = project.output.size
-        except ValueError as exc:
-            self.info_label.setText(f"Invalid size: {exc}")
-            return
+        width, height = project.output.size
         parts = [f"{width}×{height}", f"{project.output.fps} fps"]
         if project.slides:
             parts += [format_duration(project.total_duration),
@@ -263,10 +256,10 @@ class OutputPanel(QWidget):
     def _set_resolution(self, text: str, description: str,
                         merge_key: str | None = None) -> None:
         try:
-            parse_resolution(text)
+            resolution = Resolution(text)
         except ValueError as exc:
             self.problem_label.setText(str(exc))
             self.problem_label.show()
             return
         self.problem_label.hide()
-        self._edit_output(description, merge_key=merge_key, resolution=text)
+        self._edit_output(description, merge_key=merge_key, resolution=resolution)
