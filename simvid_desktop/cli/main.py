@@ -120,17 +120,17 @@ def project_from_args(args: argparse.Namespace) -> Project:
 
     out = project.output
     # The two free-text options are parsed here, once; the other names are argparse choices.
-    resolution, kind = out.resolution, project.transition.kind
-    if args.resolution:
-        try:
-            resolution = Resolution(args.resolution)
-        except ValueError as exc:
-            problems.append(Problem("--resolution", str(exc)))
+    kind, resolution = project.transition.kind, out.resolution
     if args.transition:
         try:
             kind = parse_choice(TransitionKind, args.transition, "transition")
         except ValueError as exc:
             problems.append(Problem("--transition", str(exc)))
+    if args.resolution:
+        try:
+            resolution = Resolution(args.resolution)
+        except ValueError as exc:
+            problems.append(Problem("--resolution", str(exc)))
     out = replace(
         out,
         resolution=resolution,
