@@ -44,8 +44,11 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
 )
 from simvid_desktop.model.project_io import project_to_dict
 from tests.integration.farm_helpers import RedisServer, Workers
@@ -98,9 +101,11 @@ def show(photos: list[Path], music: Path, slides: int, seconds: float,
          size: str) -> Project:
     return Project(
         slides=tuple(Slide(photos[i % len(photos)]) for i in range(slides)),
-        default_duration=seconds, transition=Transition("fade", min(0.5, seconds / 2)),
+        default_duration=seconds,
+        transition=Transition(TransitionKind.FADE, min(0.5, seconds / 2)),
         motion=Motion(MotionMode.AUTO), audio=AudioBed(music),
-        output=OutputSettings(resolution=size, fps=30, quality="standard", fit=FitMode.BLUR),
+        output=OutputSettings(resolution=Resolution(size), fps=30, quality=Quality.STANDARD,
+                              fit=FitMode.BLUR),
     )
 
 

@@ -34,6 +34,7 @@ def main() -> None:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     from simvid_desktop.cli.demo import demo_project
+    from simvid_desktop.model.project import Resolution
     from simvid_desktop.model.settings import Settings
     from simvid_desktop.ui.app import create_application
     from simvid_desktop.ui.main_window import MainWindow
@@ -84,7 +85,7 @@ def main() -> None:
 
     wait_start = time.monotonic()
     measure(3)  # let the workers start
-    project = demo_project("1080p")
+    project = demo_project(Resolution("1080p"))
     window.document.reset(project, None)
     for name in ("a", "b"):
         window.bridge.submit(replace(project, default_duration=4.0),

@@ -33,6 +33,7 @@ def main() -> None:
 
     from simvid_desktop.cli.demo import demo_project  # noqa: PLC0415
     from simvid_desktop.jobs.model import Job, JobStatus  # noqa: PLC0415
+    from simvid_desktop.model.project import Resolution  # noqa: PLC0415
     from simvid_desktop.model.settings import Settings  # noqa: PLC0415
     from simvid_desktop.ui.app import create_application  # noqa: PLC0415
     from simvid_desktop.ui.batch_dialog import BatchExportDialog  # noqa: PLC0415
@@ -64,7 +65,7 @@ def main() -> None:
     wait(800)
     window.grab().save(str(out / "empty.png"))
 
-    project = demo_project("1080p")
+    project = demo_project(Resolution("1080p"))
     window.document.reset(project, None)
     window.music.set_music(project.audio.path)  # type: ignore[union-attr]
     window.timeline.select_rows([1])
@@ -73,7 +74,7 @@ def main() -> None:
 
     # Two quick renders that finish, then a bigger one caught mid-way.
     quick = replace(project, default_duration=1.0,
-                    output=replace(project.output, resolution="640x360"))
+                    output=replace(project.output, resolution=Resolution("640x360")))
     for name in ("holiday-720p", "holiday-square"):
         window.bridge.submit(quick, work / "videos" / f"{name}.mp4", name=name)
     wait_for(window.bridge.queueIdle, 120_000)

@@ -14,19 +14,25 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
 )
 from simvid_desktop.paths import resource
 
-_TRANSITIONS = ("fade", "slide-left", "fadeblack", "wipe-down", "zoom", "fade")
+_TRANSITIONS = (
+    TransitionKind.FADE, TransitionKind.SLIDE_LEFT, TransitionKind.FADE_BLACK,
+    TransitionKind.WIPE_DOWN, TransitionKind.ZOOM, TransitionKind.FADE,
+)
 
 
 def demo_output_path() -> Path:
     return Path(platformdirs.user_videos_dir()) / "Simvid" / "simvid-demo.mp4"
 
 
-def demo_project(resolution: str = "720p") -> Project:
+def demo_project(resolution: Resolution) -> Project:
     photos = images_in(resource("samples"))
     slides = []
     for i, photo in enumerate(photos):
@@ -40,8 +46,9 @@ def demo_project(resolution: str = "720p") -> Project:
     return Project(
         slides=tuple(slides),
         default_duration=3.0,
-        transition=Transition("fade", 0.8),
+        transition=Transition(TransitionKind.FADE, 0.8),
         motion=Motion(MotionMode.AUTO),
         audio=AudioBed(music[0], fade_in=0.5, fade_out=1.5) if music else None,
-        output=OutputSettings(resolution=resolution, fps=30, quality="standard", fit=FitMode.BLUR),
+        output=OutputSettings(resolution=resolution, fps=30, quality=Quality.STANDARD,
+                              fit=FitMode.BLUR),
     )

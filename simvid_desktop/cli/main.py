@@ -19,7 +19,6 @@ from simvid_desktop.cli.progress_bar import ProgressPrinter
 from simvid_desktop.errors import InvalidInput, Problem, ProjectInvalid, SimvidError
 from simvid_desktop.model.media_types import images_in
 from simvid_desktop.model.project import (
-    QUALITY_PRESETS,
     RESOLUTION_PRESETS,
     TRANSITION_NAMES,
     X264_PRESETS,
@@ -28,8 +27,12 @@ from simvid_desktop.model.project import (
     Motion,
     MotionMode,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
+    parse_choice,
 )
 from simvid_desktop.model.project_io import read_project
 from simvid_desktop.model.settings import load_settings
@@ -73,7 +76,7 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fps", type=int)
     g.add_argument("--fit", choices=[m.value for m in FitMode])
     g.add_argument("--motion", choices=[m.value for m in MotionMode])
-    g.add_argument("--quality", choices=list(QUALITY_PRESETS))
+    g.add_argument("--quality", choices=[q.value for q in Quality])
     g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
     g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
     g.add_argument("--volume", type=float, help="music volume (1 = as is)")
@@ -116,11 +119,23 @@ def project_from_args(args: argparse.Namespace) -> Project:
         project, problems = read_project(inputs[0])
 
     out = project.output
+    # The two free-text options are parsed here, once; the other names are argparse choices.
+    kind, resolution = project.transition.kind, out.resolution
+    if args.transition:
+        try:
+            kind = parse_choice(TransitionKind, args.transition, "transition")
+        except ValueError as exc:
+            problems.append(Problem("--transition", str(exc)))
+    if args.resolution:
+        try:
+            resolution = Resolution(args.resolution)
+        except ValueError as exc:
+            problems.append(Problem("--resolution", str(exc)))
     out = replace(
         out,
-        resolution=args.resolution or out.resolution,
+        resolution=resolution,
         fps=args.fps if args.fps is not None else out.fps,
-        quality=args.quality or out.quality,
+        quality=Quality(args.quality) if args.quality else out.quality,
         fit=FitMode(args.fit) if args.fit else out.fit,
         x264_preset=args.x264_preset or out.x264_preset,
         crf=args.crf if args.crf is not None else out.crf,
@@ -128,7 +143,7 @@ def project_from_args(args: argparse.Namespace) -> Project:
     transition = project.transition
     if args.transition is not None or args.transition_duration is not None:
         transition = Transition(
-            name=args.transition or transition.name,
+            kind=kind,
             duration=(args.transition_duration if args.transition_duration is not None
                       else transition.duration),
         )
@@ -229,11 +244,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from simvid_desktop.cli.demo import demo_output_path, demo_project  # noqa: PLC0415
     from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
 
+    try:
+        resolution = Resolution(args.resolution)
+    except ValueError as exc:
+        return _report(ProjectInvalid([Problem("--resolution", str(exc))]))
     output = (args.output or demo_output_path()).expanduser().resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     printer, sink = _progress_sink(args.progress)
     try:
-        outcome = render(RenderSpec(demo_project(args.resolution), output), progress=sink)  # type: ignore[arg-type]
+        outcome = render(RenderSpec(demo_project(resolution), output), progress=sink)  # type: ignore[arg-type]
     finally:
         if printer is not None:
             printer.close()

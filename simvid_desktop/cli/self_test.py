@@ -35,8 +35,11 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
 )
 from simvid_desktop.paths import APP_AUTHOR, APP_NAME, resource
 
@@ -99,11 +102,11 @@ def self_test_project() -> Project:
     return Project(
         slides=slides,
         default_duration=SLIDE_SECONDS,
-        transition=Transition("fade", 0.5),
+        transition=Transition(TransitionKind.FADE, 0.5),
         motion=Motion(MotionMode.AUTO),
         audio=AudioBed(music[0], fade_out=0.5),
-        output=OutputSettings(resolution=f"{WIDTH}x{HEIGHT}", fps=25, quality="draft",
-                              fit=FitMode.BLUR),
+        output=OutputSettings(resolution=Resolution(f"{WIDTH}x{HEIGHT}"), fps=25,
+                              quality=Quality.DRAFT, fit=FitMode.BLUR),
     )
 
 

@@ -27,7 +27,7 @@ almost nothing after their first frame). Other measured effects, folded in below
 
 from __future__ import annotations
 
-from simvid_desktop.model.project import MotionMode, Project
+from simvid_desktop.model.project import MotionMode, Project, Quality
 
 #: bits per pixel per frame at 1080p30, CRF 23, for a show of still slides with transitions
 STILL_BPP = 0.03
@@ -42,7 +42,7 @@ REFERENCE_FPS = 30
 #: bits hardly grow with the frame rate for slideshows (measured 24 / 30 / 60 fps)
 FPS_EXPONENT = 0.1
 #: size relative to "standard" for each named quality (measured, see the module docstring)
-QUALITY_FACTOR = {"draft": 0.4, "standard": 1.0, "high": 1.4, "best": 1.9}
+QUALITY_FACTOR = {Quality.DRAFT: 0.4, Quality.STANDARD: 1.0, Quality.HIGH: 1.4, Quality.BEST: 1.9}
 #: the render's audio bitrate: AAC 192 kb/s
 AUDIO_BITS_PER_SECOND = 192_000
 #: MP4 container overhead (moov index, sample tables): about half a percent
@@ -67,15 +67,12 @@ def quality_factor(project: Project) -> float:
     out = project.output
     if out.crf is not None:
         return float(2.0 ** ((23 - out.crf) / 6.0))
-    return QUALITY_FACTOR.get(out.quality, 1.0)
+    return QUALITY_FACTOR[out.quality]
 
 
 def video_bitrate(project: Project) -> float:
     """Estimated video bits per second for the project's output settings."""
-    try:
-        width, height = project.output.size
-    except ValueError:
-        return 0.0
+    width, height = project.output.size
     pixels = width * height
     fps = project.output.fps
     share = motion_fraction(project)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 from simvid_desktop.errors import Problem
 
@@ -53,6 +54,24 @@ class TransitionKind(str, Enum):
 
 TRANSITION_NAMES = tuple(k.value for k in TransitionKind)
 
+
+_Choice = TypeVar("_Choice", bound=Enum)
+
+
+def parse_choice(kind: type[_Choice], text: str, what: str) -> _Choice:
+    """The member of ``kind`` spelt ``text`` (its value, exactly: files and options agree).
+
+    Raises:
+        ValueError: ``unknown transition 'spin' (none, fade, …)``, ready for a problem
+            that names the field or option.
+    """
+    try:
+        return kind(text)
+    except ValueError:
+        names = ", ".join(str(m.value) for m in kind)
+        raise ValueError(f"unknown {what} {text!r} ({names})") from None
+
+
 RESOLUTION_PRESETS: dict[str, tuple[int, int]] = {
     "720p": (1280, 720),
     "1080p": (1920, 1080),
@@ -64,6 +83,15 @@ RESOLUTION_PRESETS: dict[str, tuple[int, int]] = {
 FPS_CHOICES = (24, 25, 30, 50, 60)
 
 
+class Quality(str, Enum):
+    """The encoder settings a user chooses by name (see :data:`QUALITY_PRESETS`)."""
+
+    DRAFT = "draft"
+    STANDARD = "standard"
+    HIGH = "high"
+    BEST = "best"
+
+
 @dataclass(frozen=True)
 class QualityPreset:
     """An encoder setting a user can choose by name: x264 CRF and speed preset."""
@@ -72,11 +100,11 @@ class QualityPreset:
     x264_preset: str
 
 
-QUALITY_PRESETS: dict[str, QualityPreset] = {
-    "draft": QualityPreset(28, "veryfast"),
-    "standard": QualityPreset(23, "medium"),
-    "high": QualityPreset(20, "slow"),
-    "best": QualityPreset(17, "slow"),
+QUALITY_PRESETS: dict[Quality, QualityPreset] = {
+    Quality.DRAFT: QualityPreset(28, "veryfast"),
+    Quality.STANDARD: QualityPreset(23, "medium"),
+    Quality.HIGH: QualityPreset(20, "slow"),
+    Quality.BEST: QualityPreset(17, "slow"),
 }
 
 X264_PRESETS = (
@@ -91,15 +119,22 @@ MAX_DURATION = 3600.0  # one slide, one transition, one fade: an hour is already
 _RES_RE = re.compile(r"^\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*$")
 
 
-def parse_resolution(text: str) -> tuple[int, int]:
-    """Turn ``"1080p"`` or ``"1280x720"`` into an even (width, height).
+class Size(NamedTuple):
+    """A frame size in pixels. A pair, so Pillow and ``w, h = size`` take it as it is."""
+
+    width: int
+    height: int
+
+
+def parse_resolution(text: str) -> Size:
+    """Turn ``"1080p"`` or ``"1280x720"`` into an even size: the one parser of resolutions.
 
     Raises:
         ValueError: with a user-facing reason when the text is not a sane resolution.
     """
     key = text.strip().lower()
     if key in RESOLUTION_PRESETS:
-        return RESOLUTION_PRESETS[key]
+        return Size(*RESOLUTION_PRESETS[key])
     m = _RES_RE.match(text)
     if not m:
         names = ", ".join(RESOLUTION_PRESETS)
@@ -112,7 +147,33 @@ def parse_resolution(text: str) -> tuple[int, int]:
         raise ValueError(
             f"{w}x{h} is out of range (each side {MIN_SIDE}..{MAX_SIDE}, at most 8192x4320)"
         )
-    return ew, eh
+    return Size(ew, eh)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The video size as the user spelt it (``"1080p"``, ``"1281x721"``), parsed once.
+
+    Constructing one validates it (``ValueError`` otherwise), so a project never holds a
+    size that cannot be rendered. The spelling is kept because it is what files and the
+    window show: a project saves back exactly as it was written.
+    """
+
+    text: str
+    size: Size = field(init=False, compare=False)
+    #: The preset the text names (``"4k"``), or None for a size given in pixels.
+    preset: str | None = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", parse_resolution(self.text))
+        key = self.text.strip().lower()
+        object.__setattr__(self, "preset", key if key in RESOLUTION_PRESETS else None)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+DEFAULT_RESOLUTION = Resolution("1080p")
 
 
 @dataclass(frozen=True)
@@ -135,7 +196,7 @@ class Motion:
 class Transition:
     """The transition *into the next slide*, centred on the boundary between the two."""
 
-    name: str = TransitionKind.FADE.value
+    kind: TransitionKind = TransitionKind.FADE  #: spelt ``name`` in files, as it always was
     duration: float = 1.0
 
 
@@ -153,20 +214,20 @@ class AudioBed:
 
 @dataclass(frozen=True)
 class OutputSettings:
-    resolution: str = "1080p"
+    resolution: Resolution = DEFAULT_RESOLUTION
     fps: int = 30
-    quality: str = "standard"
+    quality: Quality = Quality.STANDARD
     fit: FitMode = FitMode.LETTERBOX
     x264_preset: str | None = None  #: pins the encoder speed (benchmarks); overrides quality
     crf: int | None = None  #: pins the encoder CRF (benchmarks); overrides quality
 
     @property
-    def size(self) -> tuple[int, int]:
-        return parse_resolution(self.resolution)
+    def size(self) -> Size:
+        return self.resolution.size
 
     @property
     def encoder(self) -> QualityPreset:
-        base = QUALITY_PRESETS.get(self.quality, QUALITY_PRESETS["standard"])
+        base = QUALITY_PRESETS[self.quality]
         return QualityPreset(
             self.crf if self.crf is not None else base.crf,
             self.x264_preset or base.x264_preset,
@@ -262,9 +323,11 @@ def _check_motion(problems: list[Problem], where: str, motion: Motion) -> None:
 
 
 def _check_transition(problems: list[Problem], where: str, tr: Transition) -> None:
-    if tr.name not in TRANSITION_NAMES:
+    # Names are parsed where they enter (project_io, the CLI); this catches a project
+    # built in code with a plain string, before it reaches the renderer.
+    if not isinstance(tr.kind, TransitionKind):
         names = ", ".join(TRANSITION_NAMES)
-        problems.append(Problem(f"{where}.name", f"unknown transition {tr.name!r} ({names})"))
+        problems.append(Problem(f"{where}.name", f"unknown transition {tr.kind!r} ({names})"))
     _check_seconds(problems, f"{where}.duration", tr.duration, allow_zero=True)
 
 
@@ -289,15 +352,13 @@ def check_project(project: Project) -> list[Problem]:
         if slide.caption is not None and len(slide.caption) > 500:
             problems.append(Problem(f"{where}.caption", "is longer than 500 characters"))
     out = project.output
-    try:
-        parse_resolution(out.resolution)
-    except ValueError as exc:
-        problems.append(Problem("output.resolution", str(exc)))
+    if not isinstance(out.resolution, Resolution):  # parsed where it enters, as above
+        problems.append(Problem("output.resolution", f"not parsed: {out.resolution!r}"))
     if out.fps not in FPS_CHOICES or isinstance(out.fps, bool):
         choices = ", ".join(map(str, FPS_CHOICES))
         problems.append(Problem("output.fps", f"must be one of {choices}, got {out.fps!r}"))
-    if out.quality not in QUALITY_PRESETS:
-        names = ", ".join(QUALITY_PRESETS)
+    if not isinstance(out.quality, Quality):
+        names = ", ".join(q.value for q in Quality)
         problems.append(Problem("output.quality", f"unknown quality {out.quality!r} ({names})"))
     if out.x264_preset is not None and out.x264_preset not in X264_PRESETS:
         problems.append(Problem("output.x264_preset", f"unknown x264 preset {out.x264_preset!r}"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from simvid_desktop.errors import Problem, ProjectInvalid
 from simvid_desktop.model.project import (
+    DEFAULT_RESOLUTION,
     SCHEMA_VERSION,
     AudioBed,
     FitMode,
@@ -22,10 +23,14 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
     View,
     check_project,
+    parse_choice,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -92,26 +97,37 @@ class _Reader:
         p = Path(text).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
 
-    def enum(self, d: dict[str, Any], key: str, where: str, enum: Any, default: Any) -> Any:
+    def enum(self, d: dict[str, Any], key: str, where: str, enum: Any, default: Any,
+             what: str = "value") -> Any:
+        """The enum member a string field names: the only place a file's names are parsed."""
         text = self.string(d, key, where, None)
         if text is None:
             return default
         try:
-            return enum(text)
-        except ValueError:
-            names = ", ".join(m.value for m in enum)
-            self.bad(f"{where}.{key}", f"unknown value {text!r} ({names})")
+            return parse_choice(enum, text, what)
+        except ValueError as exc:
+            self.bad(f"{where}.{key}" if where else key, str(exc))
             return default
+
+    def resolution(self, d: dict[str, Any]) -> Resolution:
+        text = self.string(d, "resolution", "output", None)
+        if text is None:
+            return DEFAULT_RESOLUTION
+        try:
+            return Resolution(text)
+        except ValueError as exc:
+            self.bad("output.resolution", str(exc))
+            return DEFAULT_RESOLUTION
 
     # -- composite values ----------------------------------------------------------------
     def transition(self, value: Any, where: str) -> Transition | None:
         if value is None:
             return None
         if isinstance(value, str):  # shorthand: "fade"
-            return Transition(name=value)
+            value = {"name": value}
         d = self.obj(value, where, {"name", "duration"})
         return Transition(
-            name=self.string(d, "name", where, Transition.name),
+            kind=self.enum(d, "name", where, TransitionKind, Transition.kind, "transition"),
             duration=self.number(d, "duration", where, Transition.duration),
         )
 
@@ -182,9 +198,9 @@ class _Reader:
         fps = self.number(d, "fps", "output", 30)
         crf = self.number(d, "crf", "output", None)
         return OutputSettings(
-            resolution=self.string(d, "resolution", "output", "1080p"),
+            resolution=self.resolution(d),
             fps=int(fps) if isinstance(fps, float) and fps.is_integer() else fps,
-            quality=self.string(d, "quality", "output", "standard"),
+            quality=self.enum(d, "quality", "output", Quality, Quality.STANDARD, "quality"),
             fit=self.enum(d, "fit", "output", FitMode, FitMode.LETTERBOX),
             x264_preset=self.string(d, "x264_preset", "output", None),
             crf=int(crf) if isinstance(crf, float) and crf.is_integer() else crf,
@@ -297,7 +313,7 @@ def _store_path(path: Path, base_dir: Path | None) -> str:
 
 
 def _transition_dict(t: Transition) -> dict[str, Any]:
-    return {"name": t.name, "duration": t.duration}
+    return {"name": t.kind.value, "duration": t.duration}
 
 
 def _motion_dict(m: Motion) -> dict[str, Any]:
@@ -327,7 +343,8 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         slides.append(d)
     out = project.output
     output: dict[str, Any] = {
-        "resolution": out.resolution, "fps": out.fps, "quality": out.quality, "fit": out.fit.value,
+        "resolution": out.resolution.text, "fps": out.fps, "quality": out.quality.value,
+        "fit": out.fit.value,
     }
     if out.x264_preset is not None:
         output["x264_preset"] = out.x264_preset

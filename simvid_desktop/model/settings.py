@@ -12,6 +12,7 @@ from typing import Any
 
 import platformdirs
 
+from simvid_desktop.model.project import DEFAULT_RESOLUTION, Resolution, TransitionKind
 from simvid_desktop.paths import config_dir
 
 logger = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ class Settings:
     collision: CollisionPolicy = CollisionPolicy.NUMBER
     retries: int = 2  #: automatic retries of transient failures
     default_duration: float = 3.0
-    default_transition: str = "fade"
-    default_resolution: str = "1080p"
+    default_transition: TransitionKind = TransitionKind.FADE
+    default_resolution: Resolution = DEFAULT_RESOLUTION
     farm_url: str = ""  #: redis://… ; empty: render locally
     #: "DESKTOP_FOLDER=WORKER_FOLDER" rules: where the farm's workers see our files.
     farm_path_map: list[str] = field(default_factory=list)
@@ -60,6 +61,8 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["collision"] = self.collision.value
+        d["default_transition"] = self.default_transition.value
+        d["default_resolution"] = self.default_resolution.text
         return d
 
     @classmethod
@@ -71,8 +74,10 @@ class Settings:
                 continue
             value = data[f.name]
             default = getattr(defaults, f.name)
-            if isinstance(default, Enum):
+            if isinstance(default, (Enum, Resolution)):  # names and sizes: parsed here, once
                 try:
+                    if not isinstance(value, str):
+                        raise ValueError(value)
                     value = type(default)(value)
                 except ValueError:
                     logger.warning("settings: ignoring unknown %s %r", f.name, value)

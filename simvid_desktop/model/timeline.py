@@ -66,13 +66,12 @@ class Timeline:
         half_out = [0.0] * n
         for i in range(n - 1):
             tr = project.transition_after(i)
-            kind = TransitionKind(tr.name)
             dur = min(tr.duration, durations[i], durations[i + 1])
-            if kind is TransitionKind.NONE or dur <= 0:
+            if tr.kind is TransitionKind.NONE or dur <= 0:
                 continue
             boundary = starts[i + 1]
             self.transitions.append(
-                TransitionSpan(i, kind, boundary - dur / 2, boundary + dur / 2)
+                TransitionSpan(i, tr.kind, boundary - dur / 2, boundary + dur / 2)
             )
             half_out[i] = half_in[i + 1] = dur / 2
         self.slides = [

@@ -42,8 +42,8 @@ from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
     AudioBed,
     Project,
+    Resolution,
     Slide,
-    parse_resolution,
 )
 from simvid_desktop.model.settings import CollisionPolicy, Settings
 from simvid_desktop.model.units import format_eta
@@ -189,7 +189,7 @@ class BatchExportDialog(QDialog):
         intro = QLabel(f"Render “{self._name}” at several sizes at once.", page)
         grid = QGridLayout()
         self.preset_boxes: dict[str, QCheckBox] = {}
-        current = self._project.output.resolution.strip().lower()
+        current = self._project.output.resolution.preset
         for i, (key, (w, h)) in enumerate(RESOLUTION_PRESETS.items()):
             box = QCheckBox(f"{PRESET_LABELS.get(key, key)}  ·  {w}×{h}", page)
             box.setObjectName(f"preset_{key}")
@@ -353,7 +353,7 @@ class BatchExportDialog(QDialog):
         if self.custom_box.isChecked():
             text = self.custom_size.text().strip()
             try:
-                w, h = parse_resolution(text)
+                w, h = Resolution(text).size
                 sizes.append(f"{w}x{h}")
             except ValueError as exc:
                 custom_problem = (f"custom size: {exc}" if text else
@@ -362,9 +362,10 @@ class BatchExportDialog(QDialog):
         photos = len(self._project.slides)
         length = format_eta(self._project.total_duration)
         for preset in sizes:
-            w, h = parse_resolution(preset)
+            resolution = Resolution(preset)
+            w, h = resolution.size
             project = replace(self._project, output=replace(self._project.output,
-                                                            resolution=preset))
+                                                            resolution=resolution))
             label = PRESET_LABELS.get(preset, f"Custom {w}×{h}")
             plan.append(self._video(
                 label, self.sizes_pattern.text(), out_dir, project,
@@ -377,7 +378,7 @@ class BatchExportDialog(QDialog):
         return plan
 
     def _plan_folders(self, out_dir: Path, scans: list[FolderScan]) -> list[PlannedVideo]:
-        preset = self._project.output.resolution
+        preset = self._project.output.resolution.text
         w, h = self._project.output.size
         plan: list[PlannedVideo] = []
         for scan in scans:

@@ -34,6 +34,7 @@ from simvid_desktop.model.project import (
     MotionMode,
     Project,
     Slide,
+    TransitionKind,
     View,
 )
 from simvid_desktop.ui.document import ProjectDocument
@@ -205,12 +206,12 @@ class SlideInspector(QWidget):
                 self._title.setText(f"{len(slides)} slides selected")
             self.duration.setProperty("special", f"default ({project.default_duration:g} s)")
             # Name what "default" currently means, so nobody has to look it up.
-            self.transition.setItemText(0, f"project default ({project.transition.name})")
+            self.transition.setItemText(0, f"project default ({project.transition.kind.value})")
             self.motion.setItemText(0, f"project default ({project.motion.mode.value})")
             self.fit.setItemText(0, f"output default ({project.output.fit.value})")
             self._show_spin(self.duration, [s.duration or 0.0 for s in slides])
-            self._show_combo(self.transition,
-                             [s.transition.name if s.transition else _DEFAULT for s in slides])
+            self._show_combo(self.transition, [s.transition.kind.value if s.transition
+                                               else _DEFAULT for s in slides])
             self._show_spin(self.transition_duration,
                             [project.transition_after(r).duration for r in rows])
             modes = [s.motion.mode.value if s.motion else _DEFAULT for s in slides]
@@ -275,12 +276,13 @@ class SlideInspector(QWidget):
     def _on_transition(self, index: int) -> None:
         if index < 0:
             return  # the mixed state shown by _refresh, not a choice
-        name = self.transition.itemData(index)
+        data = self.transition.itemData(index)
+        kind = None if data == _DEFAULT else TransitionKind(data)
 
         def change(p: Project, r: int) -> Slide:
-            if name == _DEFAULT:
+            if kind is None:
                 return replace(p.slides[r], transition=None)
-            return replace(p.slides[r], transition=replace(p.transition_after(r), name=name))
+            return replace(p.slides[r], transition=replace(p.transition_after(r), kind=kind))
 
         self._edit("transition", change)
 

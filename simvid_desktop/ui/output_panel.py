@@ -38,7 +38,8 @@ from simvid_desktop.model.project import (
     FitMode,
     OutputSettings,
     Project,
-    parse_resolution,
+    Quality,
+    Resolution,
 )
 from simvid_desktop.model.units import format_duration, format_size
 from simvid_desktop.ui.document import ProjectDocument
@@ -48,8 +49,8 @@ logger = logging.getLogger(__name__)
 CUSTOM = "custom"
 _PRESET_NAMES = {"720p": "720p HD", "1080p": "1080p Full HD", "4k": "4K Ultra HD",
                  "vertical": "Vertical (stories)", "square": "Square"}
-_QUALITY_NAMES = {"draft": "Draft: quick, smaller", "standard": "Standard",
-                  "high": "High", "best": "Best: slow, larger"}
+_QUALITY_NAMES = {Quality.DRAFT: "Draft: quick, smaller", Quality.STANDARD: "Standard",
+                  Quality.HIGH: "High", Quality.BEST: "Best: slow, larger"}
 _FIT_NAMES = {FitMode.LETTERBOX: "Whole photo (black bars)", FitMode.CROP: "Fill the frame (crop)",
               FitMode.BLUR: "Whole photo on a blurred copy"}
 DEFAULT_FILE_NAME = "slideshow.mp4"
@@ -111,7 +112,7 @@ class OutputPanel(QWidget):
             self.fps.addItem(f"{fps} fps", fps)
         self.quality = QComboBox()
         for key, preset in QUALITY_PRESETS.items():
-            self.quality.addItem(_QUALITY_NAMES.get(key, key.title()), key)
+            self.quality.addItem(_QUALITY_NAMES[key], key.value)
             self.quality.setItemData(self.quality.count() - 1,
                                      f"x264 CRF {preset.crf}, preset {preset.x264_preset}",
                                      Qt.ItemDataRole.ToolTipRole)
@@ -167,7 +168,8 @@ class OutputPanel(QWidget):
                                         lambda o: replace(o, fps=self.fps.currentData())))
         self.quality.currentIndexChanged.connect(
             lambda _: self._edit_output("Change quality",
-                                        lambda o: replace(o, quality=self.quality.currentData())))
+                                        lambda o: replace(
+                                            o, quality=Quality(self.quality.currentData()))))
         self.fit.currentIndexChanged.connect(
             lambda _: self._edit_output("Change photo fit",
                                         lambda o: replace(o, fit=FitMode(self.fit.currentData()))))
@@ -205,21 +207,16 @@ class OutputPanel(QWidget):
     # -- document -> widgets ------------------------------------------------------------
     def _sync(self, project: Project) -> None:
         out = project.output
-        key = out.resolution.strip().lower()
-        preset = key if key in RESOLUTION_PRESETS else CUSTOM
-        fit = getattr(out.fit, "value", out.fit)
+        preset = out.resolution.preset or CUSTOM
         for combo, value in ((self.preset, preset), (self.fps, out.fps),
-                             (self.quality, out.quality), (self.fit, fit)):
+                             (self.quality, out.quality.value), (self.fit, out.fit.value)):
             index = combo.findData(value)
             if index >= 0 and index != combo.currentIndex():
                 with QSignalBlocker(combo):
                     combo.setCurrentIndex(index)
         custom = preset == CUSTOM
         self._form.setRowVisible(self._custom_row, custom)
-        try:
-            width, height = out.size
-        except ValueError:
-            width, height = self.width_spin.value(), self.height_spin.value()
+        width, height = out.size
         for spin, value in ((self.width_spin, width), (self.height_spin, height)):
             if spin.value() != value:
                 with QSignalBlocker(spin):
@@ -227,11 +224,7 @@ class OutputPanel(QWidget):
         self._update_info(project)
 
     def _update_info(self, project: Project) -> None:
-        try:
-            width, height = project.output.size
-        except ValueError as exc:
-            self.info_label.setText(f"Invalid size: {exc}")
-            return
+        width, height = project.output.size
         parts = [f"{width}×{height}", f"{project.output.fps} fps"]
         if project.slides:
             parts += [format_duration(project.total_duration),
@@ -269,10 +262,11 @@ class OutputPanel(QWidget):
     def _set_resolution(self, text: str, description: str,
                         merge_key: str | None = None) -> None:
         try:
-            parse_resolution(text)
+            resolution = Resolution(text)
         except ValueError as exc:
             self.problem_label.setText(str(exc))
             self.problem_label.show()
             return
         self.problem_label.hide()
-        self._edit_output(description, lambda o: replace(o, resolution=text), merge_key=merge_key)
+        self._edit_output(description, lambda o: replace(o, resolution=resolution),
+                          merge_key=merge_key)

@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from simvid_desktop.errors import SimvidError
-from simvid_desktop.model.project import Project
+from simvid_desktop.model.project import Project, Quality
 from simvid_desktop.model.units import format_duration
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.yuv import frame_to_rgb
@@ -65,7 +65,7 @@ def picture_of(project: Project) -> Project:
     Two projects with equal pictures share a compositor and their frames, so changing the
     music volume or the quality neither re-decodes photos nor flickers the preview.
     """
-    out = replace(project.output, quality="standard", crf=None, x264_preset=None)
+    out = replace(project.output, quality=Quality.STANDARD, crf=None, x264_preset=None)
     return replace(project, audio=None, output=out)
 
 

@@ -31,7 +31,13 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.errors import InvalidInput
 from simvid_desktop.farm.paths import PathMap
-from simvid_desktop.model.project import MAX_DURATION, RESOLUTION_PRESETS, TRANSITION_NAMES
+from simvid_desktop.model.project import (
+    MAX_DURATION,
+    RESOLUTION_PRESETS,
+    TRANSITION_NAMES,
+    Resolution,
+    TransitionKind,
+)
 from simvid_desktop.model.settings import CollisionPolicy, Settings, default_workers, save_settings
 
 logger = logging.getLogger(__name__)
@@ -176,10 +182,11 @@ class SettingsDialog(QDialog):
         self.output_dir.setText(s.output_dir)
         self.collision.setCurrentIndex(max(0, self.collision.findData(s.collision)))
         self.duration.setValue(s.default_duration)
-        self.transition.setCurrentIndex(max(0, self.transition.findData(s.default_transition)))
-        index = self.resolution.findData(s.default_resolution)
+        self.transition.setCurrentIndex(
+            max(0, self.transition.findData(s.default_transition.value)))
+        index = self.resolution.findData(s.default_resolution.text)
         if index < 0:  # a custom size typed in a settings file: keep it selectable
-            self.resolution.addItem(s.default_resolution, s.default_resolution)
+            self.resolution.addItem(s.default_resolution.text, s.default_resolution.text)
             index = self.resolution.count() - 1
         self.resolution.setCurrentIndex(index)
 
@@ -223,8 +230,8 @@ class SettingsDialog(QDialog):
             output_dir=self.output_dir.text().strip(),
             collision=CollisionPolicy(self.collision.currentData()),
             default_duration=round(self.duration.value(), 1),
-            default_transition=str(self.transition.currentData()),
-            default_resolution=str(self.resolution.currentData()),
+            default_transition=TransitionKind(self.transition.currentData()),
+            default_resolution=Resolution(self.resolution.currentData()),
         )
 
     def accept(self) -> None:

@@ -33,7 +33,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from simvid_desktop.model.media_types import natural_key
-from simvid_desktop.model.project import Project, Slide, Transition
+from simvid_desktop.model.project import Project, Slide, Transition, TransitionKind
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.thumbnails import ThumbnailProvider, date_taken, expand_paths
 
@@ -73,7 +73,7 @@ class CardData:
     thumbnail: QImage | None  #: None while loading (or when the photo failed)
     seconds: float
     caption: bool
-    transition: str | None  #: into the next slide; None for the last slide
+    transition: TransitionKind | None  #: into the next slide; None for the last slide
     transition_seconds: float
 
 
@@ -212,7 +212,7 @@ class TimelineModel(QAbstractListModel):
             if row == len(self._slides) - 1:
                 return None  # the last slide has no next slide to transition into
             tr = self._transition_after(row)
-            return tr.name if role == TimelineRole.TransitionRole else tr.duration
+            return tr.kind.value if role == TimelineRole.TransitionRole else tr.duration
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(slide, row)
         if role == TimelineRole.CardRole:
@@ -222,7 +222,7 @@ class TimelineModel(QAbstractListModel):
             return CardData(
                 slide.image.name, error,
                 None if error else self._thumbs.request(slide.image, self._thumb_size),
-                self._duration(slide), bool(slide.caption), None if last else tr.name,
+                self._duration(slide), bool(slide.caption), None if last else tr.kind,
                 0.0 if last else tr.duration)
         return None
 

@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simvid_desktop.model.project import TransitionKind
 from simvid_desktop.ui.timeline_model import CardData, TimelineModel, TimelineRole
 
 logger = logging.getLogger(__name__)
@@ -251,12 +252,12 @@ class TimelineDelegate(QStyledItemDelegate):
         return QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h)
 
     @staticmethod
-    def _transition_text(name: str | None, seconds: float) -> str:
-        if name is None:
+    def _transition_text(kind: TransitionKind | None, seconds: float) -> str:
+        if kind is None:
             return "\u25a0 end"
-        if name == "none":
+        if kind is TransitionKind.NONE:
             return "\u2192 cut"
-        return f"\u2192 {name} \u00b7 {seconds:.1f} s"
+        return f"\u2192 {kind.value} \u00b7 {seconds:.1f} s"
 
     @staticmethod
     def _pill(painter: QPainter, anchor: QPointF, label: str, *, right: bool = False,

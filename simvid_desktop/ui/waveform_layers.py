@@ -68,7 +68,7 @@ def slide_times(project: Project) -> tuple[np.ndarray, np.ndarray]:
     after = [project.transition_after(i) for i in range(n - 1)]
     length = np.minimum(np.fromiter((t.duration for t in after), np.float64, n - 1),
                         np.minimum(durations[:-1], durations[1:]))
-    keep = (np.array([t.name != TransitionKind.NONE.value for t in after]) & (length > 0))
+    keep = (np.array([t.kind is not TransitionKind.NONE for t in after]) & (length > 0))
     centre, half = starts[1:][keep], length[keep] / 2
     return starts[1:], np.stack([centre - half, centre + half], axis=1)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simvid_desktop.errors import RenderCancelled, RenderFailed
-from simvid_desktop.model.project import Motion, MotionMode, OutputSettings
+from simvid_desktop.model.project import Motion, MotionMode, OutputSettings, Resolution
 from simvid_desktop.render import CancelToken, RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage, RenderStatus
 from tests.integration.conftest import small_project
@@ -18,7 +18,7 @@ from tests.integration.media import ffmpeg_children, leftovers
 def test_cancel_mid_render(tmp_path: Path, photos: list[Path]) -> None:
     # Big enough to take a few seconds, so the cancel lands mid-encode.
     project = small_project(photos * 3, default_duration=2.0, motion=Motion(MotionMode.AUTO),
-                            output=OutputSettings(resolution="640x360", fps=30))
+                            output=OutputSettings(resolution=Resolution("640x360"), fps=30))
     out = tmp_path / "out.mp4"
     token = CancelToken()
     events: list[ProgressEvent] = []
@@ -40,7 +40,7 @@ def test_cancel_mid_render(tmp_path: Path, photos: list[Path]) -> None:
 
 def test_cancel_from_another_thread(tmp_path: Path, photos: list[Path]) -> None:
     project = small_project(photos * 4, default_duration=2.0,
-                            output=OutputSettings(resolution="640x360", fps=30))
+                            output=OutputSettings(resolution=Resolution("640x360"), fps=30))
     token = CancelToken()
     timer = threading.Timer(0.8, token.cancel)
     timer.start()

@@ -28,7 +28,14 @@ from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.runner import QueueRunner
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
-from simvid_desktop.model.project import OutputSettings, Project, Slide, Transition
+from simvid_desktop.model.project import (
+    OutputSettings,
+    Project,
+    Resolution,
+    Slide,
+    Transition,
+    TransitionKind,
+)
 from simvid_desktop.model.settings import Settings
 from tests.integration.farm_helpers import RedisServer, Workers, free_port
 from tests.integration.media import leftovers, probe, solid, tone
@@ -91,9 +98,9 @@ def project(farm: Farm, seconds: float = 1.0, slides: int = 4, size: str = "160x
 
     return Project(
         slides=tuple(Slide(p) for p in photos), default_duration=seconds,
-        transition=Transition("fade", 0.4),
+        transition=Transition(TransitionKind.FADE, 0.4),
         audio=AudioBed(farm.music) if music else None,
-        output=OutputSettings(resolution=size, fps=25, crf=20, x264_preset="veryfast"),
+        output=OutputSettings(resolution=Resolution(size), fps=25, crf=20, x264_preset="veryfast"),
     )
 
 
@@ -341,7 +348,8 @@ def test_farm_unreachable_falls_back_to_local(store: Store, tmp_path: Path,
     url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     proj = Project(slides=tuple(Slide(p) for p in sorted(photos_dir.glob("*.jpg"))),
                    default_duration=1.0,
-                   output=OutputSettings(resolution="128x72", fps=25, x264_preset="veryfast"))
+                   output=OutputSettings(resolution=Resolution("128x72"), fps=25,
+                                         x264_preset="veryfast"))
     job = submit(store, proj, tmp_path / "fallback.mp4", Settings(), backend="farm")
     RunnerThread(store, url).join(60)
     done = store.get(job.id)

@@ -12,11 +12,11 @@ from simvid_desktop.render.ffmpeg import ffmpeg_exe
 PEAK_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
-from simvid_desktop.model.project import OutputSettings, Project, Slide
+from simvid_desktop.model.project import OutputSettings, Project, Quality, Resolution, Slide
 from simvid_desktop.render import RenderSpec, render
 photos = [Path(p) for p in sys.argv[1:-1]]
 project = Project(slides=tuple(Slide(p) for p in photos), default_duration=0.5,
-                  output=OutputSettings(resolution="320x180", quality="draft"))
+                  output=OutputSettings(resolution=Resolution("320x180"), quality=Quality.DRAFT))
 render(RenderSpec(project, Path(sys.argv[-1])))
 print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

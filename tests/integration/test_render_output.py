@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simvid_desktop.model.project import AudioBed, FitMode, Slide, Transition
+from simvid_desktop.model.project import (
+    AudioBed,
+    FitMode,
+    Resolution,
+    Slide,
+    Transition,
+    TransitionKind,
+)
 from simvid_desktop.render import RenderSpec, frame_at, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage, RenderStatus
 from tests.integration.conftest import COLORS, small_project
@@ -112,25 +119,22 @@ def test_letterbox_and_crop(tmp_path: Path) -> None:
         assert bool(edge.max() < 30) == side_dark, (fit, edge)
 
 
-@pytest.mark.parametrize("name", [
-    "none", "fadeblack", "slide-left", "slide-right", "slide-up", "slide-down",
-    "wipe-left", "wipe-right", "wipe-up", "wipe-down", "zoom",
-])
-def test_every_transition_renders(tmp_path: Path, photos: list[Path], name: str) -> None:
+@pytest.mark.parametrize("kind", [k for k in TransitionKind if k is not TransitionKind.FADE])
+def test_every_transition_renders(tmp_path: Path, photos: list[Path], kind: TransitionKind) -> None:
     # Mixed portrait and landscape photos, transition on first and last boundary.
     portrait = solid(tmp_path / "portrait.jpg", (240, 240, 240), size=(90, 160))
     project = small_project([photos[0], portrait, photos[2]],
-                            transition=Transition(name, 0.6))
-    out = tmp_path / f"{name}.mp4"
+                            transition=Transition(kind, 0.6))
+    out = tmp_path / f"{kind.value}.mp4"
     render(RenderSpec(project, out))
     frames = frames_rgb(out, W, H)
     assert len(frames) == 3 * FPS
     assert close_to(mean_rgb(frames[5]), COLORS[0])
     assert close_to(mean_rgb(frames[-3]), COLORS[2])
     boundary = mean_rgb(frames[FPS - 2]).astype(int)
-    if name == "fadeblack":
+    if kind is TransitionKind.FADE_BLACK:
         assert mean_rgb(frames[FPS]).max() < 60  # through black at the boundary
-    elif name != "none":
+    elif kind is not TransitionKind.NONE:
         assert not close_to(boundary, COLORS[0], 4), "no transition seen before the boundary"
 
 
@@ -161,7 +165,7 @@ def test_audio_from_a_video_file_and_fades(tmp_path: Path, photos: list[Path]) -
 
 def test_caption_is_burned_in(tmp_path: Path, photos: list[Path]) -> None:
     plain = small_project(photos[2:3], output=replace(small_project([]).output,
-                                                      resolution="320x180"))
+                                                      resolution=Resolution("320x180")))
     captioned = replace(plain, slides=(Slide(photos[2], caption="Hello there"),))
     a, b = frame_at(plain, 0.5).astype(int), frame_at(captioned, 0.5).astype(int)
     diff = np.abs(a - b).sum(axis=2)

@@ -14,7 +14,7 @@ from simvid_desktop.jobs.render_process import (
     RenderRequest,
     RenderTask,
 )
-from simvid_desktop.model.project import OutputSettings, Project, Slide
+from simvid_desktop.model.project import OutputSettings, Project, Quality, Resolution, Slide
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
 from tests.integration.media import solid
 
@@ -23,7 +23,7 @@ def project(folder: Path, count: int, seconds: float) -> Project:
     folder.mkdir(parents=True, exist_ok=True)
     slides = tuple(Slide(solid(folder / f"p{i}.jpg", (40 * i, 90, 160))) for i in range(count))
     return Project(slides=slides, default_duration=seconds,
-                   output=OutputSettings(resolution="128x72", quality="draft"))
+                   output=OutputSettings(resolution=Resolution("128x72"), quality=Quality.DRAFT))
 
 
 def run_until_outcome(process: RenderProcess, timeout: float = 60.0,

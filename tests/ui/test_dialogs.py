@@ -11,7 +11,16 @@ from PIL import Image
 from pytestqt.qtbot import QtBot
 
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.model.project import AudioBed, OutputSettings, Project, Slide, Transition
+from simvid_desktop.model.project import (
+    AudioBed,
+    OutputSettings,
+    Project,
+    Quality,
+    Resolution,
+    Slide,
+    Transition,
+    TransitionKind,
+)
 from simvid_desktop.model.settings import CollisionPolicy, Settings, load_settings, settings_path
 from simvid_desktop.render.ffmpeg import run_ffmpeg
 from simvid_desktop.ui.batch_dialog import BatchExportDialog, file_name
@@ -45,8 +54,9 @@ def bridge(qtbot: QtBot) -> Iterator[JobBridge]:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     slides = tuple(Slide(photo(tmp_path / "project" / f"{i}.jpg")) for i in range(3))
-    return Project(slides=slides, default_duration=0.5, transition=Transition("fade", 0.2),
-                   output=OutputSettings(resolution="1080p", quality="draft"))
+    return Project(slides=slides, default_duration=0.5,
+                   transition=Transition(TransitionKind.FADE, 0.2),
+                   output=OutputSettings(resolution=Resolution("1080p"), quality=Quality.DRAFT))
 
 
 def dialog_for(qtbot: QtBot, bridge: JobBridge, project: Project, out: Path,
@@ -68,7 +78,7 @@ def test_three_presets_queue_three_jobs(qtbot: QtBot, bridge: JobBridge, project
     planned = dialog.jobs()
     assert [o.name for _, o, _ in planned] == [
         "Holiday-720p.mp4", "Holiday-1080p.mp4", "Holiday-square.mp4"]
-    assert [p.output.resolution for p, _, _ in planned] == ["720p", "1080p", "square"]
+    assert [p.output.resolution.text for p, _, _ in planned] == ["720p", "1080p", "square"]
     assert dialog.queue_button.text() == "Queue 3 videos"
     with qtbot.waitSignal(bridge.jobsReset, timeout=20000,
                           check_params_cb=lambda jobs: len(jobs) == 3) as reset:
@@ -178,7 +188,8 @@ def test_settings_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
         dialog.accept()
     expected = Settings(workers=3, output_dir=str(tmp_path / "out"),
                         collision=CollisionPolicy.REFUSE, retries=4, default_duration=4.5,
-                        default_transition="slide-left", default_resolution="4k",
+                        default_transition=TransitionKind.SLIDE_LEFT,
+                        default_resolution=Resolution("4k"),
                         farm_url="redis://farm:6379/0", segment_seconds=12.0)
     assert saved.args == [expected]
     assert json.loads(settings_path().read_text())["collision"] == "refuse"

@@ -17,6 +17,7 @@ from simvid_desktop.model.project import (
     Project,
     Slide,
     Transition,
+    TransitionKind,
     View,
 )
 from simvid_desktop.ui.document import ProjectDocument
@@ -85,7 +86,8 @@ def test_fit_transition_and_caption_apply_to_all_selected(
     qtbot.keyClicks(inspector.caption, "Summer")
     slides = doc.project.slides
     assert [s.fit for s in slides] == [FitMode.CROP, FitMode.CROP, None]
-    assert [s.transition for s in slides] == [Transition("wipe-left", 0.5)] * 2 + [None]
+    wipe = Transition(TransitionKind.WIPE_LEFT, 0.5)
+    assert [s.transition for s in slides] == [wipe, wipe, None]
     assert [s.caption for s in slides] == ["Summer", "Summer", None]
     assert doc.undo_stack.count() == steps + 1  # six keystrokes, one undo step
     doc.undo_stack.undo()
@@ -97,7 +99,7 @@ def test_fit_transition_and_caption_apply_to_all_selected(
 
 def test_project_default_choices_clear_the_override(
         inspector: SlideInspector, doc: ProjectDocument) -> None:
-    edit_slides(doc, fit={0: FitMode.BLUR}, transition={0: Transition("zoom", 2.0)})
+    edit_slides(doc, fit={0: FitMode.BLUR}, transition={0: Transition(TransitionKind.ZOOM, 2.0)})
     inspector.set_rows([0])
     assert inspector.fit.currentData() == FitMode.BLUR.value
     assert inspector.transition.currentData() == "zoom"
@@ -111,7 +113,7 @@ def test_project_default_choices_clear_the_override(
 def test_disagreeing_values_show_as_mixed(
         inspector: SlideInspector, doc: ProjectDocument) -> None:
     edit_slides(doc, duration={0: 2.0, 1: 4.0}, fit={0: FitMode.CROP},
-                caption={0: "one", 1: "two"}, transition={1: Transition("zoom", 1.0)})
+                caption={0: "one", 1: "two"}, transition={1: Transition(TransitionKind.ZOOM, 1.0)})
     inspector.set_rows([0, 1])
     assert inspector.duration.text() == MIXED
     assert inspector.fit.currentIndex() == -1

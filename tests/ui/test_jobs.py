@@ -22,8 +22,11 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
 )
 from simvid_desktop.model.settings import Settings
 from simvid_desktop.render.engine import stale_temp_files
@@ -60,8 +63,8 @@ def tiny_project(folder: Path, count: int = 2) -> Project:
     """Renders in about a second: two 64x64 photos, 0.5 s each, 128x72, draft quality."""
     return Project(
         slides=tuple(Slide(p) for p in photos(folder, count)), default_duration=0.5,
-        transition=Transition("fade", 0.2),
-        output=OutputSettings(resolution="128x72", quality="draft"),
+        transition=Transition(TransitionKind.FADE, 0.2),
+        output=OutputSettings(resolution=Resolution("128x72"), quality=Quality.DRAFT),
     )
 
 
@@ -69,7 +72,7 @@ def long_project(folder: Path) -> Project:
     """Several seconds of work: ten moving 1 s slides at 640x360."""
     return Project(
         slides=tuple(Slide(p) for p in photos(folder, 10, (640, 360))), default_duration=1.0,
-        motion=Motion(MotionMode.AUTO), output=OutputSettings(resolution="640x360"),
+        motion=Motion(MotionMode.AUTO), output=OutputSettings(resolution=Resolution("640x360")),
     )
 
 

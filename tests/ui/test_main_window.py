@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from simvid_desktop.jobs.model import JobStatus
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.model.project import OutputSettings
+from simvid_desktop.model.project import OutputSettings, Quality, Resolution
 from simvid_desktop.model.settings import Settings
 from simvid_desktop.ui.autosave import Autosave, autosave_dir
 from simvid_desktop.ui.main_window import MainWindow
@@ -62,7 +62,7 @@ def test_drop_on_window_then_render_through_the_real_queue(
     project = window.document.project
     window.document.apply(project.__class__(
         slides=project.slides, default_duration=0.5,
-        output=OutputSettings(resolution="128x72", quality="draft")), "small")
+        output=OutputSettings(resolution=Resolution("128x72"), quality=Quality.DRAFT)), "small")
     with qtbot.waitSignal(window.bridge.jobFinished, timeout=90_000) as finished:
         window.findChild(QAction, "actionRender").trigger()
     job = finished.args[0]

@@ -19,8 +19,11 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
     check_project,
 )
 from simvid_desktop.model.units import format_size
@@ -207,7 +210,7 @@ def test_dropping_a_track_sets_the_music(qtbot, document, tmp_path, tone10) -> N
 def test_screenshot_music_panel(qtbot, document) -> None:
     photos = sorted(p for p in resource("samples").iterdir() if p.suffix == ".jpg")
     music = next(resource("music").glob("*.m4a"))
-    slides = tuple(Slide(p, transition=Transition("fade", 0.8)) for p in photos) * 2
+    slides = tuple(Slide(p, transition=Transition(TransitionKind.FADE, 0.8)) for p in photos) * 2
     project = Project(slides=slides[:8], default_duration=3.5,
                       audio=AudioBed(music, fade_in=1.5, fade_out=3.0, start=4.0))
     panel = loaded_panel(qtbot, document, project)
@@ -231,7 +234,7 @@ def test_output_panel_edits_update_project_and_info(qtbot, document, tmp_path) -
     panel.fps.setCurrentIndex(panel.fps.findData(60))
     panel.quality.setCurrentIndex(panel.quality.findData("best"))
     out = document.project.output
-    assert (out.resolution, out.fps, out.quality) == ("4k", 60, "best")
+    assert (out.resolution.text, out.fps, out.quality) == ("4k", 60, Quality.BEST)
     assert panel.info_text().startswith("3840×2160 · 60 fps · 0:42 · ≈ ")
     assert estimate_size_bytes(document.project) > 3 * size_1080
     assert format_size(estimate_size_bytes(document.project)) in panel.info_text()
@@ -252,11 +255,11 @@ def test_custom_size_is_always_even(qtbot, document, tmp_path) -> None:
     document.reset(show(tmp_path), None)
     assert not panel.width_spin.isVisible()
     panel.preset.setCurrentIndex(panel.preset.findData("custom"))
-    assert document.project.output.resolution == "1920x1080"
+    assert document.project.output.resolution.text == "1920x1080"
     assert panel.width_spin.isVisible()
     panel.width_spin.setValue(1001)
     assert panel.width_spin.value() == 1002
-    assert document.project.output.resolution == "1002x1080"
+    assert document.project.output.resolution.text == "1002x1080"
     assert panel.info_text().startswith("1002×1080")
 
 
@@ -273,13 +276,13 @@ def test_output_path_is_window_state(qtbot, document, tmp_path) -> None:
 
 def test_estimate_grows_with_resolution_duration_motion_quality(tmp_path: Path) -> None:
     base = show(tmp_path, n=10)
-    sizes = [estimate_size_bytes(replace(base, output=OutputSettings(resolution=r)))
+    sizes = [estimate_size_bytes(replace(base, output=OutputSettings(resolution=Resolution(r))))
              for r in ("720p", "1080p", "4k")]
     assert sizes[0] < sizes[1] < sizes[2]
     assert estimate_size_bytes(replace(base, default_duration=6.0)) > 1.9 * sizes[1]
     assert estimate_size_bytes(replace(base, motion=Motion(MotionMode.AUTO))) > sizes[1]
     by_quality = [estimate_size_bytes(replace(base, output=OutputSettings(quality=q)))
-                  for q in ("draft", "standard", "high", "best")]
+                  for q in (Quality.DRAFT, Quality.STANDARD, Quality.HIGH, Quality.BEST)]
     assert by_quality == sorted(by_quality)
     # 30 s of 1080p30 stills at CRF 23: a few MB, as measured (docstring of estimate.py)
     assert 3_000_000 < sizes[1] < 20_000_000

@@ -17,8 +17,11 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
 )
 from simvid_desktop.model.units import format_duration
 from simvid_desktop.paths import resource
@@ -33,8 +36,8 @@ def tiny_project(tmp_path: Path, **kw: object) -> Project:
     blue = solid(tmp_path / "blue.png", (30, 60, 220), (48, 64))
     args: dict[str, object] = {
         "slides": (Slide(red), Slide(blue)), "default_duration": 1.0,
-        "transition": Transition("fade", 0.4),
-        "output": OutputSettings(resolution="160x90", fps=25),
+        "transition": Transition(TransitionKind.FADE, 0.4),
+        "output": OutputSettings(resolution=Resolution("160x90"), fps=25),
     }
     args.update(kw)
     return Project(**args)  # type: ignore[arg-type]
@@ -74,7 +77,8 @@ def test_preview_shows_the_rendered_pixels(qtbot, preview, tmp_path, t) -> None:
 
 def test_motion_frames_match_too(qtbot, preview, tmp_path) -> None:
     project = tiny_project(tmp_path, motion=Motion(MotionMode.AUTO),
-                           output=OutputSettings(resolution="160x90", fps=25, fit=FitMode.CROP))
+                           output=OutputSettings(resolution=Resolution("160x90"), fps=25,
+                                                 fit=FitMode.CROP))
     preview.set_project(project)
     show_at(qtbot, preview, 0.62)
     image = preview.current_image()
@@ -84,7 +88,7 @@ def test_motion_frames_match_too(qtbot, preview, tmp_path) -> None:
 
 def test_rapid_requests_coalesce_and_the_last_wins(qtbot, preview, tmp_path) -> None:
     project = tiny_project(tmp_path, motion=Motion(MotionMode.AUTO),
-                           output=OutputSettings(resolution="640x360", fps=25))
+                           output=OutputSettings(resolution=Resolution("640x360"), fps=25))
     preview.set_project(project)
     show_at(qtbot, preview, 0.0)
     before = preview.render_count
@@ -104,7 +108,7 @@ def test_rapid_requests_coalesce_and_the_last_wins(qtbot, preview, tmp_path) -> 
 
 def test_frames_of_an_older_project_are_dropped(qtbot, preview, tmp_path) -> None:
     old = tiny_project(tmp_path)
-    new = tiny_project(tmp_path, transition=Transition("fadeblack", 0.8))
+    new = tiny_project(tmp_path, transition=Transition(TransitionKind.FADE_BLACK, 0.8))
     preview.set_project(old)
     preview.set_time(1.0)
 
@@ -124,14 +128,14 @@ def test_audio_edits_reuse_the_shown_frame(qtbot, preview, tmp_path) -> None:
     show_at(qtbot, preview, 0.5)
     count = preview.render_count
     louder = replace(project, audio=AudioBed(tmp_path / "song.mp3", volume=2.0),
-                     output=replace(project.output, quality="best"))
+                     output=replace(project.output, quality=Quality.BEST))
     show_at(qtbot, preview, 0.5, lambda: preview.set_project(louder))
     assert preview.render_count == count
 
 
 def test_play_runs_to_the_end_and_stops(qtbot, preview, tmp_path) -> None:
     preview.set_project(tiny_project(tmp_path, default_duration=0.4,
-                                     transition=Transition("none", 0)))
+                                     transition=Transition(TransitionKind.NONE, 0)))
     shown: list[float] = []
     preview.frameShown.connect(shown.append)
     preview.play()
@@ -165,7 +169,7 @@ def test_empty_project_shows_a_hint(qtbot, preview) -> None:
 def test_screenshot_preview(qtbot, preview) -> None:
     photos = sorted(p for p in resource("samples").iterdir() if p.suffix == ".jpg")
     project = Project(slides=tuple(Slide(p) for p in photos), default_duration=3.0,
-                      output=OutputSettings(resolution="720p", fit=FitMode.BLUR))
+                      output=OutputSettings(resolution=Resolution("720p"), fit=FitMode.BLUR))
     preview.resize(640, 420)
     preview.show()
     preview.set_project(project)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QPoint
 from PySide6.QtGui import QDragMoveEvent, QDropEvent, QImage
 from pytestqt.qtbot import QtBot
 
-from simvid_desktop.model.project import Transition
+from simvid_desktop.model.project import Transition, TransitionKind
 from simvid_desktop.ui import thumbnails as thumbnails_mod
 from simvid_desktop.ui import timeline_view
 from simvid_desktop.ui.document import ProjectDocument
@@ -194,7 +194,7 @@ def test_field_edit_updates_one_row_only(
     assert model.data(model.index(2), TimelineRole.DurationRole) == 7.5
     assert model.data(model.index(2), TimelineRole.CaptionRole) == "Hi"
     assert model.data(model.index(1), TimelineRole.DurationRole) == 3.0
-    slides[0] = replace(slides[0], transition=Transition("wipe-up", 0.5))
+    slides[0] = replace(slides[0], transition=Transition(TransitionKind.WIPE_UP, 0.5))
     doc.apply(doc.project.with_slides(slides), "Edit")
     assert model.data(model.index(0), TimelineRole.TransitionRole) == "wipe-up"
     assert model.data(model.index(0), TimelineRole.TransitionDurationRole) == 0.5

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtGui import QColor, QFont
 from pytestqt.qtbot import QtBot
 
-from simvid_desktop.model.project import AudioBed, Project, Slide, Transition
+from simvid_desktop.model.project import AudioBed, Project, Slide, Transition, TransitionKind
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.ui import waveform_layers
 from simvid_desktop.ui.waveform import WaveformWidget
@@ -24,7 +24,7 @@ def slideshow(n: int, seconds: float = 3.0, transition: Transition | None = None
     return Project(
         slides=tuple(Slide(image=Path(f"/photos/IMG_{i:04d}.jpg")) for i in range(n)),
         default_duration=seconds,
-        transition=transition or Transition("fade", 0.8),
+        transition=transition or Transition(TransitionKind.FADE, 0.8),
         audio=AudioBed(Path("/music/track.m4a"), fade_in=0.5, fade_out=1.5) if music else None)
 
 
@@ -116,7 +116,7 @@ def spec(project: Project, width: int = 416, height: int = 110) -> LayerSpec:
 
 
 def test_boundary_lines_sit_where_the_slides_change(qtbot: QtBot) -> None:
-    project = slideshow(4, transition=Transition("none", 0.0), music=False)  # 12 s
+    project = slideshow(4, transition=Transition(TransitionKind.NONE, 0.0), music=False)  # 12 s
     layers = build_layers(spec(project))
     lane = lane_rect(416, 110)
     y = round(lane.center().y())
@@ -137,11 +137,12 @@ def test_boundaries_closer_than_a_pixel_are_drawn_once(qtbot: QtBot) -> None:
 
 def test_slide_times_agree_with_the_render_timeline() -> None:
     slides = [Slide(image=Path(f"/p/{i}.jpg"), duration=d,
-                    transition=Transition(name, td) if name else None)
-              for i, (d, name, td) in enumerate([(3.0, "fade", 1.0), (0.4, None, 0.0),
-                                                 (2.0, "none", 1.0), (5.0, "wipe-left", 9.0),
-                                                 (1.0, None, 0.0)])]
-    project = Project(slides=tuple(slides), transition=Transition("fade", 0.8))
+                    transition=Transition(kind, td) if kind else None)
+              for i, (d, kind, td) in enumerate([
+                  (3.0, TransitionKind.FADE, 1.0), (0.4, None, 0.0),
+                  (2.0, TransitionKind.NONE, 1.0), (5.0, TransitionKind.WIPE_LEFT, 9.0),
+                  (1.0, None, 0.0)])]
+    project = Project(slides=tuple(slides), transition=Transition(TransitionKind.FADE, 0.8))
     boundaries, transitions = waveform_layers.slide_times(project)
     tl = Timeline(project)
     assert boundaries.tolist() == pytest.approx([s.start for s in tl.slides[1:]])

@@ -18,8 +18,11 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
 )
 
 # simvid_desktop.render re-exports the preflight *function* under the module's name
@@ -67,7 +70,7 @@ def test_images_in_the_given_order_with_defaults(photos: list[Path], out: Path) 
     assert project == Project(slides=tuple(Slide(p.resolve()) for p in photos))
     assert project.output == OutputSettings()
     assert project.default_duration == 3.0
-    assert project.transition == Transition("fade", 1.0)
+    assert project.transition == Transition(TransitionKind.FADE, 1.0)
     assert project.audio is None
 
 
@@ -87,23 +90,26 @@ def test_every_option_reaches_the_project(photos: list[Path], out: Path) -> None
         "--motion", "auto", "--quality", "high", "--x264-preset", "fast", "--crf", "20",
     )
     assert project.default_duration == 2.5
-    assert project.transition == Transition("wipe-left", 0.5)
+    assert project.transition == Transition(TransitionKind.WIPE_LEFT, 0.5)
     assert project.motion == Motion(MotionMode.AUTO)
-    assert project.output == OutputSettings(resolution="720p", fps=25, quality="high",
-                                            fit=FitMode.CROP, x264_preset="fast", crf=20)
+    assert project.output == OutputSettings(resolution=Resolution("720p"), fps=25,
+                                            quality=Quality.HIGH, fit=FitMode.CROP,
+                                            x264_preset="fast", crf=20)
     assert project.output.size == (1280, 720)
     assert project.total_duration == 7.5
 
 
 def test_transition_name_alone_keeps_the_default_duration(photos: list[Path], out: Path) -> None:
-    assert _build(*photos, "-o", out, "--transition", "zoom").transition == Transition("zoom", 1.0)
+    zoom = _build(*photos, "-o", out, "--transition", "zoom").transition
+    assert zoom == Transition(TransitionKind.ZOOM, 1.0)
+    assert zoom.kind is TransitionKind.ZOOM
     assert _build(*photos, "-o", out, "--transition-duration", "2").transition == Transition(
         "fade", 2.0)
 
 
 def test_custom_resolution_is_kept_as_given(photos: list[Path], out: Path) -> None:
     project = _build(*photos, "-o", out, "--resolution", "1281x721")
-    assert project.output.resolution == "1281x721"
+    assert project.output.resolution.text == "1281x721"
     assert project.output.size == (1282, 722)
 
 
@@ -166,6 +172,24 @@ def test_invalid_audio_options_are_named(
     photos: list[Path], out: Path, tmp_path: Path, no_audio_probe: None, option: str, value: str
 ) -> None:
     assert _wheres(*photos, "-o", out, "--audio", tmp_path / "m.mp3", option, value) == [option]
+
+
+def test_free_text_options_are_parsed_with_the_files_messages(
+    photos: list[Path], out: Path
+) -> None:
+    problems = dict(_problems(*photos, "-o", out, "--transition", "spin",
+                              "--resolution", "abc"))
+    assert problems["--transition"].startswith("unknown transition 'spin' (none, fade, ")
+    assert problems["--resolution"] == (
+        "'abc' is not WIDTHxHEIGHT or one of 720p, 1080p, 4k, vertical, square")
+
+
+def test_options_become_typed_values(photos: list[Path], out: Path) -> None:
+    project = _build(*photos, "-o", out, "--transition", "fadeblack", "--resolution", "4k",
+                     "--quality", "draft")
+    assert project.transition.kind is TransitionKind.FADE_BLACK
+    assert project.output.quality is Quality.DRAFT
+    assert project.output.resolution == Resolution("4k")
 
 
 def test_all_invalid_options_reported_at_once(photos: list[Path], out: Path) -> None:
@@ -284,7 +308,7 @@ def test_simvid_project_with_overrides(
     assert project.total_duration == 6.0
     overridden = _build(path, "-o", out, "--fps", "60", "--duration", "1")
     assert overridden.output.fps == 60
-    assert overridden.output.resolution == "720p"
+    assert overridden.output.resolution.text == "720p"
     assert overridden.slides[0].duration == 2  # per-slide values still win
     assert overridden.total_duration == 3.0
 

@@ -20,11 +20,14 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
     TransitionKind,
     View,
     check_project,
+    parse_choice,
     parse_resolution,
 )
 
@@ -96,12 +99,41 @@ def test_parse_resolution_result_never_exceeds_max_pixels() -> None:
         parse_resolution("5001x7075")
 
 
+@pytest.mark.parametrize(
+    ("text", "size", "preset"),
+    [("1080p", (1920, 1080), "1080p"), (" 4K ", (3840, 2160), "4k"),
+     ("1281x721", (1282, 722), None), ("1920x1080", (1920, 1080), None)],
+)
+def test_resolution_is_parsed_once_and_keeps_its_spelling(
+    text: str, size: tuple[int, int], preset: str | None
+) -> None:
+    r = Resolution(text)
+    assert (r.text, r.size, r.preset, str(r)) == (text, size, preset, text)
+    assert (r.size.width, r.size.height) == size
+    assert OutputSettings(resolution=r).size is r.size  # read, not re-parsed
+
+
+def test_resolution_refuses_what_parse_resolution_refuses_with_the_same_message() -> None:
+    for text in ("abc", "1x1", "5001x7075"):
+        with pytest.raises(ValueError) as parsed:
+            parse_resolution(text)
+        with pytest.raises(ValueError) as built:
+            Resolution(text)
+        assert str(built.value) == str(parsed.value)
+
+
+def test_resolutions_compare_by_spelling() -> None:
+    assert Resolution("1080p") == Resolution("1080p")
+    assert Resolution("1080p") != Resolution("1920x1080")  # saved as written, so not equal
+    assert OutputSettings() == OutputSettings(resolution=Resolution("1080p"))
+
+
 # -- model values ---------------------------------------------------------------------------------
 def test_defaults() -> None:
     p = Project()
     assert p.slides == ()
     assert p.default_duration == 3.0
-    assert p.transition == Transition("fade", 1.0)
+    assert p.transition == Transition(TransitionKind.FADE, 1.0)
     assert p.motion == Motion(MotionMode.NONE)
     assert p.audio is None
     assert p.output == OutputSettings()
@@ -123,9 +155,10 @@ def test_effective_values_fall_back_to_project_defaults() -> None:
     slides = (
         Slide(Path("a.jpg")),
         Slide(Path("b.jpg"), duration=5.0, fit=FitMode.CROP, motion=custom,
-              transition=Transition("wipe-left", 0.5)),
+              transition=Transition(TransitionKind.WIPE_LEFT, 0.5)),
     )
-    p = Project(slides=slides, default_duration=2.0, transition=Transition("zoom", 0.8),
+    p = Project(slides=slides, default_duration=2.0,
+                transition=Transition(TransitionKind.ZOOM, 0.8),
                 motion=Motion(MotionMode.AUTO), output=OutputSettings(fit=FitMode.BLUR))
     assert p.duration_of(0) == 2.0
     assert p.duration_of(1) == 5.0
@@ -133,8 +166,8 @@ def test_effective_values_fall_back_to_project_defaults() -> None:
     assert p.fit_of(1) is FitMode.CROP
     assert p.motion_of(0) == Motion(MotionMode.AUTO)
     assert p.motion_of(1) == custom
-    assert p.transition_after(0) == Transition("zoom", 0.8)
-    assert p.transition_after(1) == Transition("wipe-left", 0.5)
+    assert p.transition_after(0) == Transition(TransitionKind.ZOOM, 0.8)
+    assert p.transition_after(1) == Transition(TransitionKind.WIPE_LEFT, 0.5)
     assert p.total_duration == 7.0
 
 
@@ -156,17 +189,16 @@ def test_with_slides_replaces_only_slides() -> None:
 @pytest.mark.parametrize(
     ("quality", "crf", "preset", "expected"),
     [
-        ("standard", None, None, (23, "medium")),
-        ("draft", None, None, (28, "veryfast")),
-        ("best", None, None, (17, "slow")),
-        ("high", 30, None, (30, "slow")),
-        ("high", 0, None, (0, "slow")),
-        ("draft", None, "ultrafast", (28, "ultrafast")),
-        ("bogus", None, None, (23, "medium")),
+        (Quality.STANDARD, None, None, (23, "medium")),
+        (Quality.DRAFT, None, None, (28, "veryfast")),
+        (Quality.BEST, None, None, (17, "slow")),
+        (Quality.HIGH, 30, None, (30, "slow")),
+        (Quality.HIGH, 0, None, (0, "slow")),
+        (Quality.DRAFT, None, "ultrafast", (28, "ultrafast")),
     ],
 )
 def test_encoder_settings(
-    quality: str, crf: int | None, preset: str | None, expected: tuple[int, str]
+    quality: Quality, crf: int | None, preset: str | None, expected: tuple[int, str]
 ) -> None:
     enc = OutputSettings(quality=quality, crf=crf, x264_preset=preset).encoder
     assert (enc.crf, enc.x264_preset) == expected
@@ -179,17 +211,39 @@ def test_transition_names_match_kinds() -> None:
         assert name in TRANSITION_NAMES
 
 
+def test_every_quality_has_a_preset() -> None:
+    assert set(QUALITY_PRESETS) == set(Quality)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "member"),
+    [(TransitionKind, "slide-left", TransitionKind.SLIDE_LEFT), (Quality, "best", Quality.BEST),
+     (FitMode, "blur", FitMode.BLUR), (MotionMode, "auto", MotionMode.AUTO)],
+)
+def test_parse_choice_accepts_the_spelling_used_in_files(
+    kind: type[TransitionKind], text: str, member: TransitionKind
+) -> None:
+    assert parse_choice(kind, text, "x") is member
+
+
+@pytest.mark.parametrize("text", ["swirl", "Fade", "FADE", " fade", "", "slide_left"])
+def test_parse_choice_refuses_other_spellings_and_lists_the_choices(text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_choice(TransitionKind, text, "transition")
+    assert str(info.value) == f"unknown transition {text!r} ({', '.join(TRANSITION_NAMES)})"
+
+
 # -- check_project --------------------------------------------------------------------------------
 def test_valid_project_has_no_problems() -> None:
     p = Project(
         slides=(Slide(Path("a.jpg"), duration=3600.0, caption="x" * 500),
-                Slide(Path("b.jpg"), transition=Transition("none", 0.0))),
+                Slide(Path("b.jpg"), transition=Transition(TransitionKind.NONE, 0.0))),
         default_duration=0.001,
-        transition=Transition("fadeblack", 0.0),
+        transition=Transition(TransitionKind.FADE_BLACK, 0.0),
         motion=Motion(MotionMode.CUSTOM, View(8.0, 0.0, 1.0), View(1.0, 1.0, 0.0)),
         audio=AudioBed(Path("m.mp3"), volume=4.0, fade_in=0.0, fade_out=3600.0, start=0.0),
-        output=OutputSettings(resolution="1281x721", fps=60, quality="best", crf=51,
-                              x264_preset="veryslow"),
+        output=OutputSettings(resolution=Resolution("1281x721"), fps=60, quality=Quality.BEST,
+                              crf=51, x264_preset="veryslow"),
     )
     assert check_project(p) == []
 
@@ -210,19 +264,20 @@ def test_bad_slide_duration(value: object) -> None:
 
 @pytest.mark.parametrize("value", [-1, math.nan, math.inf, 3601])
 def test_bad_transition_duration(value: float) -> None:
-    problems = check_project(_one_slide(transition=Transition("fade", value)))
+    problems = check_project(_one_slide(transition=Transition(TransitionKind.FADE, value)))
     assert _wheres(problems) == ["transition.duration"]
     assert ">= 0" in problems[0].message
 
 
 def test_zero_transition_duration_is_allowed() -> None:
-    assert check_project(_one_slide(transition=Transition("fade", 0))) == []
+    assert check_project(_one_slide(transition=Transition(TransitionKind.FADE, 0))) == []
 
 
-def test_unknown_transition_names_list_the_choices() -> None:
+def test_unparsed_transition_names_built_in_code_are_caught() -> None:
     p = Project(
-        slides=(Slide(Path("a.jpg"), transition=Transition("swirl", 1.0)), Slide(Path("b"))),
-        transition=Transition("crossfade", 1.0),
+        slides=(Slide(Path("a.jpg"), transition=Transition("swirl", 1.0)),  # type: ignore[arg-type]
+                Slide(Path("b"))),
+        transition=Transition("crossfade", 1.0),  # type: ignore[arg-type]
     )
     problems = check_project(p)
     assert _wheres(problems) == ["transition.name", "slides[0].transition.name"]
@@ -253,15 +308,16 @@ def test_good_crf(crf: int) -> None:
 
 
 def test_bad_output_settings_all_reported() -> None:
-    out = OutputSettings(resolution="0x0", fps=7, quality="ultra", x264_preset="turbo", crf=99,
-                         fit="stretch")  # type: ignore[arg-type]
+    # Strings where parsed values belong: a project built in code without parsing.
+    out = OutputSettings(resolution="0x0", fps=7, quality="ultra",  # type: ignore[arg-type]
+                         x264_preset="turbo", crf=99, fit="stretch")
     problems = check_project(_one_slide(output=out))
     assert _wheres(problems) == [
         "output.resolution", "output.fps", "output.quality", "output.x264_preset", "output.crf",
         "output.fit",
     ]
-    for name in QUALITY_PRESETS:
-        assert name in problems[2].message
+    for quality in Quality:
+        assert quality.value in problems[2].message
 
 
 def test_custom_motion_views_checked() -> None:
@@ -299,8 +355,8 @@ def test_check_project_reports_everything_at_once() -> None:
     p = Project(
         slides=(),
         default_duration=-3,
-        transition=Transition("bogus", -1),
-        output=OutputSettings(resolution="abc", fps=31),
+        transition=Transition("bogus", -1),  # type: ignore[arg-type]
+        output=OutputSettings(resolution="abc", fps=31),  # type: ignore[arg-type]
     )
     assert _wheres(check_project(p)) == [
         "slides", "default_duration", "transition.name", "transition.duration",

@@ -19,8 +19,11 @@ from simvid_desktop.model.project import (
     MotionMode,
     OutputSettings,
     Project,
+    Quality,
+    Resolution,
     Slide,
     Transition,
+    TransitionKind,
     View,
 )
 from simvid_desktop.model.project_io import (
@@ -68,18 +71,18 @@ def _full_project(folder: Path, outside: Path) -> Project:
             Slide(folder / "a.jpg"),
             Slide(folder / "photos" / "b.png", duration=4.5, caption="Beach, 2019 ☀",
                   motion=Motion(MotionMode.CUSTOM, View(1.3, 0.25, 0.75), View(1.0, 0.5, 0.5)),
-                  fit=FitMode.CROP, transition=Transition("wipe-left", 0.75)),
+                  fit=FitMode.CROP, transition=Transition(TransitionKind.WIPE_LEFT, 0.75)),
             Slide(outside / "c.webp", motion=Motion(MotionMode.NONE), fit=FitMode.BLUR,
-                  transition=Transition("none", 0.0)),
+                  transition=Transition(TransitionKind.NONE, 0.0)),
             Slide(folder / "d.jpg", duration=0.5),
         ),
         default_duration=2.5,
-        transition=Transition("fadeblack", 1.25),
+        transition=Transition(TransitionKind.FADE_BLACK, 1.25),
         motion=Motion(MotionMode.AUTO),
         audio=AudioBed(folder / "music" / "song.mp3", volume=0.8, fade_in=1.0, fade_out=3.0,
                        start=12.5, loop=False),
-        output=OutputSettings(resolution="1280x720", fps=25, quality="high", fit=FitMode.CROP,
-                              x264_preset="fast", crf=19),
+        output=OutputSettings(resolution=Resolution("1280x720"), fps=25, quality=Quality.HIGH,
+                              fit=FitMode.CROP, x264_preset="fast", crf=19),
     )
 
 
@@ -117,6 +120,108 @@ def test_saved_file_is_schema_v1_json(tmp_path: Path) -> None:
         "mode": "custom", "start": {"zoom": 1.3, "x": 0.25, "y": 0.75},
         "end": {"zoom": 1.0, "x": 0.5, "y": 0.5},
     }
+
+
+#: A v1 file as the app writes it, with every kind of value: loading it and saving it again
+#: must give back the same bytes (names stay names, sizes keep their spelling).
+V1_FILE = """{
+  "schema_version": 1,
+  "slides": [
+    {
+      "image": "a.jpg"
+    },
+    {
+      "image": "photos/b.png",
+      "duration": 4.5,
+      "caption": "Beach, 2019 \\u2600",
+      "motion": {
+        "mode": "custom",
+        "start": {
+          "zoom": 1.3,
+          "x": 0.25,
+          "y": 0.75
+        },
+        "end": {
+          "zoom": 1.0,
+          "x": 0.5,
+          "y": 0.5
+        }
+      },
+      "fit": "crop",
+      "transition": {
+        "name": "wipe-left",
+        "duration": 0.75
+      }
+    },
+    {
+      "image": "c.webp",
+      "motion": {
+        "mode": "none"
+      },
+      "fit": "blur",
+      "transition": {
+        "name": "none",
+        "duration": 0.0
+      }
+    }
+  ],
+  "default_duration": 2.5,
+  "transition": {
+    "name": "fadeblack",
+    "duration": 1.25
+  },
+  "motion": {
+    "mode": "auto"
+  },
+  "audio": {
+    "path": "music/song.mp3",
+    "volume": 0.8,
+    "fade_in": 1.0,
+    "fade_out": 3.0,
+    "start": 12.5,
+    "loop": false
+  },
+  "output": {
+    "resolution": "%s",
+    "fps": 25,
+    "quality": "%s",
+    "fit": "crop",
+    "x264_preset": "fast",
+    "crf": 19
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("resolution", "quality"),
+    [("1280x720", "high"), ("1080p", "standard"), ("4K", "best"), ("1281x721", "draft"),
+     ("vertical", "draft"), ("640 x 360", "standard")],
+)
+def test_v1_file_loads_and_saves_back_byte_for_byte(
+    tmp_path: Path, resolution: str, quality: str
+) -> None:
+    text = V1_FILE % (resolution, quality)
+    path = tmp_path / "show.simvid"
+    path.write_bytes(text.encode("utf-8"))
+    project = load_project(path)
+    assert project.transition.kind is TransitionKind.FADE_BLACK  # parsed once, on load
+    assert [s.transition.kind for s in project.slides if s.transition] == [
+        TransitionKind.WIPE_LEFT, TransitionKind.NONE]
+    assert project.output.quality is Quality(quality)
+    assert project.output.resolution == Resolution(resolution)
+    save_project(project, path)
+    assert path.read_bytes() == text.encode("utf-8")
+
+
+def test_loaded_names_are_enum_members_not_strings() -> None:
+    p = _load(_doc(transition="zoom", output={"quality": "draft", "resolution": "720p"},
+                   slides=[{"image": "a.jpg", "transition": {"name": "slide-up"}}]))
+    assert type(p.transition.kind) is TransitionKind and p.transition.kind is TransitionKind.ZOOM
+    assert p.slides[0].transition is not None
+    assert p.slides[0].transition.kind is TransitionKind.SLIDE_UP
+    assert p.output.quality is Quality.DRAFT
+    assert p.output.size == (1280, 720) and p.output.resolution.preset == "720p"
 
 
 def test_paths_inside_folder_are_relative_outside_absolute(tmp_path: Path) -> None:
@@ -207,7 +312,7 @@ def test_minimal_file_gets_defaults() -> None:
     p = _load(_doc())
     assert p.slides == (Slide(BASE / "a.jpg"),)
     assert p.default_duration == 3.0
-    assert p.transition == Transition("fade", 1.0)
+    assert p.transition == Transition(TransitionKind.FADE, 1.0)
     assert p.motion == Motion(MotionMode.NONE)
     assert p.audio is None
     assert p.output == OutputSettings()
@@ -235,14 +340,15 @@ def test_empty_caption_is_none() -> None:
 def test_transition_shorthand_string() -> None:
     p = _load(_doc(transition="fade", slides=[{"image": "a.jpg", "transition": "wipe-up"},
                                               {"image": "b.jpg"}]))
-    assert p.transition == Transition("fade", 1.0)
-    assert p.slides[0].transition == Transition("wipe-up", 1.0)
+    assert p.transition == Transition(TransitionKind.FADE, 1.0)
+    assert p.slides[0].transition == Transition(TransitionKind.WIPE_UP, 1.0)
     assert p.slides[1].transition is None
 
 
 def test_transition_object_partial_uses_defaults() -> None:
-    assert _load(_doc(transition={"duration": 0.5})).transition == Transition("fade", 0.5)
-    assert _load(_doc(transition={"name": "zoom"})).transition == Transition("zoom", 1.0)
+    fade, zoom = TransitionKind.FADE, TransitionKind.ZOOM
+    assert _load(_doc(transition={"duration": 0.5})).transition == Transition(fade, 0.5)
+    assert _load(_doc(transition={"name": "zoom"})).transition == Transition(zoom, 1.0)
 
 
 def test_motion_shorthand_string() -> None:
@@ -409,7 +515,28 @@ def test_unknown_transition_names(doc: dict[str, Any], where: str) -> None:
 
 @pytest.mark.parametrize("resolution", ["0x0", "99999x10", "abc", "", "1x1", "8192x8192"])
 def test_absurd_resolutions(resolution: str) -> None:
-    assert _wheres(_doc(output={"resolution": resolution})) == ["output.resolution"]
+    with pytest.raises(ValueError) as reason:
+        Resolution(resolution)
+    assert _problems(_doc(output={"resolution": resolution})) == [
+        ("output.resolution", str(reason.value))
+    ]
+
+
+def test_resolution_messages_name_the_field_and_the_reason() -> None:
+    assert _problems(_doc(output={"resolution": "abc"})) == [
+        ("output.resolution",
+         "'abc' is not WIDTHxHEIGHT or one of 720p, 1080p, 4k, vertical, square")]
+    assert _problems(_doc(output={"resolution": "1x1"})) == [
+        ("output.resolution", "1x1 is out of range (each side 16..8192, at most 8192x4320)")]
+
+
+def test_unknown_transition_and_quality_messages_list_the_choices() -> None:
+    names = "none, fade, fadeblack, slide-left, slide-right, slide-up, slide-down, " \
+            "wipe-left, wipe-right, wipe-up, wipe-down, zoom"
+    assert _problems(_slide_doc(transition={"name": "spin"})) == [
+        ("slides[0].transition.name", f"unknown transition 'spin' ({names})")]
+    assert _problems(_doc(output={"quality": "ultra"})) == [
+        ("output.quality", "unknown quality 'ultra' (draft, standard, high, best)")]
 
 
 @pytest.mark.parametrize(
@@ -419,7 +546,7 @@ def test_absurd_resolutions(resolution: str) -> None:
 )
 def test_resolution_presets_and_rounding(resolution: str, size: tuple[int, int]) -> None:
     out = _load(_doc(output={"resolution": resolution})).output
-    assert out.resolution == resolution
+    assert out.resolution.text == resolution
     assert out.size == size
 
 

@@ -75,7 +75,7 @@ def test_project_uses_the_bundled_samples_and_music() -> None:
     assert len(project.slides) == self_test.SLIDES
     assert all(s.image.is_file() for s in project.slides)
     assert project.audio is not None and project.audio.path.is_file()
-    assert project.output.resolution == f"{WIDTH}x{HEIGHT}"
+    assert project.output.resolution.text == f"{WIDTH}x{HEIGHT}"
 
 
 def test_missing_samples_are_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -22,10 +22,10 @@ from simvid_desktop.model.timeline import Shot, SlideSpan, Timeline
 
 def _timeline(
     durations: list[float],
-    transition: tuple[str, float] = ("fade", 1.0),
+    transition: tuple[TransitionKind, float] = (TransitionKind.FADE, 1.0),
     *,
     fps: int = 30,
-    per_slide: dict[int, tuple[str, float]] | None = None,
+    per_slide: dict[int, tuple[TransitionKind, float]] | None = None,
 ) -> Timeline:
     per_slide = per_slide or {}
     slides = tuple(
@@ -44,12 +44,13 @@ def _spans(tl: Timeline) -> list[tuple[int, TransitionKind, float, float]]:
 # -- length ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "transition",
-    [("none", 0.0), ("fade", 0.0), ("fade", 1.0), ("fadeblack", 2.5), ("wipe-left", 100.0),
-     ("zoom", 3600.0), ("slide-up", 0.3)],
+    [(TransitionKind.NONE, 0.0), (TransitionKind.FADE, 0.0), (TransitionKind.FADE, 1.0),
+     (TransitionKind.FADE_BLACK, 2.5), (TransitionKind.WIPE_LEFT, 100.0),
+     (TransitionKind.ZOOM, 3600.0), (TransitionKind.SLIDE_UP, 0.3)],
 )
 @pytest.mark.parametrize("durations", [[3.0], [3.0, 3.0, 3.0], [0.5, 7.25, 1.0, 2.0], [0.1] * 10])
 def test_total_is_sum_of_durations_whatever_the_transitions(
-    durations: list[float], transition: tuple[str, float]
+    durations: list[float], transition: tuple[TransitionKind, float]
 ) -> None:
     tl = _timeline(durations, transition)
     assert tl.total == math.fsum(durations)
@@ -81,7 +82,7 @@ def test_frame_count_is_at_least_one() -> None:
 
 # -- transitions ----------------------------------------------------------------------------------
 def test_transitions_are_centred_on_boundaries() -> None:
-    tl = _timeline([3.0, 3.0, 3.0], ("fade", 1.0))
+    tl = _timeline([3.0, 3.0, 3.0], (TransitionKind.FADE, 1.0))
     assert _spans(tl) == [
         (0, TransitionKind.FADE, 2.5, 3.5),
         (1, TransitionKind.FADE, 5.5, 6.5),
@@ -89,7 +90,8 @@ def test_transitions_are_centred_on_boundaries() -> None:
 
 
 def test_per_slide_transition_overrides_the_default() -> None:
-    tl = _timeline([4.0, 4.0, 4.0], ("fade", 1.0), per_slide={1: ("wipe-left", 2.0)})
+    tl = _timeline([4.0, 4.0, 4.0], (TransitionKind.FADE, 1.0),
+                   per_slide={1: (TransitionKind.WIPE_LEFT, 2.0)})
     assert _spans(tl) == [
         (0, TransitionKind.FADE, 3.5, 4.5),
         (1, TransitionKind.WIPE_LEFT, 7.0, 9.0),
@@ -97,7 +99,7 @@ def test_per_slide_transition_overrides_the_default() -> None:
 
 
 def test_transition_after_the_last_slide_is_ignored() -> None:
-    tl = _timeline([2.0, 2.0], per_slide={1: ("zoom", 1.0)})
+    tl = _timeline([2.0, 2.0], per_slide={1: (TransitionKind.ZOOM, 1.0)})
     assert [t.index for t in tl.transitions] == [0]
 
 
@@ -114,7 +116,7 @@ def test_transition_after_the_last_slide_is_ignored() -> None:
 def test_transitions_shortened_to_min_of_f_and_neighbours(
     durations: list[float], f: float, expected: list[tuple[float, float]]
 ) -> None:
-    tl = _timeline(durations, ("fade", f))
+    tl = _timeline(durations, (TransitionKind.FADE, f))
     assert [(t.start, t.end) for t in tl.transitions] == expected
     for t in tl.transitions:
         assert t.end - t.start == pytest.approx(
@@ -122,8 +124,11 @@ def test_transitions_shortened_to_min_of_f_and_neighbours(
         )
 
 
-@pytest.mark.parametrize("transition", [("none", 1.0), ("none", 0.0), ("fade", 0.0)])
-def test_cut_or_zero_transition_has_no_span(transition: tuple[str, float]) -> None:
+@pytest.mark.parametrize(
+    "transition",
+    [(TransitionKind.NONE, 1.0), (TransitionKind.NONE, 0.0), (TransitionKind.FADE, 0.0)],
+)
+def test_cut_or_zero_transition_has_no_span(transition: tuple[TransitionKind, float]) -> None:
     tl = _timeline([3.0, 3.0], transition)
     assert tl.transitions == []
     assert tl.slides[0] == SlideSpan(0, 0.0, 3.0, 0.0, 3.0)
@@ -133,7 +138,8 @@ def test_cut_or_zero_transition_has_no_span(transition: tuple[str, float]) -> No
 
 
 def test_mixed_cut_and_fade() -> None:
-    tl = _timeline([2.0, 2.0, 2.0], ("fade", 1.0), per_slide={0: ("none", 1.0)})
+    tl = _timeline([2.0, 2.0, 2.0], (TransitionKind.FADE, 1.0),
+                   per_slide={0: (TransitionKind.NONE, 1.0)})
     assert _spans(tl) == [(1, TransitionKind.FADE, 3.5, 4.5)]
     assert tl.shot(1.9) == Shot(a=0)
     assert tl.shot(2.1) == Shot(a=1)
@@ -141,12 +147,13 @@ def test_mixed_cut_and_fade() -> None:
 
 def test_random_timelines_keep_transitions_inside_and_apart() -> None:
     rng = random.Random(1234)
-    names = ["fade", "none", "wipe-up", "slide-right", "zoom", "fadeblack"]
+    names = [TransitionKind.FADE, TransitionKind.NONE, TransitionKind.WIPE_UP,
+             TransitionKind.SLIDE_RIGHT, TransitionKind.ZOOM, TransitionKind.FADE_BLACK]
     for _ in range(200):
         n = rng.randint(1, 12)
         durations = [rng.choice([0.04, 0.5, 1.0, 2.5, rng.uniform(0.01, 10)]) for _ in range(n)]
         per = {i: (rng.choice(names), rng.uniform(0, 6)) for i in range(n) if rng.random() < 0.5}
-        tl = _timeline(durations, ("fade", rng.uniform(0, 4)), per_slide=per)
+        tl = _timeline(durations, (TransitionKind.FADE, rng.uniform(0, 4)), per_slide=per)
         assert tl.total == math.fsum(durations)
         prev_end = 0.0
         for t in tl.transitions:
@@ -167,7 +174,7 @@ def test_random_timelines_keep_transitions_inside_and_apart() -> None:
 @pytest.fixture
 def three() -> Timeline:
     """Three 3 s slides with 1 s fades: transitions over [2.5, 3.5] and [5.5, 6.5]."""
-    return _timeline([3.0, 3.0, 3.0], ("fade", 1.0))
+    return _timeline([3.0, 3.0, 3.0], (TransitionKind.FADE, 1.0))
 
 
 @pytest.mark.parametrize("t", [-1.0, 0.0, 1.0, 2.49])
@@ -213,7 +220,7 @@ def test_progress_is_monotonic_and_continuous_through_a_transition(three: Timeli
 
 
 def test_shortened_transitions_meet_without_gap() -> None:
-    tl = _timeline([2.0, 1.0, 2.0], ("fade", 5.0))
+    tl = _timeline([2.0, 1.0, 2.0], (TransitionKind.FADE, 5.0))
     assert _spans(tl) == [(0, TransitionKind.FADE, 1.5, 2.5), (1, TransitionKind.FADE, 2.5, 3.5)]
     assert tl.shot(2.4999).a == 0
     assert tl.shot(2.5) == Shot(a=1, b=2, progress=0.0, kind=TransitionKind.FADE)
@@ -221,7 +228,8 @@ def test_shortened_transitions_meet_without_gap() -> None:
 
 
 def test_shot_kind_follows_transition(three: Timeline) -> None:
-    tl = _timeline([2.0, 2.0, 2.0], ("slide-left", 1.0), per_slide={1: ("wipe-down", 1.0)})
+    tl = _timeline([2.0, 2.0, 2.0], (TransitionKind.SLIDE_LEFT, 1.0),
+                   per_slide={1: (TransitionKind.WIPE_DOWN, 1.0)})
     assert tl.shot(2.0).kind is TransitionKind.SLIDE_LEFT
     assert tl.shot(4.0).kind is TransitionKind.WIPE_DOWN
 
@@ -278,7 +286,7 @@ def test_slide_progress_covers_visible_time(three: Timeline) -> None:
 
 
 def test_slide_progress_is_monotonic() -> None:
-    s = _timeline([2.0, 2.0, 2.0], ("fade", 1.0)).slides[1]
+    s = _timeline([2.0, 2.0, 2.0], (TransitionKind.FADE, 1.0)).slides[1]
     values = [s.progress(1.0 + k / 100) for k in range(400)]
     assert all(b >= a for a, b in pairwise(values))
     assert values[0] == 0.0 and values[-1] == 1.0
@@ -327,7 +335,7 @@ def test_shot_for_frame_uses_frame_middle(three: Timeline) -> None:
 
 
 def test_every_frame_of_a_show_is_accounted_for() -> None:
-    tl = _timeline([1.0, 0.4, 2.0, 1.0], ("fade", 0.6), fps=25)
+    tl = _timeline([1.0, 0.4, 2.0, 1.0], (TransitionKind.FADE, 0.6), fps=25)
     shown = {tl.shot_for_frame(n).main_slide for n in range(tl.frame_count)}
     assert shown == {0, 1, 2, 3}
     assert tl.shot_for_frame(0) == Shot(a=0)
