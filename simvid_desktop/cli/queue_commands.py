@@ -8,11 +8,11 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
 from typing import TextIO
 
+from simvid_desktop.cli.project_args import add_render_options, project_from_args
 from simvid_desktop.errors import InvalidInput
 from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.store import Store
@@ -35,7 +35,6 @@ def _job(store: Store, prefix: str) -> Job:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from simvid_desktop.cli import farm_commands as farm_cli  # noqa: PLC0415
-    from simvid_desktop.cli.main import project_from_args  # noqa: PLC0415 - avoid an import cycle
     from simvid_desktop.jobs.submit import submit  # noqa: PLC0415
 
     settings = load_settings()
@@ -231,8 +230,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-                     add_render_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     queue = sub.add_parser("queue", help="the render queue (shared with the window)")
     qsub = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from simvid_desktop.cli import main as cli
+from simvid_desktop.cli.project_args import project_from_args
 from simvid_desktop.errors import ProjectInvalid, RenderFailed
 from simvid_desktop.model.project import (
     AudioBed,
@@ -48,7 +49,7 @@ def _args(*argv: str | Path) -> object:
 
 
 def _build(*argv: str | Path) -> Project:
-    return cli.project_from_args(_args(*argv))  # type: ignore[arg-type]
+    return project_from_args(_args(*argv))  # type: ignore[arg-type]
 
 
 def _problems(*argv: str | Path) -> list[tuple[str, str]]:
@@ -428,3 +429,12 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.startswith("simvid ")
+
+
+def test_queue_add_takes_the_render_options() -> None:
+    args = cli.build_parser().parse_args(["queue", "add", "a.jpg", "-o", "x.mp4",
+                                          "--duration", "2", "--priority", "3", "--local"])
+    assert (args.inputs, args.output, args.duration, args.priority, args.local) == (
+        ["a.jpg"], Path("x.mp4"), 2.0, 3, True)
+    assert args.func.__name__ == "cmd_add"
+
