@@ -88,7 +88,7 @@ def project_from_args(args: argparse.Namespace) -> Project:
     Raises :class:`ProjectInvalid` listing every problem at once: the values (named as
     the options that set them in the quick form), the photos, the music, the output.
     """
-    # Heavy: preflight reads photos with Pillow and numpy (~250 ms). The parser, built for
+    # Heavy: preflight reads photos with Pillow and numpy (~0.2 s). The parser, built for
     # every command and for --help, imports this module but needs none of it.
     from simvid_desktop.render.preflight import preflight  # noqa: PLC0415
 
