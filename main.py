@@ -24,16 +24,18 @@ def has_display() -> bool:
 
 
 def run() -> int:
+    # Imported here, after freeze_support(): a spawned worker process stops there and loads
+    # none of this. Each path loads only its own front end (Qt for the window alone).
     argv = sys.argv[1:]
     if argv[:1] == ["--self-test"]:
         from simvid_desktop.cli.self_test import main as self_test  # noqa: PLC0415
 
         return self_test(argv[1:])
     if not argv and has_display():
-        from simvid_desktop.ui.app import run_app  # noqa: PLC0415 - after freeze_support
+        from simvid_desktop.ui.app import run_app  # noqa: PLC0415
 
         return run_app(sys.argv[:1])
-    from simvid_desktop.cli.main import main  # noqa: PLC0415 - after freeze_support
+    from simvid_desktop.cli.main import main  # noqa: PLC0415
 
     return main(argv or ["demo"])
 

@@ -11,12 +11,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simvid_desktop.errors import FarmUnreachable, InvalidInput, RenderFailed
+from simvid_desktop.errors import FarmUnreachable, InvalidInput, RenderCancelled, RenderFailed
+from simvid_desktop.farm.paths import MediaRoots, PathMap
+from simvid_desktop.farm.protocol import DEFAULT_QUEUES
+from simvid_desktop.jobs.model import Job, new_job_id
+from simvid_desktop.model.project_io import project_to_dict
 from simvid_desktop.model.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from simvid_desktop.farm.client import FarmClient
-    from simvid_desktop.farm.paths import PathMap
     from simvid_desktop.model.project import Project
 
 logger = logging.getLogger(__name__)
@@ -52,8 +55,6 @@ def farm_url(args: argparse.Namespace, settings: Settings, *,
 
 
 def path_map(args: argparse.Namespace, settings: Settings) -> PathMap:
-    from simvid_desktop.farm.paths import PathMap  # noqa: PLC0415
-
     return PathMap.parse([*settings.farm_path_map, *args.path_map], "--path-map")
 
 
@@ -66,6 +67,7 @@ def split_of(args: argparse.Namespace, settings: Settings) -> int:
 
 def reachable_client(url: str, pmap: PathMap) -> FarmClient | None:
     """A client if the farm answers; otherwise None after printing the fallback notice."""
+    # Heavy: rq and redis (~0.15 s), only when a farm URL is given.
     from simvid_desktop.farm.client import FarmClient  # noqa: PLC0415
 
     try:
@@ -84,10 +86,9 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
 
     Raises the same errors a local render would (exit codes stay the same).
     """
-    from simvid_desktop.errors import RenderCancelled  # noqa: PLC0415
+    # farm.client stays out of this module's imports (rq, redis: heavy); the client passed in
+    # has loaded it already, so this costs nothing here.
     from simvid_desktop.farm.client import FarmJobStatus  # noqa: PLC0415
-    from simvid_desktop.jobs.model import Job, new_job_id  # noqa: PLC0415
-    from simvid_desktop.model.project_io import project_to_dict  # noqa: PLC0415
 
     job = Job(id=new_job_id(), name=output.stem, project=project_to_dict(project),
               output=str(output), segment_seconds=settings.segment_seconds,
@@ -129,8 +130,8 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
 
 # -- simvid worker ----------------------------------------------------------------------------
 def cmd_worker(args: argparse.Namespace) -> int:
+    # Heavy: rq, redis and the render engine (~0.3 s), for `simvid worker` only.
     from simvid_desktop.farm.client import connect_answering, redact  # noqa: PLC0415
-    from simvid_desktop.farm.paths import MediaRoots  # noqa: PLC0415
     from simvid_desktop.farm.worker import FarmWorker, default_worker_name  # noqa: PLC0415
 
     url = args.redis or load_settings().farm_url
@@ -156,8 +157,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def add_worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from simvid_desktop.farm.protocol import DEFAULT_QUEUES  # noqa: PLC0415
-
     w = sub.add_parser("worker", help="render jobs from the render farm's Redis queue")
     w.add_argument("--redis", metavar="URL",
                    help="redis://[:password@]host:6379/0 (rediss:// for TLS)")

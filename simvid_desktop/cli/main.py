@@ -1,5 +1,9 @@
 """The ``simvid`` command line: the same engine as the window, without a window.
 
+This module builds the parser of every command and dispatches to it. The command modules
+it imports here are light (the queue store, settings, the project model); ``render`` and
+``demo`` load the render engine, so :mod:`.render_commands` is imported when they run.
+
 Exit codes: 0 done, 1 the render failed, 2 invalid input (one line per problem on stderr,
 each naming the file or option), 130 interrupted.
 """
@@ -7,179 +11,22 @@ each naming the file or option), 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from simvid_desktop import __version__
-from simvid_desktop.cli.progress_bar import ProgressPrinter
-from simvid_desktop.errors import InvalidInput, Problem, ProjectInvalid, SimvidError
-from simvid_desktop.model.media_types import images_in
-from simvid_desktop.model.project import (
-    RESOLUTION_PRESETS,
-    TRANSITION_NAMES,
-    X264_PRESETS,
-    AudioBed,
-    FitMode,
-    Motion,
-    MotionMode,
-    Project,
-    Quality,
-    Resolution,
-    Slide,
-    Transition,
-    TransitionKind,
-    parse_choice,
-)
-from simvid_desktop.model.project_io import read_project
-from simvid_desktop.model.settings import load_settings
-from simvid_desktop.render.progress import ProgressEvent, ProgressThrottle
+from simvid_desktop.cli.farm_commands import add_farm_options, add_worker_parser
+from simvid_desktop.cli.project_args import add_render_options
+from simvid_desktop.cli.queue_commands import add_queue_parser
+from simvid_desktop.errors import InvalidInput, ProjectInvalid, SimvidError
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_LINE_SECONDS = 0.1  #: JSON lines and the progress bar, at most ten a second
-
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-
-# Model fields named as the options that set them, for messages about the quick form.
-_FIELD_TO_OPTION = {
-    "default_duration": "--duration",
-    "transition.name": "--transition",
-    "transition.duration": "--transition-duration",
-    "output.resolution": "--resolution",
-    "output.fps": "--fps",
-    "output.quality": "--quality",
-    "output.x264_preset": "--x264-preset",
-    "output.crf": "--crf",
-    "audio.volume": "--volume",
-    "audio.fade_in": "--fade-in",
-    "audio.fade_out": "--fade-out",
-    "audio.start": "--audio-start",
-}
-
-
-def add_render_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by ``render`` and ``queue add``."""
-    p.add_argument("inputs", nargs="+", metavar="PROJECT|IMAGE|FOLDER",
-                   help="a .simvid project, or photos and/or folders of photos (in name order)")
-    p.add_argument("-o", "--output", required=True, type=Path, help="the .mp4 file to write")
-    g = p.add_argument_group("show (override the project's values)")
-    g.add_argument("--audio", type=Path, help="music (or a video whose sound to use)")
-    g.add_argument("--duration", type=float, help="seconds per slide")
-    g.add_argument("--transition", help=f"one of: {', '.join(TRANSITION_NAMES)}")
-    g.add_argument("--transition-duration", type=float, help="seconds")
-    g.add_argument("--resolution", help=f"WIDTHxHEIGHT or {', '.join(RESOLUTION_PRESETS)}")
-    g.add_argument("--fps", type=int)
-    g.add_argument("--fit", choices=[m.value for m in FitMode])
-    g.add_argument("--motion", choices=[m.value for m in MotionMode])
-    g.add_argument("--quality", choices=[q.value for q in Quality])
-    g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
-    g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
-    g.add_argument("--volume", type=float, help="music volume (1 = as is)")
-    g.add_argument("--fade-in", type=float, help="music fade-in, seconds")
-    g.add_argument("--fade-out", type=float, help="music fade-out, seconds")
-    g.add_argument("--audio-start", type=float, help="skip this many seconds of the music")
-    g.add_argument("--no-loop", action="store_true",
-                   help="pad short music with silence instead of looping it")
-
-
-def _expand_images(inputs: Sequence[str]) -> tuple[list[Path], list[Problem]]:
-    images: list[Path] = []
-    problems: list[Problem] = []
-    for raw in inputs:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            found = images_in(path)
-            if not found:
-                problems.append(Problem(str(path), "folder contains no photos"))
-            images.extend(found)
-        else:
-            images.append(path)  # existence and format are checked by preflight, by content
-    return images, problems
-
-
-def project_from_args(args: argparse.Namespace) -> Project:
-    """Build the project for ``render``/``queue add``: a .simvid file or the quick form.
-
-    Raises :class:`ProjectInvalid` listing every problem at once: the values (named as
-    the options that set them in the quick form), the photos, the music, the output.
-    """
-    from simvid_desktop.render.preflight import preflight  # noqa: PLC0415 - Pillow/ffmpeg
-
-    inputs: list[str] = args.inputs
-    quick = not (len(inputs) == 1 and inputs[0].lower().endswith(".simvid"))
-    if quick:
-        images, problems = _expand_images(inputs)
-        project = Project(slides=tuple(Slide(image=p.resolve()) for p in images))
-    else:
-        project, problems = read_project(inputs[0])
-
-    out = project.output
-    # The two free-text options are parsed here, once; the other names are argparse choices.
-    kind, resolution = project.transition.kind, out.resolution
-    if args.transition:
-        try:
-            kind = parse_choice(TransitionKind, args.transition, "transition")
-        except ValueError as exc:
-            problems.append(Problem("--transition", str(exc)))
-    if args.resolution:
-        try:
-            resolution = Resolution(args.resolution)
-        except ValueError as exc:
-            problems.append(Problem("--resolution", str(exc)))
-    out = replace(
-        out,
-        resolution=resolution,
-        fps=args.fps if args.fps is not None else out.fps,
-        quality=Quality(args.quality) if args.quality else out.quality,
-        fit=FitMode(args.fit) if args.fit else out.fit,
-        x264_preset=args.x264_preset or out.x264_preset,
-        crf=args.crf if args.crf is not None else out.crf,
-    )
-    transition = project.transition
-    if args.transition is not None or args.transition_duration is not None:
-        transition = Transition(
-            kind=kind,
-            duration=(args.transition_duration if args.transition_duration is not None
-                      else transition.duration),
-        )
-    audio = project.audio
-    if args.audio is not None:
-        audio = AudioBed(path=args.audio.expanduser().resolve())
-    if audio is not None:
-        audio = replace(
-            audio,
-            volume=args.volume if args.volume is not None else audio.volume,
-            fade_in=args.fade_in if args.fade_in is not None else audio.fade_in,
-            fade_out=args.fade_out if args.fade_out is not None else audio.fade_out,
-            start=args.audio_start if args.audio_start is not None else audio.start,
-            loop=False if args.no_loop else audio.loop,
-        )
-    project = replace(
-        project,
-        output=out,
-        transition=transition,
-        audio=audio,
-        default_duration=args.duration if args.duration is not None else project.default_duration,
-        motion=Motion(MotionMode(args.motion)) if args.motion else project.motion,
-    )
-    for problem in preflight(project, args.output.expanduser().resolve()):
-        if problem in problems or (problem.where == "slides" and problems and quick):
-            continue  # an empty folder was already named
-        problems.append(problem)
-    # Name a value by the option that set it: always in the quick form, and for a
-    # project file where an option overrode the file's value.
-    given = {field for field, option in _FIELD_TO_OPTION.items()
-             if quick or getattr(args, option[2:].replace("-", "_"), None) is not None}
-    problems = [Problem(_FIELD_TO_OPTION[p.where] if p.where in given else p.where, p.message)
-                for p in problems]
-    if problems:
-        raise ProjectInvalid(problems)
-    return project
+_PROGRESS_MODES = ["auto", "bar", "json", "none"]
 
 
 def _report(exc: SimvidError) -> int:
@@ -191,75 +38,18 @@ def _report(exc: SimvidError) -> int:
     return EXIT_INVALID if isinstance(exc, InvalidInput) else EXIT_FAILED
 
 
-def _progress_sink(mode: str) -> tuple[ProgressPrinter | None, object]:
-    """Where progress goes; the terminal is an edge that throttles (the engine does not)."""
-    throttle = ProgressThrottle(PROGRESS_LINE_SECONDS)
-    if mode == "json":
-        def emit(event: ProgressEvent) -> None:
-            if throttle.admit(event):
-                print(json.dumps(event.to_dict()), flush=True)
-        return None, emit
-    if mode == "none" or (mode == "auto" and not sys.stderr.isatty()):
-        return None, None
-    printer = ProgressPrinter(sys.stderr)
-
-    def show(event: ProgressEvent) -> None:
-        if throttle.admit(event):
-            printer.update(event)
-    return printer, show
-
-
 def cmd_render(args: argparse.Namespace) -> int:
-    from simvid_desktop.cli import farm_commands as farm_cli  # noqa: PLC0415
-    from simvid_desktop.render.engine import (  # noqa: PLC0415
-        RenderOutcome,
-        RenderSpec,
-        render,
-    )
+    # Heavy: the render engine loads numpy and Pillow (~0.2 s), for render and demo only.
+    from simvid_desktop.cli import render_commands  # noqa: PLC0415
 
-    settings = load_settings()
-    url = farm_cli.farm_url(args, settings, settings_default=False)
-    pmap, split = farm_cli.path_map(args, settings), farm_cli.split_of(args, settings)
-    project = project_from_args(args)
-    output: Path = args.output.expanduser().resolve()
-    client = farm_cli.reachable_client(url, pmap) if url else None
-    printer, sink = _progress_sink(args.progress)
-    try:
-        if client is not None:
-            result = farm_cli.render_on_farm(client, project, output, split, settings, sink)
-            outcome = RenderOutcome.from_dict({**result, "output": str(output)})
-        else:
-            outcome = render(RenderSpec(project, output, checked=True),  # preflight passed
-                             progress=sink)  # type: ignore[arg-type]
-    finally:
-        if printer is not None:
-            printer.close()
-    mb = outcome.size_bytes / 1e6
-    print(f"Saved {outcome.output} ({mb:.1f} MB, {outcome.duration:.1f} s of video, "
-          f"rendered in {outcome.elapsed:.1f} s)")
-    return EXIT_OK
+    return render_commands.render_show(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from simvid_desktop.cli.demo import demo_output_path, demo_project  # noqa: PLC0415
-    from simvid_desktop.render.engine import RenderSpec, render  # noqa: PLC0415
+    # Heavy: the render engine loads numpy and Pillow (~0.2 s), for render and demo only.
+    from simvid_desktop.cli import render_commands  # noqa: PLC0415
 
-    try:
-        resolution = Resolution(args.resolution)
-    except ValueError as exc:
-        return _report(ProjectInvalid([Problem("--resolution", str(exc))]))
-    output = (args.output or demo_output_path()).expanduser().resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    printer, sink = _progress_sink(args.progress)
-    try:
-        outcome = render(RenderSpec(demo_project(resolution), output), progress=sink)  # type: ignore[arg-type]
-    finally:
-        if printer is not None:
-            printer.close()
-    print(f"Demo slideshow written to {outcome.output} "
-          f"({outcome.size_bytes / 1e6:.1f} MB, {outcome.duration:.1f} s, "
-          f"rendered in {outcome.elapsed:.1f} s)")
-    return EXIT_OK
+    return render_commands.render_demo(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,22 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = sub.add_parser("render", help="render a project or photos to an MP4")
     add_render_options(render)
-    render.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto",
+    render.add_argument("--progress", choices=_PROGRESS_MODES, default="auto",
                         help="a progress bar (default on a terminal), JSON lines, or nothing")
-    from simvid_desktop.cli.farm_commands import add_farm_options, add_worker_parser  # noqa: PLC0415
-
     add_farm_options(render, queue=False)
     render.set_defaults(func=cmd_render)
 
-    from simvid_desktop.cli.queue_commands import add_queue_parser  # noqa: PLC0415
-
-    add_queue_parser(sub, add_render_options)
+    add_queue_parser(sub)
     add_worker_parser(sub)
 
     demo = sub.add_parser("demo", help="render the bundled sample slideshow")
     demo.add_argument("-o", "--output", type=Path, help="where to write it")
     demo.add_argument("--resolution", default="720p")
-    demo.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto")
+    demo.add_argument("--progress", choices=_PROGRESS_MODES, default="auto")
     demo.set_defaults(func=cmd_demo)
     return parser
 

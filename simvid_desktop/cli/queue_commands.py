@@ -8,14 +8,16 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
 from typing import TextIO
 
+from simvid_desktop.cli import farm_commands
+from simvid_desktop.cli.project_args import add_render_options, project_from_args
 from simvid_desktop.errors import InvalidInput
 from simvid_desktop.jobs.model import Job, JobStatus
 from simvid_desktop.jobs.store import Store
+from simvid_desktop.jobs.submit import submit
 from simvid_desktop.model.settings import load_settings
 from simvid_desktop.model.units import format_eta
 
@@ -34,16 +36,13 @@ def _job(store: Store, prefix: str) -> Job:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from simvid_desktop.cli import farm_commands as farm_cli  # noqa: PLC0415
-    from simvid_desktop.cli.main import project_from_args  # noqa: PLC0415 - avoid an import cycle
-    from simvid_desktop.jobs.submit import submit  # noqa: PLC0415
-
     settings = load_settings()
-    url = farm_cli.farm_url(args, settings, settings_default=True)
-    pmap, split = farm_cli.path_map(args, settings), farm_cli.split_of(args, settings)
+    url = farm_commands.farm_url(args, settings, settings_default=True)
+    pmap = farm_commands.path_map(args, settings)
+    split = farm_commands.split_of(args, settings)
     project = project_from_args(args)  # every problem reported before anything is queued
     backend, extra = "local", {}
-    client = farm_cli.reachable_client(url, pmap) if url else None
+    client = farm_commands.reachable_client(url, pmap) if url else None
     if client is not None:
         client.close()  # it answered: the runner sends the job
         backend, extra = "farm", {"split": split, "farm_url": url,
@@ -231,17 +230,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-                     add_render_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_queue_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     queue = sub.add_parser("queue", help="the render queue (shared with the window)")
     qsub = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
 
     add = qsub.add_parser("add", help="queue a render; prints the job id")
     add_render_options(add)
     add.add_argument("--priority", type=int, default=0, help="higher runs first")
-    from simvid_desktop.cli.farm_commands import add_farm_options  # noqa: PLC0415
-
-    add_farm_options(add, queue=True)
+    farm_commands.add_farm_options(add, queue=True)
     add.set_defaults(func=cmd_add)
 
     ls = qsub.add_parser("list", help="show the jobs")

@@ -27,6 +27,11 @@ from pathlib import Path
 import platformdirs
 
 from simvid_desktop import __version__
+from simvid_desktop.jobs.local_pool import LocalPool
+from simvid_desktop.jobs.model import JobStatus
+from simvid_desktop.jobs.runner import QueueRunner
+from simvid_desktop.jobs.store import Store
+from simvid_desktop.jobs.submit import submit
 from simvid_desktop.model.media_types import images_in
 from simvid_desktop.model.project import (
     AudioBed,
@@ -41,7 +46,10 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
 )
+from simvid_desktop.model.settings import Settings
 from simvid_desktop.paths import APP_AUTHOR, APP_NAME, resource
+from simvid_desktop.render.ffmpeg import duration_in, run_ffmpeg
+from simvid_desktop.render.preflight import preflight
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +124,6 @@ _AUDIO_RE = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
 
 def parse_probe(ffmpeg_log: str, size_bytes: int) -> VideoProbe:
     """Read codecs, frame size and duration from what ``ffmpeg -i FILE`` prints."""
-    from simvid_desktop.render.ffmpeg import duration_in  # noqa: PLC0415
-
     video = _VIDEO_RE.search(ffmpeg_log)
     audio = _AUDIO_RE.search(ffmpeg_log)
     return VideoProbe(
@@ -131,8 +137,6 @@ def parse_probe(ffmpeg_log: str, size_bytes: int) -> VideoProbe:
 
 
 def probe_video(path: Path) -> VideoProbe:
-    from simvid_desktop.render.ffmpeg import run_ffmpeg  # noqa: PLC0415
-
     _, _, log = run_ffmpeg(["-i", str(path)], timeout=60)
     return parse_probe(log, path.stat().st_size)
 
@@ -159,7 +163,7 @@ def app_folder() -> Path:
     """The folder the program runs from: the bundle when frozen, the source tree if not."""
     if getattr(sys, "frozen", False):
         return Path(sys.executable).resolve().parent
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]  # simvid_desktop/cli/self_test.py
 
 
 def check_locations() -> list[str]:
@@ -200,13 +204,6 @@ def render_through_queue(project: Project, output: Path, data: Path, *, workers:
                          timeout: float) -> str | None:
     """Queue ``project`` in a store under ``data`` and run it with the local worker pool
     until the queue is empty. Returns None when the job finished, else why it did not."""
-    from simvid_desktop.jobs.local_pool import LocalPool  # noqa: PLC0415
-    from simvid_desktop.jobs.model import JobStatus  # noqa: PLC0415
-    from simvid_desktop.jobs.runner import QueueRunner  # noqa: PLC0415
-    from simvid_desktop.jobs.store import Store  # noqa: PLC0415
-    from simvid_desktop.jobs.submit import submit  # noqa: PLC0415
-    from simvid_desktop.model.settings import Settings  # noqa: PLC0415
-
     store_path = data / "jobs.sqlite3"
     store = Store(store_path)
     try:
@@ -235,8 +232,6 @@ def render_through_queue(project: Project, output: Path, data: Path, *, workers:
 def run_self_test(*, workers: int = 1, timeout: float = DEFAULT_TIMEOUT,
                   keep: Path | None = None) -> SelfTestResult:
     """Render, probe and check; ``keep`` copies the rendered video there."""
-    from simvid_desktop.render.preflight import preflight  # noqa: PLC0415
-
     started = time.monotonic()
 
     def failed(*problems: str) -> SelfTestResult:

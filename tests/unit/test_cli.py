@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from simvid_desktop.cli import main as cli
+from simvid_desktop.cli.project_args import project_from_args
 from simvid_desktop.errors import ProjectInvalid, RenderFailed
 from simvid_desktop.model.project import (
     AudioBed,
@@ -51,7 +55,7 @@ def _args(*argv: str | Path) -> object:
 
 
 def _build(*argv: str | Path) -> Project:
-    return cli.project_from_args(_args(*argv))  # type: ignore[arg-type]
+    return project_from_args(_args(*argv))  # type: ignore[arg-type]
 
 
 def _problems(*argv: str | Path) -> list[tuple[str, str]]:
@@ -452,3 +456,34 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.startswith("simvid ")
+
+
+def test_queue_add_takes_the_render_options() -> None:
+    args = cli.build_parser().parse_args(["queue", "add", "a.jpg", "-o", "x.mp4",
+                                          "--duration", "2", "--priority", "3", "--local"])
+    assert (args.inputs, args.output, args.duration, args.priority, args.local) == (
+        ["a.jpg"], Path("x.mp4"), 2.0, 3, True)
+    assert args.func.__name__ == "cmd_add"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["queue", "list"], ["render", "--help"]])
+def test_help_and_queue_commands_load_no_farm_and_no_render_commands(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    """The farm (rq, redis) and the render/demo commands load only when they run: --help and
+    the queue commands start fast. (numpy and Pillow still load, through jobs.model ->
+    render.progress -> render/__init__, which imports the engine.)"""
+    code = (
+        "import sys\n"
+        "from simvid_desktop.cli.main import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('rq', 'redis', 'simvid_desktop.farm.client', 'simvid_desktop.cli.render_')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "SIMVID_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stderr.strip() == "[]"

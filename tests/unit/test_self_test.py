@@ -99,3 +99,7 @@ def test_app_folder_when_frozen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "simvid"))
     assert self_test.app_folder() == tmp_path.resolve()
+
+
+def test_app_folder_from_source_is_the_source_tree() -> None:
+    assert (self_test.app_folder() / "main.py").is_file()
