@@ -9,8 +9,8 @@ import pytest
 
 from simvid_desktop.errors import RenderCancelled, RenderFailed
 from simvid_desktop.model.project import Motion, MotionMode, OutputSettings, Resolution
-from simvid_desktop.render import CancelToken, RenderSpec, render
-from simvid_desktop.render.progress import ProgressEvent, RenderStage, RenderStatus
+from simvid_desktop.render.engine import RenderSpec, render
+from simvid_desktop.render.progress import CancelToken, ProgressEvent, RenderStage, RenderStatus
 from tests.integration.conftest import small_project
 from tests.integration.media import ffmpeg_children, leftovers
 

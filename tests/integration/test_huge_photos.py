@@ -13,7 +13,7 @@ PEAK_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
 from simvid_desktop.model.project import OutputSettings, Project, Quality, Resolution, Slide
-from simvid_desktop.render import RenderSpec, render
+from simvid_desktop.render.engine import RenderSpec, render
 photos = [Path(p) for p in sys.argv[1:-1]]
 project = Project(slides=tuple(Slide(p) for p in photos), default_duration=0.5,
                   output=OutputSettings(resolution=Resolution("320x180"), quality=Quality.DRAFT))

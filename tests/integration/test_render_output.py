@@ -16,7 +16,8 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
 )
-from simvid_desktop.render import RenderSpec, frame_at, render
+from simvid_desktop.render.engine import RenderSpec, render
+from simvid_desktop.render.preview import frame_at
 from simvid_desktop.render.progress import ProgressEvent, RenderStage, RenderStatus
 from tests.integration.conftest import COLORS, small_project
 from tests.integration.media import (

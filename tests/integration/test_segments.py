@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from simvid_desktop.model.project import AudioBed, Motion, MotionMode
-from simvid_desktop.render import RenderSpec, render
+from simvid_desktop.render.engine import RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
 from tests.integration.conftest import small_project
 from tests.integration.media import audio_samples, frames_rgb, leftovers, probe, tone
