@@ -200,6 +200,7 @@ class _Display:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # Heavy, and only for `queue run`: rq/redis, and the engine (numpy, Pillow).
     from simvid_desktop.farm.backend import queue_backends  # noqa: PLC0415
     from simvid_desktop.jobs.runner import QueueRunner  # noqa: PLC0415
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue
 from rq.job import Job as RQJob
 from rq.job import get_current_job
 
@@ -391,8 +392,6 @@ class _Session:
         return self._child
 
     def _enqueue_helpers(self, count: int) -> None:
-        from rq import Queue  # noqa: PLC0415
-
         queue = Queue(self.job.origin, connection=self.redis, serializer=self.job.serializer)
         for k in range(1, count + 1):
             queue.enqueue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -83,8 +84,6 @@ class CancelToken:
 
     def __init__(self, event: _EventLike | None = None) -> None:
         if event is None:
-            import threading  # noqa: PLC0415 - keep module import light for workers
-
             event = threading.Event()
         self._event = event
 
