@@ -54,7 +54,6 @@ from simvid_desktop.jobs.render_process import (
     RenderProcess,
     RenderRequest,
     RenderTask,
-    kill_group,
 )
 from simvid_desktop.model.project import Project
 from simvid_desktop.paths import log_dir
@@ -243,8 +242,8 @@ class _Session:
             logger.info("job %s: %s", self.job.id,
                         "cancelled" if self.cancel_requested else "worker stopping")
             child.cancel()
-        if child.cancel_overdue and child.alive and child.process.pid is not None:
-            kill_group(child.process.pid)
+        if child.cancel_overdue and child.alive:
+            child.kill()
 
     def _drive(self, task: RenderTask,
                on_progress: Callable[[ProgressEvent], None] | None = None) -> dict[str, Any]:
