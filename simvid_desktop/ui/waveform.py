@@ -1,8 +1,8 @@
 """The music track drawn under the show: where slides change, where the video ends, the fades.
 
-Decoding a track takes from a fraction of a second to many seconds, so it runs on a thread
-pool (:func:`render.waveform.decode_peaks`) and only a small array of peaks comes back to
-the UI thread. The length shown is the decoded one: MP3 headers can lie.
+Decoding a track takes from a fraction of a second to many seconds, so it runs on the
+decode pool (:func:`render.waveform.decode_peaks`) and only a small array of peaks comes
+back to the UI thread. The length shown is the decoded one: MP3 headers can lie.
 
 The widget's horizontal axis is *show time*, the time the preview and the video use: the
 track is drawn shifted left by the start offset (the skipped part at negative times), and
@@ -19,13 +19,14 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from simvid_desktop.errors import AudioUnreadable
 from simvid_desktop.model.project import Project
 from simvid_desktop.render.waveform import decode_peaks
+from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
 from simvid_desktop.ui.waveform_layers import (
     LayerBuilder,
     Layers,
@@ -37,26 +38,9 @@ from simvid_desktop.ui.waveform_layers import (
 
 logger = logging.getLogger(__name__)
 
-class _Relay(QObject):
-    """Carries a task's outcome to the loader's thread (queued, since emitted off-thread)."""
-
-    done = Signal(int, str, object, float)  #: generation, path, peaks, duration
-    error = Signal(int, str, str)  #: generation, path, reason
-
-
-def _decode_task(relay: _Relay, generation: int, path: Path, cancel: threading.Event) -> None:
-    """Runs on the pool; reports through ``relay`` unless cancelled meanwhile."""
-    try:
-        result = decode_peaks(path, cancel.is_set)
-    except (AudioUnreadable, OSError) as exc:  # OSError: ffmpeg missing or not executable
-        logger.info("cannot decode %s: %s", path, exc)
-        reason = (str(exc) if isinstance(exc, AudioUnreadable)
-                  else f"{path.name}: cannot run ffmpeg ({exc})")
-        if not cancel.is_set():
-            relay.error.emit(generation, str(path), reason)
-        return
-    if result is not None and not cancel.is_set():
-        relay.done.emit(generation, str(path), result[0], result[1])
+def _decode(path: Path, cancel: threading.Event) -> tuple[np.ndarray, float] | None:
+    """Runs on the decode pool; None when cancelled (its ffmpeg is killed at once)."""
+    return decode_peaks(path, cancel.is_set)
 
 
 class WaveformLoader(QObject):
@@ -70,15 +54,9 @@ class WaveformLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # Created before the relay, so it is destroyed (waiting for its task) before it.
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
-        self._relay.error.connect(self._on_error)
-        self._generation = 0
+        self._tasks = TaskChannel(self, Pool.DECODE, latest=True)
         # A box, not a bound method: on destruction the running decode must stop at once,
-        # or the pool's destructor would wait for a long track to finish decoding.
+        # or it would hold the decode thread (thumbnails, pictures) until the track ends.
         self._cancel_box = [threading.Event()]
         box = self._cancel_box
         self.destroyed.connect(lambda *_: box[0].set())
@@ -87,20 +65,29 @@ class WaveformLoader(QObject):
         """Decode ``path`` in the background; only the latest request ever reports."""
         self.cancel()
         self._cancel_box[0] = cancel = threading.Event()
-        self._pool.start(partial(_decode_task, self._relay, self._generation, Path(path), cancel))
+        path = Path(path)
+        # Ahead of queued thumbnails: one track, and the panel says "Reading…" until done.
+        self._tasks.run(partial(_decode, path, cancel), partial(self._on_decoded, path),
+                        FIRST)
 
     def cancel(self) -> None:
         """Stop the running decode (its ffmpeg is killed) and ignore whatever it reports."""
-        self._generation += 1
+        self._tasks.discard()
         self._cancel_box[0].set()
 
-    def _on_done(self, generation: int, path: str, peaks: object, duration: float) -> None:
-        if generation == self._generation:
-            self.loaded.emit(path, peaks, duration)
-
-    def _on_error(self, generation: int, path: str, reason: str) -> None:
-        if generation == self._generation:
-            self.failed.emit(path, reason)
+    def _on_decoded(self, path: Path, result: tuple[np.ndarray, float] | None,
+                    error: BaseException | None) -> None:
+        if isinstance(error, AudioUnreadable):
+            logger.info("cannot decode %s: %s", path, error)
+            self.failed.emit(str(path), str(error))
+        elif isinstance(error, OSError):  # ffmpeg missing or not executable
+            logger.info("cannot decode %s: %s", path, error)
+            self.failed.emit(str(path), f"{path.name}: cannot run ffmpeg ({error})")
+        elif error is not None:
+            logger.error("decoding %s failed", path, exc_info=error)
+            self.failed.emit(str(path), f"{path.name}: cannot be decoded ({error})")
+        elif result is not None:  # None: cancelled, and then never delivered anyway
+            self.loaded.emit(str(path), result[0], result[1])
 
 
 class WaveformWidget(QWidget):
