@@ -141,12 +141,17 @@ class _State:
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], object], state: _State, outcome: _Outcome,
-                 relay: _Relay) -> None:
+    """Runs ``fn`` unless its channel's generation moved on, then posts the outcome.
+
+    Holds a weak reference to the channel only: the callbacks stay on the UI thread.
+    """
+
+    def __init__(self, fn: Callable[[], object], state: _State,
+                 channel: weakref.ref[TaskChannel], ticket: int, relay: _Relay) -> None:
         super().__init__()
         self._fn: Callable[[], object] | None = fn
         self._state, self._generation = state, state.generation
-        self._outcome, self._relay = outcome, relay
+        self._channel, self._ticket, self._relay = channel, ticket, relay
 
     def run(self) -> None:
         fn, self._fn = self._fn, None
@@ -158,8 +163,7 @@ class _Task(QRunnable):
             result = fn()
         except Exception as exc:  # noqa: BLE001 - delivered to the callback, which decides
             error = exc
-        self._relay.posted.emit(
-            _Outcome(self._outcome.channel, self._outcome.ticket, result, error))
+        self._relay.posted.emit(_Outcome(self._channel, self._ticket, result, error))
 
 
 class TaskChannel:
@@ -199,8 +203,8 @@ class TaskChannel:
             self.discard()
         ticket = next(self._tickets)
         self._callbacks[ticket] = callback
-        outcome = _Outcome(weakref.ref(self), ticket, None, None)
-        self._pool.start(_Task(fn, self._state, outcome, self._relay), priority)
+        self._pool.start(_Task(fn, self._state, weakref.ref(self), ticket, self._relay),
+                         priority)
 
     def discard(self) -> None:
         """Drop the results of every task run so far; those not started yet never start."""

@@ -114,10 +114,10 @@ def test_only_the_latest_result_arrives(qtbot: QtBot, gate: threading.Event) -> 
 
 def test_a_stale_task_that_has_not_started_never_runs(qtbot: QtBot,
                                                       gate: threading.Event) -> None:
-    """Both I/O threads busy, so the next task queues; a discard means it never runs."""
+    """Every I/O thread busy, so the next task queues; a discard means it never runs."""
     receiver = Receiver()
     blockers = TaskChannel(receiver, Pool.IO)
-    started = [threading.Event(), threading.Event()]
+    started = [threading.Event() for _ in range(pool(Pool.IO).maxThreadCount())]
     for event in started:
         blockers.run(waiting_for(gate, None, event), receiver.on_result)
     assert all(e.wait(WAIT_MS) for e in started)
