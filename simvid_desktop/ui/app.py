@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from simvid_desktop import __version__
 from simvid_desktop.paths import resource
+from simvid_desktop.ui import tasks
 from simvid_desktop.ui.crash import install_excepthook, setup_logging
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     exit_after_show = os.environ.get(EXIT_AFTER_SHOW_ENV, "")
     if exit_after_show == "1" or exit_after_show.endswith(".png"):
         QTimer.singleShot(0, lambda: _report_shown_and_close(window, exit_after_show))
-    return int(app.exec())
+    code = int(app.exec())
+    tasks.shutdown()  # no pool thread may still run Python while the interpreter exits
+    return code
 
 
 def _report_shown_and_close(window: QWidget, how: str) -> None:

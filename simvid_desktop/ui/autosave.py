@@ -9,13 +9,14 @@ import threading
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.project_io import project_to_json, read_project
 from simvid_desktop.paths import data_dir
 from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.tasks import Pool, TaskChannel
 
 logger = logging.getLogger(__name__)
 
@@ -29,40 +30,35 @@ def autosave_dir() -> Path:
 
 
 class _Files:
-    """The autosave files and what guards them between the UI and the writing thread."""
+    """The autosave files and what guards them between the UI and the writing threads."""
 
     def __init__(self, folder: Path) -> None:
         self.project = folder / "unsaved.simvid"
         self.meta = folder / "unsaved.json"
         self.lock = threading.Lock()
-        self.generation = 0  #: bumped by discard(): a write started before it is dropped
+        #: Bumped by every save and by discard(): only the newest save writes, so neither
+        #: an older save finishing last nor a save discarded meanwhile ever lands on disk.
+        self.generation = 0
 
 
-class _Relay(QObject):
-    done = Signal(bool)  #: whether the files were written
-
-
-def _write(files: _Files, relay: _Relay, generation: int, project: Project,
-           original: Path | None) -> None:
-    """Runs on the pool: serialising 500 slides takes ~40 ms, too long for the UI thread."""
-    written = False
+def _write(files: _Files, generation: int, project: Project, original: Path | None) -> bool:
+    """Runs on the I/O pool: serialising 500 slides takes ~40 ms, too long for the UI
+    thread. True if the files were written."""
     try:
         text = project_to_json(project, files.project.resolve().parent)
         meta = json.dumps({"original": str(original) if original else None,
                            "pid": os.getpid()})
         with files.lock:  # discard() takes it too: a discarded save never reappears
-            if files.generation == generation:
-                tmp = files.project.with_name(f".{files.project.name}.tmp")
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, files.project)
-                files.meta.write_text(meta, encoding="utf-8")
-                written = True
+            if files.generation != generation:
+                return False
+            tmp = files.project.with_name(f".{files.project.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, files.project)
+            files.meta.write_text(meta, encoding="utf-8")
+            return True
     except (OSError, ValueError) as exc:  # ValueError: a NaN json refuses to write
         logger.warning("autosave failed: %s", exc)
-    try:
-        relay.done.emit(written)
-    except RuntimeError:  # the autosave object is gone (application exit)
-        logger.debug("autosave result dropped")
+        return False
 
 
 class Autosave(QObject):
@@ -70,7 +66,7 @@ class Autosave(QObject):
 
     A clean exit removes the file; finding it at the next start means the app did not
     exit cleanly, and the window offers to recover it. The project value is immutable,
-    so it is serialised and written on a pool thread while editing goes on.
+    so it is serialised and written on the I/O pool while editing goes on.
     """
 
     #: A save started by :meth:`save_now` is over; True if the files were written.
@@ -80,12 +76,8 @@ class Autosave(QObject):
         super().__init__(document)
         self._doc = document
         self._files = _Files(autosave_dir())
-        # The pool before the relay: children die in creation order, so the pool waits
-        # for a running write before the relay it reports on is destroyed.
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self.saved)
+        # Every save reports, a discarded one too (False): discard() guards the files.
+        self._tasks = TaskChannel(self, Pool.IO)
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.save_now)
@@ -100,9 +92,16 @@ class Autosave(QObject):
         """Start writing the project if it has changes; :attr:`saved` tells when done."""
         if not self._doc.modified:
             return False
-        self._pool.start(partial(_write, self._files, self._relay, self._files.generation,
-                                 self._doc.project, self._doc.path))
+        self._files.generation += 1  # only this thread changes it; writers read it locked
+        generation = self._files.generation
+        self._tasks.run(partial(_write, self._files, generation, self._doc.project,
+                                self._doc.path), self._on_written)
         return True
+
+    def _on_written(self, written: bool | None, error: BaseException | None) -> None:
+        if error is not None:
+            logger.error("autosave failed", exc_info=error)
+        self.saved.emit(bool(written))
 
     def discard(self) -> None:
         with self._files.lock:

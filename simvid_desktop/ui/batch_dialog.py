@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,6 +50,7 @@ from simvid_desktop.model.settings import CollisionPolicy, Settings
 from simvid_desktop.model.units import format_eta
 from simvid_desktop.ui.job_bridge import JobBridge
 from simvid_desktop.ui.job_view import TABLE_STYLE
+from simvid_desktop.ui.tasks import Pool, TaskChannel
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +131,6 @@ def _settle(video: PlannedVideo, seen: dict[Path, str],
     return video
 
 
-class _ScanSignals(QObject):
-    """Carries a finished scan back to the UI thread: (generation, scans or error text)."""
-
-    done = Signal(int, object)
-
-
 class BatchExportDialog(QDialog):
     """Plans several videos, previews them, and queues them with one click."""
 
@@ -149,9 +145,8 @@ class BatchExportDialog(QDialog):
         self._bridge, self._project, self._name, self._settings = bridge, project, name, settings
         self._plan: list[PlannedVideo] = []
         self._scans: list[FolderScan] | str | None = None  #: a list, an error, or not yet
-        self._generation = 0
-        self._scan_signals = _ScanSignals()
-        self._scan_signals.done.connect(self._scanned)
+        # On the I/O pool: a big or slow (network) folder never blocks the dialog.
+        self._scan_tasks = TaskChannel(self, Pool.IO, latest=True)
         self._scan_timer = QTimer(self, singleShot=True, interval=300)
         self._scan_timer.timeout.connect(self._start_scan)
 
@@ -301,32 +296,29 @@ class BatchExportDialog(QDialog):
 
     def _folder_typed(self) -> None:
         self._scans = None
-        self._generation += 1  # results of an older scan are ignored
+        self._scan_tasks.discard()  # results of an older scan are ignored
         self._scan_timer.start()  # typing: scan when the user pauses
         self._replan()
 
     def _start_scan(self) -> None:
         self._scan_timer.stop()
-        self._generation += 1
-        generation, text = self._generation, self.folder_edit.text().strip()
+        text = self.folder_edit.text().strip()
         if not text:
+            self._scan_tasks.discard()
             return
-        parent, signals = Path(text).expanduser(), self._scan_signals
+        parent = Path(text).expanduser()
+        self._scan_tasks.run(partial(scan_parent, parent), partial(self._scanned, parent))
 
-        def scan() -> None:  # on a pool thread: a big or slow (network) folder never blocks
-            result: list[FolderScan] | str
-            try:
-                result = scan_parent(parent)
-            except OSError as exc:
-                result = f"{parent}: {exc.strerror or exc}"
-            signals.done.emit(generation, result)
-
-        QThreadPool.globalInstance().start(scan)
-
-    def _scanned(self, generation: int, result: list[FolderScan] | str) -> None:
-        if generation == self._generation:
-            self._scans = result
-            self._replan()
+    def _scanned(self, parent: Path, scans: list[FolderScan] | None,
+                 error: BaseException | None) -> None:
+        if isinstance(error, OSError):
+            self._scans = f"{parent}: {error.strerror or error}"
+        elif error is not None:
+            logger.error("scanning %s failed", parent, exc_info=error)
+            self._scans = f"{parent}: cannot be scanned ({error})"
+        else:
+            self._scans = scans or []
+        self._replan()
 
     def _replan(self) -> None:
         text = self.output_edit.text().strip()

@@ -1,28 +1,26 @@
 """The render farm at a glance: connection, workers online and what they render, the queue,
 and the jobs that failed.
 
-:class:`FarmPoller` asks :meth:`FarmClient.status` on a pool thread (a farm that went away
+:class:`FarmPoller` asks :meth:`FarmClient.status` on the farm pool (a farm that went away
 takes up to the client's 3 s timeout to say so) and hands the :class:`FarmStatus` back by
 signal; :class:`FarmMonitor` only shows what it is given. Polling runs only while the monitor
 is on screen and a farm is configured, one request at a time, the next one 2 s after the
-previous answer, so a slow farm is never asked twice at once.
+previous answer, so a slow farm is never asked twice at once (a changed URL is asked at
+once; whatever the old one answers is dropped).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QRectF,
-    QRunnable,
     Qt,
-    QThreadPool,
     QTimer,
     Signal,
 )
@@ -60,6 +58,7 @@ from PySide6.QtWidgets import (
 from simvid_desktop.errors import FarmUnreachable, InvalidInput
 from simvid_desktop.farm.client import FarmClient, FarmStatus, WorkerInfo, redact
 from simvid_desktop.ui.progress_cell import paint_progress_cell
+from simvid_desktop.ui.tasks import Pool, TaskChannel
 
 logger = logging.getLogger(__name__)
 
@@ -96,63 +95,19 @@ TILE_WIDTH = 118
 
 
 # -- polling (off the UI thread) -------------------------------------------------------------
-@dataclass(frozen=True)
-class _Failure:
-    reason: str
-    reachable: bool  #: Redis answered, but not with something the client could read
-
-
-class _Relay(QObject):
-    #: (generation, FarmStatus or _Failure)
-    done = Signal(int, object)
-
-
-class _Shared:
-    """What polls share with their owner; ``alive`` turns off delivery for good."""
-
-    def __init__(self, relay: _Relay) -> None:
-        self.lock = threading.Lock()
-        self.alive = True
-        self.relay = relay
-
-
 def unreachable_reason(exc: FarmUnreachable) -> str:
     """The reason alone, without the "render farm URL is unreachable" the view already says."""
     return str(exc).removeprefix(f"render farm {exc.url} is unreachable: ")
 
 
-class _StatusPoll(QRunnable):
-    """One ``FarmClient.status()`` call, with a client of its own (no client is shared
-    between threads, and a changed URL never meets an old connection)."""
-
-    def __init__(self, shared: _Shared, url: str, generation: int) -> None:
-        super().__init__()
-        self._shared, self._url, self._generation = shared, url, generation
-
-    def run(self) -> None:
-        result: FarmStatus | _Failure
-        client: FarmClient | None = None
-        try:
-            client = FarmClient(self._url)
-            result = client.status()
-        except FarmUnreachable as exc:
-            result = _Failure(unreachable_reason(exc), reachable=False)
-        except InvalidInput as exc:  # not a redis:// URL
-            result = _Failure(str(exc), reachable=False)
-        except Exception as exc:  # a lost answer would stop the polling for good
-            logger.exception("farm status of %s failed", redact(self._url))
-            result = _Failure(f"the farm's status could not be read ({type(exc).__name__}: "
-                              f"{exc})", reachable=True)
-        finally:
-            if client is not None:
-                client.close()
-        with self._shared.lock:  # shutdown() takes this lock: nothing is posted after it
-            if not self._shared.alive:
-                return
-            try:
-                self._shared.relay.done.emit(self._generation, result)
-            except RuntimeError:  # the relay was destroyed without shutdown()
-                logger.debug("farm status dropped: monitor gone")
+def _status(url: str) -> FarmStatus:
+    """One ``FarmClient.status()`` call on the farm pool, with a client of its own (no client
+    is shared between threads, and a changed URL never meets an old connection)."""
+    client = FarmClient(url)
+    try:
+        return client.status()
+    finally:
+        client.close()
 
 
 class FarmPoller(QObject):
@@ -170,17 +125,13 @@ class FarmPoller(QObject):
         self._url = ""
         self._active = False
         self._in_flight = False
-        self._generation = 0
         self.polls = 0  #: requests sent so far (the tests check that none go out idly)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._done)
-        self._shared = _Shared(self._relay)
+        # The shared farm pool: nothing waits on a poll stuck in its 3 s timeout but the
+        # application's exit. Latest only: an answer about an old URL is never shown.
+        self._tasks = TaskChannel(self, Pool.FARM, latest=True)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._poll)
-        # The global pool, not one of our own: destroying a private pool would wait on a
-        # poll stuck in a 3 s timeout, on the UI thread.
-        self._pool = QThreadPool.globalInstance()
 
     @property
     def url(self) -> str:
@@ -197,9 +148,10 @@ class FarmPoller(QObject):
         if url == self._url:
             return
         self._url = url
-        self._generation += 1
+        self._tasks.discard()  # answers about the old URL are dropped: ask the new one now
+        self._in_flight = False
         self._timer.stop()
-        if self.polling and not self._in_flight:
+        if self.polling:
             self._poll()
 
     def start(self) -> None:
@@ -216,28 +168,28 @@ class FarmPoller(QObject):
     def shutdown(self) -> None:
         """For good: no polls, no answers, not even one already on its way."""
         self.stop()
-        with self._shared.lock:
-            self._shared.alive = False
+        self._tasks.discard()
 
     def _poll(self) -> None:
         if not self.polling or self._in_flight:
             return
         self._in_flight = True
         self.polls += 1
-        self._pool.start(_StatusPoll(self._shared, self._url, self._generation))
+        self._tasks.run(partial(_status, self._url), self._done)
 
-    def _done(self, generation: int, result: FarmStatus | _Failure) -> None:
+    def _done(self, status: FarmStatus | None, error: BaseException | None) -> None:
         self._in_flight = False
-        if generation != self._generation:  # the URL changed meanwhile: ask the new one
-            if self.polling:
-                self._poll()
-            return
-        if isinstance(result, FarmStatus):
-            self.statusReceived.emit(result)
-        elif result.reachable:
-            self.statusError.emit(redact(self._url), result.reason)
-        else:
-            self.unreachable.emit(redact(self._url), result.reason)
+        url = redact(self._url)
+        if isinstance(error, FarmUnreachable):
+            self.unreachable.emit(url, unreachable_reason(error))
+        elif isinstance(error, InvalidInput):  # not a redis:// URL
+            self.unreachable.emit(url, str(error))
+        elif error is not None:  # Redis answered, with something the client cannot read
+            logger.error("farm status of %s failed", url, exc_info=error)
+            self.statusError.emit(url, f"the farm's status could not be read "
+                                       f"({type(error).__name__}: {error})")
+        elif status is not None:
+            self.statusReceived.emit(status)
         if self.polling:
             self._timer.start(POLL_MS)
 

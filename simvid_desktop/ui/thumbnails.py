@@ -2,7 +2,7 @@
 
 A timeline of 500 photos must scroll smoothly, so the UI thread never decodes: painting
 asks :meth:`ThumbnailProvider.request`, which either returns an image already in memory
-or queues a job on a small private thread pool and returns ``None`` (the tile shows a
+or queues a job on the decode pool (:mod:`ui.tasks`) and returns ``None`` (the tile shows a
 placeholder until :attr:`ThumbnailProvider.thumbnailReady` arrives). Finished thumbnails
 are also written as small JPEGs under the cache folder, keyed by path, modification time
 and size, so reopening a project does not decode a single photo again.
@@ -18,36 +18,25 @@ import itertools
 import logging
 import os
 import tempfile
-import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import (
-    QCoreApplication,
-    QObject,
-    QRunnable,
-    QThreadPool,
-    QTimer,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from simvid_desktop import paths
 from simvid_desktop.errors import MediaError
 from simvid_desktop.model.media_types import images_in
 from simvid_desktop.render.images import load_rgb, probe_image
+from simvid_desktop.ui.tasks import Pool, TaskChannel, pool
 
 logger = logging.getLogger(__name__)
 
 MEMORY_CACHE_SIZE = 600  #: thumbnails kept in memory (~40 MB at 160 px)
-#: One decode thread: every decode thread takes turns with the UI thread for the GIL.
-#: Adding 500 photos with two threads made the strip's repaints wait up to 60 ms for it;
-#: with one the worst timer delay measured was 26 ms (ui_responsiveness.py, 2 cores).
-POOL_THREADS = 1
 _JPEG_QUALITY = 85
 _CACHE_VERSION = b"v1"  # bump when the thumbnail format changes to orphan old files
 
@@ -117,88 +106,35 @@ def _to_qimage(img: Image.Image) -> QImage:
     return wrapped.convertToFormat(QImage.Format.Format_RGB32)
 
 
-class _Relay(QObject):
-    """Carries results from pool threads to the UI thread (queued, as it lives there)."""
-
-    #: (path, size, image) for a decoded thumbnail.
-    done = Signal(str, int, QImage)
-    #: (path, size, reason) when the photo cannot be decoded.
-    failed = Signal(str, int, str)
-
-
-class _Shared:
-    """What jobs share with their provider; ``alive`` turns False at shutdown."""
-
-    def __init__(self, relay: _Relay, folder: Path) -> None:
-        self.lock = threading.Lock()
-        self.alive = True
-        self.relay = relay
-        self.folder = folder
-
-    def stop(self) -> None:
-        """No more results; queued jobs return at once instead of decoding."""
-        with self.lock:
-            self.alive = False
+def _produce(folder: Path, path: str, size: int) -> QImage:
+    """One thumbnail, on the decode pool: from the disk cache if possible, else decoded and
+    cached. Raises MediaError with the user-facing reason when the photo cannot be shown."""
+    source = Path(path)
+    key = cache_key(source, size)
+    if key is None:
+        probe_image(source)  # raises the user-facing reason (not found, permission...)
+        raise MediaError(source, "cannot be read")
+    cached = folder / f"{key}.jpg"
+    if cached.is_file():
+        image = QImage(str(cached))
+        if not image.isNull():
+            return image.convertToFormat(QImage.Format.Format_RGB32)
+        logger.debug("unreadable cached thumbnail %s, decoding again", cached)
+    img = load_rgb(source, need=(size, size))  # header-checked, EXIF upright
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    _store(img, cached)
+    return _to_qimage(img)
 
 
-class _ThumbnailJob(QRunnable):
-    """Produces one thumbnail: from the disk cache if possible, else decoded and cached."""
-
-    def __init__(self, shared: _Shared, path: str, size: int) -> None:
-        super().__init__()
-        self._shared, self._path, self._size = shared, path, size
-
-    def run(self) -> None:
-        if not self._shared.alive:
-            return
-        try:
-            image = self._produce(Path(self._path))
-        except MediaError as exc:
-            self._post(None, exc.reason)
-        except Exception as exc:  # a lost result would leave the tile loading forever
-            logger.exception("thumbnail of %s failed", self._path)
-            self._post(None, f"cannot be shown ({exc})")
-        else:
-            self._post(image, "")
-
-    def _produce(self, path: Path) -> QImage:
-        key = cache_key(path, self._size)
-        if key is None:
-            probe_image(path)  # raises the user-facing reason (not found, permission...)
-            raise MediaError(path, "cannot be read")
-        cached = self._shared.folder / f"{key}.jpg"
-        if cached.is_file():
-            image = QImage(str(cached))
-            if not image.isNull():
-                return image.convertToFormat(QImage.Format.Format_RGB32)
-            logger.debug("unreadable cached thumbnail %s, decoding again", cached)
-        img = load_rgb(path, need=(self._size, self._size))  # header-checked, EXIF upright
-        img.thumbnail((self._size, self._size), Image.Resampling.LANCZOS)
-        self._store(img, cached)
-        return _to_qimage(img)
-
-    def _store(self, img: Image.Image, target: Path) -> None:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as fh:
-                img.save(fh, "JPEG", quality=_JPEG_QUALITY)
-            os.replace(tmp, target)  # atomic: another job never reads half a file
-        except OSError as exc:
-            logger.warning("cannot write thumbnail cache %s: %s", target, exc)
-
-    def _post(self, image: QImage | None, reason: str) -> None:
-        with self._shared.lock:  # shutdown() waits on this lock, so no post after it
-            if not self._shared.alive:
-                return
-            relay = self._shared.relay
-            try:
-                if image is None:
-                    relay.failed.emit(self._path, self._size, reason)
-                else:
-                    relay.done.emit(self._path, self._size, image)
-            except RuntimeError:  # the provider was destroyed without shutdown()
-                logger.debug("thumbnail of %s dropped: provider gone", self._path)
+def _store(img: Image.Image, target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            img.save(fh, "JPEG", quality=_JPEG_QUALITY)
+        os.replace(tmp, target)  # atomic: another job never reads half a file
+    except OSError as exc:
+        logger.warning("cannot write thumbnail cache %s: %s", target, exc)
 
 
 class ThumbnailProvider(QObject):
@@ -213,16 +149,11 @@ class ThumbnailProvider(QObject):
     def __init__(self, parent: QObject | None = None, cache_folder: Path | None = None,
                  memory_items: int = MEMORY_CACHE_SIZE) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(POOL_THREADS)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
-        self._relay.failed.connect(self._on_failed)
-        folder = cache_folder if cache_folder is not None else paths.cache_dir() / "thumbs"
-        self._shared = _Shared(self._relay, folder)
-        # destroyed() fires before the children die; the pool's destructor then runs the
-        # queued jobs, which return at once instead of decoding hundreds of photos.
-        self.destroyed.connect(self._shared.stop)
+        self._folder = cache_folder if cache_folder is not None else paths.cache_dir() / "thumbs"
+        # Every result is wanted until shutdown(), which drops them and the queued jobs
+        # (also when the provider is destroyed without it).
+        self._tasks = TaskChannel(self, Pool.DECODE)
+        self._alive = True
         self._memory: OrderedDict[_Key, QImage] = OrderedDict()
         self._memory_items = memory_items
         self._pending: set[_Key] = set()
@@ -242,7 +173,7 @@ class ThumbnailProvider(QObject):
 
     @property
     def cache_folder(self) -> Path:
-        return self._shared.folder
+        return self._folder
 
     def request(self, path: Path | str, size: int) -> QImage | None:
         """The thumbnail if it is in memory, else None and a background job is queued.
@@ -255,7 +186,7 @@ class ThumbnailProvider(QObject):
         if image is not None:
             self._memory.move_to_end(key)
             return image
-        if key in self._pending or key in self._failed or not self._shared.alive:
+        if key in self._pending or key in self._failed or not self._alive:
             return None
         self._pending.add(key)
         self._queued.append(key)
@@ -266,10 +197,11 @@ class ThumbnailProvider(QObject):
     def _start_queued(self) -> None:
         queued, self._queued = self._queued, []
         for key in queued:
-            if key in self._pending and self._shared.alive:
+            if key in self._pending and self._alive:
                 # QThreadPool's priority is an int; wrap long before it could overflow.
-                self._pool.start(_ThumbnailJob(self._shared, key[0], key[1]),
-                                 next(self._priority) % 2_000_000_000)
+                self._tasks.run(partial(_produce, self._folder, key[0], key[1]),
+                                partial(self._on_result, key),
+                                next(self._priority) % 2_000_000_000)
 
     def failure(self, path: Path | str, size: int) -> str | None:
         """Why the last request for this thumbnail failed, or None."""
@@ -284,19 +216,28 @@ class ThumbnailProvider(QObject):
 
     def shutdown(self) -> None:
         """Stop delivering results and drop queued jobs; running jobs end on their own."""
-        self._shared.stop()
+        self._alive = False
+        self._tasks.discard()
         self._start_timer.stop()
         self._queued.clear()
-        self._pool.clear()
         self._pending.clear()
 
-    def wait_for_done(self, msecs: int = -1) -> bool:
-        """Wait for running jobs (application exit and tests only: this blocks)."""
-        return self._pool.waitForDone(msecs)
+    @staticmethod
+    def wait_for_done(msecs: int = -1) -> bool:
+        """Wait for the decode thread's running jobs (tests only: this blocks)."""
+        return pool(Pool.DECODE).waitForDone(msecs)
 
-    @Slot(str, int, QImage)
-    def _on_done(self, path: str, size: int, image: QImage) -> None:
-        key = (path, size)
+    def _on_result(self, key: _Key, image: QImage | None, error: BaseException | None) -> None:
+        if isinstance(error, MediaError):
+            self._on_failed(key, error.reason)
+        elif error is not None:  # a lost result would leave the tile loading forever
+            logger.error("thumbnail of %s failed", key[0], exc_info=error)
+            self._on_failed(key, f"cannot be shown ({error})")
+        elif image is not None:
+            self._on_done(key, image)
+
+    def _on_done(self, key: _Key, image: QImage) -> None:
+        path = key[0]
         self._pending.discard(key)
         self._failed.pop(key, None)
         self._memory[key] = image
@@ -305,9 +246,8 @@ class ThumbnailProvider(QObject):
             self._memory.popitem(last=False)
         self.thumbnailReady.emit(path, image)
 
-    @Slot(str, int, str)
-    def _on_failed(self, path: str, size: int, reason: str) -> None:
-        key = (path, size)
+    def _on_failed(self, key: _Key, reason: str) -> None:
+        path = key[0]
         self._pending.discard(key)
         self._failed[key] = reason
         logger.info("no thumbnail for %s: %s", path, reason)

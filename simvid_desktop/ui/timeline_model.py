@@ -16,6 +16,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -24,9 +25,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRunnable,
     Qt,
-    QThreadPool,
     QTimer,
     Signal,
 )
@@ -35,6 +34,7 @@ from PySide6.QtGui import QImage
 from simvid_desktop.model.media_types import natural_key
 from simvid_desktop.model.project import Project, Slide, Transition, TransitionKind
 from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
 from simvid_desktop.ui.thumbnails import ThumbnailProvider, date_taken, expand_paths
 
 logger = logging.getLogger(__name__)
@@ -77,26 +77,9 @@ class CardData:
     transition_seconds: float
 
 
-class _DateRelay(QObject):
-    #: (request number, {path: timestamp}) from the date-reading job.
-    datesRead = Signal(int, object)
-
-
-
-
-class _DateJob(QRunnable):
-    """Reads the dates of a snapshot of paths off the UI thread."""
-
-    def __init__(self, relay: _DateRelay, serial: int, paths: list[Path]) -> None:
-        super().__init__()
-        self._relay, self._serial, self._paths = relay, serial, paths
-
-    def run(self) -> None:
-        dates = {p: date_taken(p) for p in self._paths}
-        try:
-            self._relay.datesRead.emit(self._serial, dates)
-        except RuntimeError:  # the model is gone; nobody wants the result
-            logger.debug("date sort result dropped")
+def _dates_taken(paths: list[Path]) -> dict[Path, float]:
+    """When each photo was taken; on the decode pool (it reads every photo's header)."""
+    return {p: date_taken(p) for p in paths}
 
 
 def _tokens(slides: Sequence[Slide]) -> list[_Token]:
@@ -167,13 +150,7 @@ class TimelineModel(QAbstractListModel):
         self._dirty: set[int] = set()
         self._flush = QTimer(self, singleShot=True, interval=40)  # batch thumbnail repaints
         self._flush.timeout.connect(self._flush_dirty)
-        # The pool before the relay: children die in creation order, so the pool waits
-        # for its job before the relay the job emits on is destroyed.
-        self._date_pool = QThreadPool(self)
-        self._date_pool.setMaxThreadCount(1)
-        self._date_relay = _DateRelay(self)
-        self._date_relay.datesRead.connect(self._on_dates)
-        self._date_serial = 0
+        self._date_tasks = TaskChannel(self, Pool.DECODE, latest=True)
         self._thumbs.thumbnailReady.connect(self._on_thumbnail)
         self._thumbs.thumbnailFailed.connect(self._on_thumbnail)
         document.projectChanged.connect(self._on_project_changed)
@@ -346,14 +323,19 @@ class TimelineModel(QAbstractListModel):
         self._doc.apply(self._doc.project.with_slides(slides), "Sort by name")
 
     def sort_by_date_taken(self) -> None:
-        """Read EXIF dates in a pool thread; :attr:`sortByDateFinished` tells when done."""
-        self._date_serial += 1
-        paths = list(dict.fromkeys(s.image for s in self._doc.project.slides))
-        self._date_pool.start(_DateJob(self._date_relay, self._date_serial, paths))
+        """Read EXIF dates in a pool thread; :attr:`sortByDateFinished` tells when done.
 
-    def _on_dates(self, serial: int, dates: dict[Path, float]) -> None:
-        if serial != self._date_serial:
-            return  # a newer request supersedes this one
+        A newer request supersedes one still reading. Runs ahead of queued thumbnails:
+        the user is waiting for it.
+        """
+        paths = list(dict.fromkeys(s.image for s in self._doc.project.slides))
+        self._date_tasks.run(partial(_dates_taken, paths), self._on_dates, FIRST)
+
+    def _on_dates(self, dates: dict[Path, float] | None, error: BaseException | None) -> None:
+        if error is not None or dates is None:  # date_taken copes with bad photos: a bug
+            logger.error("reading the dates taken failed", exc_info=error)
+            self.sortByDateFinished.emit()
+            return
         # Sort what is there now; photos added while reading sort last, by name.
         slides = sorted(self._doc.project.slides, key=lambda s: (
             dates.get(s.image, float("inf")), natural_key(s.image.name), str(s.image)))

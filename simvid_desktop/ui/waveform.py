@@ -1,8 +1,8 @@
 """The music track drawn under the show: where slides change, where the video ends, the fades.
 
-Decoding a track takes from a fraction of a second to many seconds, so it runs on a thread
-pool with the bundled ffmpeg and only a small array of peaks comes back to the UI thread.
-The length shown is the decoded one: MP3 headers can lie (see PITFALLS.md).
+Decoding a track takes from a fraction of a second to many seconds, so it runs on the
+decode pool (:func:`render.waveform.decode_peaks`) and only a small array of peaks comes
+back to the UI thread. The length shown is the decoded one: MP3 headers can lie.
 
 The widget's horizontal axis is *show time*, the time the preview and the video use: the
 track is drawn shifted left by the start offset (the skipped part at negative times), and
@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from simvid_desktop.errors import AudioUnreadable
 from simvid_desktop.model.project import Project
-from simvid_desktop.render.ffmpeg import FFmpegProcess
-from simvid_desktop.render.preflight import audio_problem
+from simvid_desktop.render.waveform import decode_peaks
+from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
 from simvid_desktop.ui.waveform_layers import (
     LayerBuilder,
     Layers,
@@ -38,82 +38,9 @@ from simvid_desktop.ui.waveform_layers import (
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 8000  #: enough for a picture of the loudness; 32 KB of floats per second
-PEAK_BINS = 2000  #: min/max pairs kept: more than any waveform is wide in pixels
-_BLOCK = 40  #: samples (5 ms) reduced while streaming, so memory stays flat for long tracks
-
-
-def decode_peaks(
-    path: Path, cancelled: Callable[[], bool] = lambda: False, bins: int = PEAK_BINS
-) -> tuple[np.ndarray, float] | None:
-    """Peaks ``(n, 2)`` float32 (min, max per slice) and the decoded duration of ``path``.
-
-    Returns None when ``cancelled()`` turned true. Raises AudioUnreadable naming the file.
-    """
-    problem = audio_problem(path)
-    if problem is not None:
-        raise AudioUnreadable(path.name, problem.message)
-    args = ["-v", "error", "-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
-    mins: list[np.ndarray] = []
-    maxs: list[np.ndarray] = []
-    carry = np.empty(0, np.float32)
-    rest = b""
-    samples = 0
-    with FFmpegProcess(args, stdout=True) as proc:
-        stdout = proc.proc.stdout
-        assert stdout is not None
-        while chunk := stdout.read(1 << 16):
-            if cancelled():
-                proc.kill()
-                return None
-            data = rest + chunk
-            usable = len(data) - len(data) % 4
-            rest = data[usable:]
-            x = np.concatenate([carry, np.frombuffer(data[:usable], np.float32)])
-            samples += usable // 4
-            full = x.size - x.size % _BLOCK
-            carry = x[full:].copy()
-            if full:
-                blocks = x[:full].reshape(-1, _BLOCK)
-                mins.append(blocks.min(axis=1))
-                maxs.append(blocks.max(axis=1))
-        code = proc.finish()
-        tail = proc.log_tail(2)
-    if carry.size:
-        mins.append(carry.min(keepdims=True))
-        maxs.append(carry.max(keepdims=True))
-    if code != 0 or samples == 0:
-        reason = tail.splitlines()[-1] if tail else "no audio could be decoded"
-        raise AudioUnreadable(path.name, reason)
-    lo, hi = np.concatenate(mins), np.concatenate(maxs)
-    if lo.size > bins:
-        edges = np.linspace(0, lo.size, bins + 1).astype(np.int64)[:-1]
-        lo, hi = np.minimum.reduceat(lo, edges), np.maximum.reduceat(hi, edges)
-    peaks = np.stack([lo, hi], axis=1).astype(np.float32)
-    return peaks, samples / SAMPLE_RATE
-
-
-class _Relay(QObject):
-    """Carries a task's outcome to the loader's thread (queued, since emitted off-thread)."""
-
-    done = Signal(int, str, object, float)  #: generation, path, peaks, duration
-    error = Signal(int, str, str)  #: generation, path, reason
-
-
-def _decode_task(relay: _Relay, generation: int, path: Path, cancel: threading.Event) -> None:
-    """Runs on the pool; reports through ``relay`` unless cancelled meanwhile."""
-    try:
-        result = decode_peaks(path, cancel.is_set)
-    except (AudioUnreadable, OSError) as exc:  # OSError: ffmpeg missing or not executable
-        logger.info("cannot decode %s: %s", path, exc)
-        reason = (str(exc) if isinstance(exc, AudioUnreadable)
-                  else f"{path.name}: cannot run ffmpeg ({exc})")
-        if not cancel.is_set():
-            relay.error.emit(generation, str(path), reason)
-        return
-    if result is not None and not cancel.is_set():
-        relay.done.emit(generation, str(path), result[0], result[1])
+def _decode(path: Path, cancel: threading.Event) -> tuple[np.ndarray, float] | None:
+    """Runs on the decode pool; None when cancelled (its ffmpeg is killed at once)."""
+    return decode_peaks(path, cancel.is_set)
 
 
 class WaveformLoader(QObject):
@@ -127,15 +54,9 @@ class WaveformLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # Created before the relay, so it is destroyed (waiting for its task) before it.
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
-        self._relay.error.connect(self._on_error)
-        self._generation = 0
+        self._tasks = TaskChannel(self, Pool.DECODE, latest=True)
         # A box, not a bound method: on destruction the running decode must stop at once,
-        # or the pool's destructor would wait for a long track to finish decoding.
+        # or it would hold the decode thread (thumbnails, pictures) until the track ends.
         self._cancel_box = [threading.Event()]
         box = self._cancel_box
         self.destroyed.connect(lambda *_: box[0].set())
@@ -144,20 +65,29 @@ class WaveformLoader(QObject):
         """Decode ``path`` in the background; only the latest request ever reports."""
         self.cancel()
         self._cancel_box[0] = cancel = threading.Event()
-        self._pool.start(partial(_decode_task, self._relay, self._generation, Path(path), cancel))
+        path = Path(path)
+        # Ahead of queued thumbnails: one track, and the panel says "Reading…" until done.
+        self._tasks.run(partial(_decode, path, cancel), partial(self._on_decoded, path),
+                        FIRST)
 
     def cancel(self) -> None:
         """Stop the running decode (its ffmpeg is killed) and ignore whatever it reports."""
-        self._generation += 1
+        self._tasks.discard()
         self._cancel_box[0].set()
 
-    def _on_done(self, generation: int, path: str, peaks: object, duration: float) -> None:
-        if generation == self._generation:
-            self.loaded.emit(path, peaks, duration)
-
-    def _on_error(self, generation: int, path: str, reason: str) -> None:
-        if generation == self._generation:
-            self.failed.emit(path, reason)
+    def _on_decoded(self, path: Path, result: tuple[np.ndarray, float] | None,
+                    error: BaseException | None) -> None:
+        if isinstance(error, AudioUnreadable):
+            logger.info("cannot decode %s: %s", path, error)
+            self.failed.emit(str(path), str(error))
+        elif isinstance(error, OSError):  # ffmpeg missing or not executable
+            logger.info("cannot decode %s: %s", path, error)
+            self.failed.emit(str(path), f"{path.name}: cannot run ffmpeg ({error})")
+        elif error is not None:
+            logger.error("decoding %s failed", path, exc_info=error)
+            self.failed.emit(str(path), f"{path.name}: cannot be decoded ({error})")
+        elif result is not None:  # None: cancelled, and then never delivered anyway
+            self.loaded.emit(str(path), result[0], result[1])
 
 
 class WaveformWidget(QWidget):

@@ -135,7 +135,9 @@ def test_boundaries_closer_than_a_pixel_are_drawn_once(qtbot: QtBot) -> None:
     assert layers.boundaries_drawn <= lane_rect(416, 110).width() + 1
 
 
-def test_slide_times_agree_with_the_render_timeline() -> None:
+def test_transitions_are_shaded_where_the_render_timeline_puts_them(qtbot: QtBot) -> None:
+    """Clipped to fit their slides, centred on the boundary, none for "none": the spans
+    come from :class:`Timeline`, the render's own arithmetic."""
     slides = [Slide(image=Path(f"/p/{i}.jpg"), duration=d,
                     transition=Transition(kind, td) if kind else None)
               for i, (d, kind, td) in enumerate([
@@ -143,8 +145,19 @@ def test_slide_times_agree_with_the_render_timeline() -> None:
                   (2.0, TransitionKind.NONE, 1.0), (5.0, TransitionKind.WIPE_LEFT, 9.0),
                   (1.0, None, 0.0)])]
     project = Project(slides=tuple(slides), transition=Transition(TransitionKind.FADE, 0.8))
-    boundaries, transitions = waveform_layers.slide_times(project)
-    tl = Timeline(project)
-    assert boundaries.tolist() == pytest.approx([s.start for s in tl.slides[1:]])
-    assert transitions.ravel().tolist() == pytest.approx(
-        [x for t in tl.transitions for x in (t.start, t.end)])
+    spans = [x for t in Timeline(project).transitions for x in (t.start, t.end)]
+    assert spans == pytest.approx([2.8, 3.2, 3.2, 3.6, 9.9, 10.9])
+    layers = build_layers(spec(project, width=1200))
+    lane = lane_rect(1200, 110)
+    y = round(lane.bottom() - 3)  # below the placeholder text, above the ruler
+
+    def colour(t: float) -> str:
+        x = round(lane.left() + t / project.total_duration * lane.width())
+        return layers.static.pixelColor(x, y).name()
+
+    plain = colour(1.5)
+    shaded = {t: colour(t) for t in (2.9, 3.1, 3.5, 10.1, 10.7)}
+    unshaded = {t: colour(t) for t in (2.6, 3.8, 5.2, 5.6, 9.6, 11.2)}
+    assert set(shaded.values()) != {plain}, shaded
+    assert all(c != plain for c in shaded.values()), (plain, shaded)
+    assert unshaded == dict.fromkeys(unshaded, plain), (plain, unshaded)
