@@ -182,13 +182,13 @@ def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Fra
         with FramePipe(segment_args(comp.project, part), final, cancel) as pipe:
             _encode_frames(comp, seg.first, seg.end, pipe, progress, cancel)
             pipe.finish()
-        part.replace(final)
+        work.commit(part, final, seg.frames)
     finally:
         part.unlink(missing_ok=True)
 
 
 def render_audio(project: Project, total: float, work: WorkDir) -> None:
-    if work.audio_path.is_file():
+    if work.verified(work.audio_path):
         return
     part = work.part(work.audio_path)
     try:
@@ -196,7 +196,7 @@ def render_audio(project: Project, total: float, work: WorkDir) -> None:
         with FFmpegProcess(audio_args(plan, part)) as proc:
             if proc.finish() != 0:
                 raise failure(proc, work.audio_path)
-        part.replace(work.audio_path)
+        work.commit(part, work.audio_path)
     finally:
         part.unlink(missing_ok=True)
 
@@ -359,8 +359,8 @@ def finish_pieces(project: Project, output: Path, work_dir: Path,
     work = WorkDir(work_dir)
     missing = [s.index for s in segments if not work.done(s)]
     if missing:
-        raise RenderFailed(f"cannot join {output.name}: pieces {missing} of the show are missing",
-                           transient=True)
+        raise RenderFailed(f"cannot join {output.name}: pieces {missing} of the show are "
+                           "missing or damaged", transient=True)
     total = Timeline(project).total
     tmp = temp_path_for(output)
     try:
