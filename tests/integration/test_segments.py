@@ -175,7 +175,7 @@ def test_damaged_music_is_made_again(tmp_path: Path, photos: list[Path],
 
 def test_segments_and_the_video_are_fsynced_before_they_count(
         tmp_path: Path, photos: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each finished piece, the music, and the folders naming them, reach
+    """Each finished piece, the music and the video, and the folders naming them, reach
     the disk before they are recorded or reported."""
     synced: list[str] = []
     real = os.fsync
@@ -197,5 +197,6 @@ def test_segments_and_the_video_are_fsynced_before_they_count(
     assert len(pieces) == 5, "four pieces and the music, before they were renamed"
     assert len(records) == 5, "and their records"
     if sys.platform != "win32":
-        assert "w" in synced, "the folder naming them"
+        assert "w" in synced and "." in synced, "the folders naming them"
     assert outcome.output.name == "out.mp4"
+    assert any(s.endswith(".simvid-part.mp4") for s in synced), "the video, before its move"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 from redis import Redis
@@ -25,7 +25,7 @@ def payload(**kw: object) -> dict[str, object]:
     data: dict[str, object] = {
         "job_id": "abc123", "project": {"slides": []}, "output": "/mnt/out/a.mp4",
         "work_dir": "/mnt/out/.simvid-work/abc123", "segment_seconds": 20.0, "split": 2,
-        "name": "a",
+        "name": "a", "collision": "refuse",
     }
     data.update(kw)
     return data
@@ -39,10 +39,11 @@ def test_payload_round_trip() -> None:
 
 def test_payload_optional_fields_default() -> None:
     data = payload()
-    for key in ("segment_seconds", "split", "name"):
+    for key in ("segment_seconds", "split", "name", "collision"):
         del data[key]
     p = protocol.FarmPayload.from_dict(data)
     assert (p.split, p.segment_seconds, p.name) == (1, 20.0, "")
+    assert p.collision == "number", "a payload without a policy never replaces either"
 
 
 @pytest.mark.parametrize(("data", "field"), [
@@ -182,3 +183,19 @@ def test_farm_url_choice() -> None:
                     settings_default=False) == "redis://other/1"
     with pytest.raises(InvalidInput, match="--farm: no URL"):
         farm_url(_args(farm=""), Settings(), settings_default=False)
+
+
+def test_payload_carries_the_collision_policy() -> None:
+    assert protocol.FarmPayload.from_dict(payload()).collision == "refuse"
+    for bad in ("overwrite", 1, None):
+        with pytest.raises(FarmJobRefused, match="'collision'"):
+            protocol.FarmPayload.from_dict(payload(collision=bad))
+
+
+def test_desktop_output_keeps_the_desktops_folder_and_the_workers_file_name() -> None:
+    asked = "/Volumes/studio/out/show.mp4"
+    assert protocol.desktop_output(asked, "/mnt/studio/out/show (2).mp4") == str(
+        PurePath("/Volumes/studio/out/show (2).mp4"))
+    assert protocol.desktop_output(asked, "D:\\studio\\out\\show (3).mp4") == str(
+        PurePath("/Volumes/studio/out/show (3).mp4"))
+    assert protocol.desktop_output(asked, None) == asked
