@@ -234,3 +234,7 @@ def test_a_finished_job_names_the_file_its_video_went_to(store: Store, tmp_path:
                                            result={"frames": 1, "output": placed}))
     assert done is not None and done.output == placed
 
+
+def test_commits_survive_a_power_cut(store: Store) -> None:
+    """WAL with synchronous=FULL: each commit is fsynced (NORMAL may lose the last ones)."""
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
