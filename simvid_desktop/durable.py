@@ -39,13 +39,24 @@ _UNSUPPORTED = frozenset({
 })
 
 
+def _sync(fd: int) -> None:
+    os.fsync(fd)
+    if sys.platform == "darwin":  # macOS's fsync does not ask the drive to flush its cache
+        import fcntl  # noqa: PLC0415 - POSIX only
+
+        try:
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
+        except OSError as exc:  # some file systems (network shares) do not support it
+            logger.debug("F_FULLFSYNC not supported here: %s", exc)
+
+
 def fsync_file(path: Path) -> None:
     """Flush ``path``'s data (written by this or another process, e.g. ffmpeg) to the disk."""
     # Windows flushes only through a handle opened for writing.
     flags = os.O_RDWR if sys.platform == "win32" else os.O_RDONLY
     fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     try:
-        os.fsync(fd)
+        _sync(fd)
     finally:
         os.close(fd)
 
@@ -80,7 +91,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            _sync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -88,7 +88,12 @@ class FarmPayload:
     collision: str = "number"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.collision == "number":
+            # The default, left out: a worker of the previous version (which refuses
+            # unknown fields) still takes the job. One that cannot honour "refuse" refuses it.
+            del data["collision"]
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> FarmPayload:

@@ -187,6 +187,9 @@ def test_farm_url_choice() -> None:
 
 def test_payload_carries_the_collision_policy() -> None:
     assert protocol.FarmPayload.from_dict(payload()).collision == "refuse"
+    # The default is left out, so that a worker of the previous version takes the job.
+    assert "collision" not in protocol.FarmPayload.from_dict(
+        payload(collision="number")).to_dict()
     for bad in ("overwrite", 1, None):
         with pytest.raises(FarmJobRefused, match="'collision'"):
             protocol.FarmPayload.from_dict(payload(collision=bad))
