@@ -25,7 +25,7 @@ def payload(**kw: object) -> dict[str, object]:
     data: dict[str, object] = {
         "job_id": "abc123", "project": {"slides": []}, "output": "/mnt/out/a.mp4",
         "work_dir": "/mnt/out/.simvid-work/abc123", "segment_seconds": 20.0, "split": 2,
-        "name": "a", "collision": "refuse",
+        "name": "a",
     }
     data.update(kw)
     return data
@@ -39,11 +39,10 @@ def test_payload_round_trip() -> None:
 
 def test_payload_optional_fields_default() -> None:
     data = payload()
-    for key in ("segment_seconds", "split", "name", "collision"):
+    for key in ("segment_seconds", "split", "name"):
         del data[key]
     p = protocol.FarmPayload.from_dict(data)
     assert (p.split, p.segment_seconds, p.name) == (1, 20.0, "")
-    assert p.collision == "number", "a payload without a policy never replaces either"
 
 
 @pytest.mark.parametrize(("data", "field"), [
@@ -186,7 +185,10 @@ def test_farm_url_choice() -> None:
 
 
 def test_payload_carries_the_collision_policy() -> None:
-    assert protocol.FarmPayload.from_dict(payload()).collision == "refuse"
+    assert protocol.FarmPayload.from_dict(payload()).collision == "number", (
+        "a payload without a policy (from a previous desktop) never replaces either")
+    refusing = protocol.FarmPayload.from_dict(payload(collision="refuse"))
+    assert refusing.collision == "refuse" and refusing.to_dict() == payload(collision="refuse")
     # The default is left out, so that a worker of the previous version takes the job.
     assert "collision" not in protocol.FarmPayload.from_dict(
         payload(collision="number")).to_dict()
