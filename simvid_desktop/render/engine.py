@@ -137,7 +137,7 @@ def place_output(tmp: Path, output: Path, collision: CollisionPolicy) -> Path:
             move_no_replace(tmp, candidate)
         except FileExistsError:
             continue
-        logger.warning("%s appeared while rendering; the video is %s", output, candidate.name)
+        logger.warning("%s is taken; the video is %s", output, candidate.name)
         return candidate
     raise AssertionError("numbered_names never ends")
 
