@@ -92,7 +92,7 @@ def render_on_farm(client: FarmClient, project: Project, output: Path, split: in
 
     job = Job(id=new_job_id(), name=output.stem, project=project_to_dict(project),
               output=str(output), segment_seconds=settings.segment_seconds,
-              duration=project.total_duration)
+              duration=project.total_duration, collision=settings.collision)
     rq_id, _ = client.submit(job, split=split, retries=settings.retries)
     print(f"simvid: sent to the farm at {client.display_url} as {rq_id}", file=sys.stderr)
     cancelled = False

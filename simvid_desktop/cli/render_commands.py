@@ -17,6 +17,7 @@ from simvid_desktop.cli.demo import demo_output_path, demo_project
 from simvid_desktop.cli.progress_bar import ProgressPrinter
 from simvid_desktop.cli.project_args import project_from_args
 from simvid_desktop.errors import Problem, ProjectInvalid
+from simvid_desktop.farm.protocol import desktop_output
 from simvid_desktop.model.project import Resolution
 from simvid_desktop.model.settings import load_settings
 from simvid_desktop.render.engine import RenderOutcome, RenderSpec, render
@@ -56,10 +57,11 @@ def render_show(args: argparse.Namespace) -> int:
     try:
         if client is not None:
             result = farm_commands.render_on_farm(client, project, output, split, settings, sink)
-            outcome = RenderOutcome.from_dict({**result, "output": str(output)})
+            placed = desktop_output(str(output), result.get("output"))
+            outcome = RenderOutcome.from_dict({**result, "output": placed})
         else:
-            outcome = render(RenderSpec(project, output, checked=True),  # preflight passed
-                             progress=sink)
+            outcome = render(RenderSpec(project, output, checked=True,  # preflight passed
+                                        collision=settings.collision), progress=sink)
     finally:
         if printer is not None:
             printer.close()

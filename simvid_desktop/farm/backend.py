@@ -184,7 +184,9 @@ class FarmBackend:
                 self._updates.append(progress)
         elif status is FarmJobStatus.FINISHED:
             self._jobs.pop(job_id)
-            self._updates.append(JobOutcome(job_id, JobStatus.FINISHED, state.result,
+            result = dict(state.result or {})
+            result["output"] = protocol.desktop_output(job.output, result.get("output"))
+            self._updates.append(JobOutcome(job_id, JobStatus.FINISHED, result,
                                             log=state.log))
         elif status in (FarmJobStatus.STOPPED, FarmJobStatus.CANCELED) or state.cancelled:
             self._jobs.pop(job_id)

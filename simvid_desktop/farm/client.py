@@ -180,7 +180,7 @@ class FarmClient:
             job_id=job.id, project=pmap.map_project(job.project), output=output,
             work_dir=work_dir_on_farm(output, job.id),
             segment_seconds=job.segment_seconds,
-            split=max(1, split), name=job.name,
+            split=max(1, split), name=job.name, collision=job.collision.value,
         )
 
     def submit(self, job: Job, *, split: int = 1, retries: int = 2) -> tuple[str, bool]:

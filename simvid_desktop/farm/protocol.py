@@ -6,7 +6,9 @@ strictly before touching a file: a malformed or foreign payload is refused, not 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
+from pathlib import PurePath
 from typing import Any
 
 from simvid_desktop.errors import FarmJobRefused
@@ -81,9 +83,17 @@ class FarmPayload:
     segment_seconds: float = 20.0
     split: int = 1  #: how many workers may render pieces of this show at once
     name: str = ""
+    #: The desktop's collision policy ("number" or "refuse"), applied by the worker when
+    #: the video is done: it never replaces a file.
+    collision: str = "number"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.collision == "number":
+            # The default, left out: a worker of the previous version (which refuses
+            # unknown fields) still takes the job. One that cannot honour "refuse" refuses it.
+            del data["collision"]
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> FarmPayload:
@@ -92,13 +102,13 @@ class FarmPayload:
             raise FarmJobRefused("farm job payload: not a JSON object")
         expected: dict[str, type | tuple[type, ...]] = {
             "job_id": str, "project": dict, "output": str, "work_dir": str,
-            "segment_seconds": (int, float), "split": int, "name": str,
+            "segment_seconds": (int, float), "split": int, "name": str, "collision": str,
         }
         unknown = sorted(set(data) - set(expected))
         if unknown:
             raise FarmJobRefused(f"farm job payload: unknown field {unknown[0]!r}")
         for field, kind in expected.items():
-            if field in ("segment_seconds", "split", "name") and field not in data:
+            if field in ("segment_seconds", "split", "name", "collision") and field not in data:
                 continue
             value = data.get(field)
             if not isinstance(value, kind) or isinstance(value, bool):
@@ -110,4 +120,16 @@ class FarmPayload:
             raise FarmJobRefused("farm job payload: 'segment_seconds' out of range")
         if not 1 <= payload.split <= 64:
             raise FarmJobRefused("farm job payload: 'split' must be 1..64")
+        if payload.collision not in ("number", "refuse"):
+            raise FarmJobRefused("farm job payload: 'collision' must be 'number' or 'refuse'")
         return payload
+
+
+def desktop_output(requested: str, reported: object) -> str:
+    """Where a farm render's video is, as the desktop sees it: the folder it asked for
+    (its own view of the shared storage) and the file name the worker reports (a numbered
+    one when the name was taken meanwhile)."""
+    if not isinstance(reported, str) or not reported:
+        return requested
+    name = re.split(r"[\\/]", reported)[-1]
+    return str(PurePath(requested).with_name(name)) if name else requested

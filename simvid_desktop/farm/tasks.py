@@ -56,6 +56,7 @@ from simvid_desktop.jobs.render_process import (
     RenderTask,
 )
 from simvid_desktop.model.project import Project
+from simvid_desktop.model.settings import CollisionPolicy
 from simvid_desktop.paths import log_dir
 from simvid_desktop.render.progress import (
     ProgressEvent,
@@ -252,7 +253,8 @@ class _Session:
         child.start(RenderRequest(
             job_id=self.payload.job_id, project=self.project, output=self.payload.output,
             work_dir=self.payload.work_dir, segment_seconds=self.payload.segment_seconds,
-            log_path=self.log.path, task=task))
+            log_path=self.log.path, task=task,
+            collision=CollisionPolicy(self.payload.collision)))
         while True:
             self._watch_stop_requests(child)
             messages = child.receive(0.2)

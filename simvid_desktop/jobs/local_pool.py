@@ -77,7 +77,8 @@ class LocalPool:
         process = next(p for p in self._processes if p.ready and p.job_id is None)
         process.start(RenderRequest(
             job_id=job.id, project=project, output=job.output, work_dir=job.work_dir,
-            segment_seconds=job.segment_seconds, log_path=str(local_log_path(job.id))))
+            segment_seconds=job.segment_seconds, log_path=str(local_log_path(job.id)),
+            collision=job.collision))
 
     def cancel_job(self, job_id: str) -> None:
         for p in self._processes:

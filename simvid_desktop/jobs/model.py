@@ -14,7 +14,7 @@ from typing import Any
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.project_io import parse_project
-from simvid_desktop.model.settings import SEGMENT_SECONDS
+from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
 
 
@@ -119,11 +119,14 @@ class Job:
     log_path: str | None = None
     updated_at: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)  #: the farm's bookkeeping
+    #: Applied again when the video is done, if its name was taken meanwhile.
+    collision: CollisionPolicy = CollisionPolicy.NUMBER
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
         d["stage"] = self.stage.value if self.stage is not None else ""
+        d["collision"] = self.collision.value
         return d
 
     @classmethod
@@ -132,6 +135,7 @@ class Job:
         values = {k: v for k, v in data.items() if k in known}
         values["status"] = JobStatus(values.get("status", "queued"))
         values["stage"] = RenderStage(values["stage"]) if values.get("stage") else None
+        values["collision"] = CollisionPolicy(values.get("collision", "number"))
         return cls(**values)
 
     @property

@@ -35,6 +35,7 @@ from typing import Any
 from simvid_desktop.errors import InvalidInput, RenderCancelled, SimvidError
 from simvid_desktop.jobs.model import JobOutcome, JobProgress, JobStatus, LogLocation
 from simvid_desktop.model.project import Project
+from simvid_desktop.model.settings import CollisionPolicy
 from simvid_desktop.render.engine import (
     RenderSpec,
     finish_pieces,
@@ -67,6 +68,8 @@ class RenderRequest:
     segment_seconds: float
     log_path: str  #: chosen by the parent: it knows where this kind of run logs
     task: RenderTask = RenderTask.SHOW
+    #: Applied when the video is done and its name is taken (it is never replaced).
+    collision: CollisionPolicy = CollisionPolicy.NUMBER
 
 
 @dataclass(frozen=True)
@@ -319,7 +322,7 @@ def _show(conn: Connection, cancel: Event, request: RenderRequest) -> dict[str, 
     # Every way of queueing a job runs the preflight first (window, queue add, farm).
     spec = RenderSpec(request.project, Path(request.output),
                       Path(request.work_dir) if request.work_dir else None,
-                      request.segment_seconds, checked=True)
+                      request.segment_seconds, checked=True, collision=request.collision)
     outcome = render(spec, progress=progress, cancel=CancelToken(cancel))
     logger.info("job %s: finished in %.1f s", request.job_id, outcome.elapsed)
     return outcome.to_dict()
@@ -342,7 +345,7 @@ def _pieces(conn: Connection, cancel: Event, request: RenderRequest) -> dict[str
 
 def _join(conn: Connection, cancel: Event, request: RenderRequest) -> dict[str, Any]:
     return finish_pieces(request.project, Path(request.output), _require_work_dir(request),
-                         request.segment_seconds).to_dict()
+                         request.segment_seconds, request.collision).to_dict()
 
 
 def _require_work_dir(request: RenderRequest) -> Path:

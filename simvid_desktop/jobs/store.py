@@ -34,7 +34,7 @@ from simvid_desktop.render.progress import RenderStage
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RETRY_BASE_SECONDS = 2.0
 RUNNER_STALE_SECONDS = 10.0
 
@@ -110,8 +110,13 @@ def _v2(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    """The collision policy a job was queued with: applied again when its video is done."""
+    db.execute("ALTER TABLE jobs ADD COLUMN collision TEXT NOT NULL DEFAULT 'number'")
+
+
 #: MIGRATIONS[i] upgrades a database from version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 
 
 def boot_id() -> str:
@@ -149,7 +154,8 @@ class Store:
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit (a job queued, or finished) survives a power cut, not only a crash.
+        self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._migrate()
 
@@ -486,6 +492,10 @@ class Store:
                 self._set(db, job.id, log_host=outcome.log.host, log_path=outcome.log.path)
             if outcome.status is JobStatus.FINISHED:
                 frames = int((outcome.result or {}).get("frames", job.frames_total))
+                # Where the video really went: a numbered name if the file appeared meanwhile.
+                placed = (outcome.result or {}).get("output")
+                if isinstance(placed, str) and placed:
+                    self._set(db, job.id, output=placed)
                 self._change_status(db, job, JobStatus.FINISHED, result=outcome.result,
                                     frames_done=frames, frames_total=frames,
                                     ended_at=now, percent=100.0, stage=RenderStage.DONE, eta=0.0,

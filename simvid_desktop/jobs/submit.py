@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,8 @@ from simvid_desktop.jobs.model import Job, new_job_id
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.project_io import project_to_dict
-from simvid_desktop.model.settings import CollisionPolicy, Settings
+from simvid_desktop.model.settings import CollisionPolicy, Settings, numbered_names
 from simvid_desktop.paths import data_dir
-
-_NUMBERED = re.compile(r"^(.*) \((\d+)\)$")
 
 
 def free_output(store: Store, output: Path, policy: CollisionPolicy) -> Path:
@@ -31,13 +28,7 @@ def free_output(store: Store, output: Path, policy: CollisionPolicy) -> Path:
     if policy is CollisionPolicy.REFUSE:
         reason = "already exists" if output.exists() else "another job is already writing it"
         raise OutputError(output, f"{reason} (the collision setting is 'refuse')")
-    m = _NUMBERED.match(output.stem)
-    stem, n = (m.group(1), int(m.group(2))) if m else (output.stem, 1)
-    while True:
-        n += 1
-        candidate = output.with_name(f"{stem} ({n}){output.suffix}")
-        if not taken(candidate):
-            return candidate
+    return next(candidate for candidate in numbered_names(output) if not taken(candidate))
 
 
 def work_dir_for(job_id: str) -> Path:
@@ -71,5 +62,6 @@ def submit(store: Store, project: Project, output: Path, settings: Settings, *,
         segment_seconds=settings.segment_seconds,
         duration=project.total_duration,
         extra=extra or {},
+        collision=settings.collision,
     )
     return store.add(job)

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from simvid_desktop.durable import write_atomic
 from simvid_desktop.errors import Problem, ProjectInvalid
 from simvid_desktop.model.project import (
     DEFAULT_RESOLUTION,
@@ -373,9 +374,8 @@ def project_to_json(project: Project, base_dir: Path | None = None) -> str:
 
 
 def save_project(project: Project, path: str | Path) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a project."""
+    """Write atomically and durably (temp file, fsync, rename, fsync of the folder): a
+    crash or a power cut leaves the old project or the new one, never half of one."""
     p = Path(path)
     text = project_to_json(project, p.resolve().parent)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, p)
+    write_atomic(p, text.encode("utf-8"))

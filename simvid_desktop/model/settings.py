@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
@@ -27,6 +29,19 @@ class CollisionPolicy(str, Enum):
 
     NUMBER = "number"  #: pick "name (2).mp4"
     REFUSE = "refuse"  #: refuse the job with a clear message
+
+
+_NUMBERED = re.compile(r"^(.*) \((\d+)\)$")
+
+
+def numbered_names(output: Path) -> Iterator[Path]:
+    """The names the "number" policy tries after ``output``: "show (2).mp4", "show (3).mp4"
+    and so on ("show (2).mp4" itself goes on with "show (3).mp4")."""
+    m = _NUMBERED.match(output.stem)
+    stem, n = (m.group(1), int(m.group(2))) if m else (output.stem, 1)
+    while True:
+        n += 1
+        yield output.with_name(f"{stem} ({n}){output.suffix}")
 
 
 def default_workers() -> int:

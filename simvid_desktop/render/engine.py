@@ -2,8 +2,11 @@
 
 ``render`` is a module-level function taking picklable values, so a process pool or an
 RQ worker can call it directly. The video is written to a temporary file beside the
-target and renamed only after ffmpeg succeeded: a failed or cancelled render leaves
-nothing at the output path and no temporary file behind.
+target, fsynced, and moved to its name only after ffmpeg succeeded, by a move that never
+replaces a file (see ``durable``): a failed or cancelled render leaves nothing at the
+output path and no temporary file behind, and a file that appeared at the output path
+while rendering is left as it is; the collision policy then decides (a numbered name, or
+a failure naming the file). The outcome says where the video went.
 
 Two ways to the same video: a single pass (frames and music into one ffmpeg run), or,
 when the spec names a work folder, in segments that survive a crash (see ``segments``).
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import glob
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -21,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from simvid_desktop.errors import RenderCancelled, RenderFailed, SimvidError
+from simvid_desktop.durable import move_no_replace
+from simvid_desktop.errors import OutputError, RenderCancelled, RenderFailed, SimvidError
 from simvid_desktop.model.project import Project
-from simvid_desktop.model.settings import SEGMENT_SECONDS
+from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy, numbered_names
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import audio_plan
 from simvid_desktop.render.compositor import Compositor
@@ -67,6 +70,8 @@ class RenderSpec:
     #: Preflight already passed (a queued job was checked when it was queued): its files
     #: are not opened again, only looked for (a file gone since is named).
     checked: bool = False
+    #: What to do when a file is at ``output`` when the video is done (never replaced).
+    collision: CollisionPolicy = CollisionPolicy.NUMBER
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,41 @@ def temp_path_for(output: Path) -> Path:
 def stale_temp_files(output: Path) -> list[Path]:
     """Temporary files a killed render of ``output`` may have left beside it."""
     return sorted(output.parent.glob(f".{glob.escape(output.stem)}.*{TEMP_MARKER}.mp4"))
+
+
+#: How many numbered names are tried before giving up (a folder full of "show (n).mp4").
+MAX_NUMBERED = 10_000
+
+
+def refused(output: Path) -> OutputError:
+    return OutputError(output, "a file with this name already exists; it was left as it is "
+                               "(the collision setting is 'refuse')")
+
+
+def place_output(tmp: Path, output: Path, collision: CollisionPolicy) -> Path:
+    """Move the finished video ``tmp`` to ``output``, never replacing a file; returns where
+    it went. A name taken meanwhile (by anyone) gets the collision policy, now.
+
+    Raises:
+        OutputError: the name is taken and the policy is to refuse (``tmp`` is kept: the
+        caller removes it), or no numbered name is free.
+    """
+    try:
+        move_no_replace(tmp, output)
+        return output
+    except FileExistsError:
+        if collision is CollisionPolicy.REFUSE:
+            raise refused(output) from None
+    for tries, candidate in enumerate(numbered_names(output)):
+        if tries >= MAX_NUMBERED:
+            raise OutputError(output, f"no free numbered name after {MAX_NUMBERED} tries")
+        try:
+            move_no_replace(tmp, candidate)
+        except FileExistsError:
+            continue
+        logger.warning("%s is taken; the video is %s", output, candidate.name)
+        return candidate
+    raise AssertionError("numbered_names never ends")
 
 
 def _reporter(callback: ProgressCallback | None) -> ProgressCallback:
@@ -182,13 +222,13 @@ def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Fra
         with FramePipe(segment_args(comp.project, part), final, cancel) as pipe:
             _encode_frames(comp, seg.first, seg.end, pipe, progress, cancel)
             pipe.finish()
-        part.replace(final)
+        work.commit(part, final, seg.frames)
     finally:
         part.unlink(missing_ok=True)
 
 
 def render_audio(project: Project, total: float, work: WorkDir) -> None:
-    if work.audio_path.is_file():
+    if work.verified(work.audio_path):
         return
     part = work.part(work.audio_path)
     try:
@@ -196,7 +236,7 @@ def render_audio(project: Project, total: float, work: WorkDir) -> None:
         with FFmpegProcess(audio_args(plan, part)) as proc:
             if proc.finish() != 0:
                 raise failure(proc, work.audio_path)
-        part.replace(work.audio_path)
+        work.commit(part, work.audio_path)
     finally:
         part.unlink(missing_ok=True)
 
@@ -255,6 +295,8 @@ def render(
     tmp = temp_path_for(output)
     resumed = 0
     try:
+        if spec.collision is CollisionPolicy.REFUSE and output.exists():
+            raise refused(output)  # before the render, not after it
         if spec.checked:
             ensure_still_there(project)
         else:
@@ -269,7 +311,7 @@ def render(
                 resumed = _segmented(spec, comp, tmp, tracker, cancel)
             frames, duration = comp.timeline.frame_count, comp.timeline.total
         cancel.raise_if_cancelled()
-        os.replace(tmp, output)
+        output = place_output(tmp, output, spec.collision)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         elapsed = time.monotonic() - started
@@ -347,26 +389,28 @@ class _PieceReporter:
             self.progress(self.seg.index, n - self.seg.first + 1)
 
 
-def finish_pieces(project: Project, output: Path, work_dir: Path,
-                  segment_seconds: float) -> RenderOutcome:
-    """Join the finished pieces and the music into ``output`` (written atomically).
+def finish_pieces(project: Project, output: Path, work_dir: Path, segment_seconds: float,
+                  collision: CollisionPolicy = CollisionPolicy.NUMBER) -> RenderOutcome:
+    """Join the finished pieces and the music into ``output`` (moved into place as
+    :func:`render` does: never replacing a file; the outcome says where it went).
 
     Raises:
-        RenderFailed: a piece is missing, or ffmpeg failed.
+        RenderFailed: a piece is missing or damaged (it is rendered again), or ffmpeg failed.
+        OutputError: the name is taken and the policy is to refuse.
     """
     started = time.monotonic()
     segments = plan_segments(project, segment_seconds)
     work = WorkDir(work_dir)
     missing = [s.index for s in segments if not work.done(s)]
     if missing:
-        raise RenderFailed(f"cannot join {output.name}: pieces {missing} of the show are missing",
-                           transient=True)
+        raise RenderFailed(f"cannot join {output.name}: pieces {missing} of the show are "
+                           "missing or damaged", transient=True)
     total = Timeline(project).total
     tmp = temp_path_for(output)
     try:
         render_audio(project, total, work)
         join_segments(work, segments, tmp)
-        os.replace(tmp, output)
+        output = place_output(tmp, output, collision)
     finally:
         tmp.unlink(missing_ok=True)
     frames = segments[-1].end if segments else 0

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from simvid_desktop.durable import write_atomic
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.project_io import project_to_json, read_project
@@ -51,9 +52,8 @@ def _write(files: _Files, generation: int, project: Project, original: Path | No
         with files.lock:  # discard() takes it too: a discarded save never reappears
             if files.generation != generation:
                 return False
-            tmp = files.project.with_name(f".{files.project.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, files.project)
+            # Durable: after a power cut is when the recovery file is needed.
+            write_atomic(files.project, text.encode("utf-8"))
             files.meta.write_text(meta, encoding="utf-8")
             return True
     except (OSError, ValueError) as exc:  # ValueError: a NaN json refuses to write

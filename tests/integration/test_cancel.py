@@ -68,7 +68,7 @@ def test_encoder_failure_leaves_nothing(tmp_path: Path, photos: list[Path],
     assert not out.exists() and leftovers(tmp_path) == []
 
 
-def test_existing_output_replaced_only_on_success(tmp_path: Path, photos: list[Path]) -> None:
+def test_existing_output_is_never_replaced(tmp_path: Path, photos: list[Path]) -> None:
     out = tmp_path / "out.mp4"
     out.write_bytes(b"previous video")
     token = CancelToken()
@@ -76,5 +76,6 @@ def test_existing_output_replaced_only_on_success(tmp_path: Path, photos: list[P
     with pytest.raises(RenderCancelled):
         render(RenderSpec(small_project(photos), out), cancel=token)
     assert out.read_bytes() == b"previous video"
-    render(RenderSpec(small_project(photos), out))
-    assert out.stat().st_size > 1000
+    outcome = render(RenderSpec(small_project(photos), out))
+    assert out.read_bytes() == b"previous video", "not on success either"
+    assert outcome.output == tmp_path / "out (2).mp4" and outcome.size_bytes > 1000

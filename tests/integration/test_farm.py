@@ -36,7 +36,7 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
 )
-from simvid_desktop.model.settings import Settings
+from simvid_desktop.model.settings import CollisionPolicy, Settings
 from tests.integration.farm_helpers import RedisServer, Workers, free_port
 from tests.integration.media import leftovers, probe, solid, tone
 
@@ -415,4 +415,32 @@ def test_desktop_closed_mid_render_adopts_the_farm_job_again(farm: Farm, store: 
     assert done is not None and done.status is JobStatus.FINISHED, done
     assert rq_meta(farm, job.id)["attempt"] == 1, "adopted, not rendered twice"
     valid_video(Path(done.output), 18.0)
+    assert leftovers(farm.shared / "out") == []
+
+
+def test_a_farm_worker_never_overwrites_a_file_that_appeared_meanwhile(
+        farm: Farm, store: Store) -> None:
+    """The worker applies the desktop's collision policy when the video is done; the
+    desktop's job then names the file the video really went to (its own view of it)."""
+    theirs = os.urandom(20_000)
+    numbered = submit(store, project(farm, slides=2), farm.shared / "out" / "taken.mp4",
+                      Settings(collision=CollisionPolicy.NUMBER), backend="farm")
+    refused = submit(store, project(farm, slides=2), farm.shared / "out" / "kept.mp4",
+                     Settings(collision=CollisionPolicy.REFUSE), backend="farm")
+    for job in (numbered, refused):  # queued while free; taken before the worker is done
+        Path(job.output).write_bytes(theirs)
+    RunnerThread(store, farm.redis.url).join(120)
+
+    done = store.get(numbered.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    assert Path(numbered.output).read_bytes() == theirs
+    assert done.output == str(farm.shared / "out" / "taken (2).mp4")
+    assert (done.result or {})["output"] == done.output
+    valid_video(Path(done.output), 2.0)
+
+    failed = store.get(refused.id)
+    assert failed is not None and failed.status is JobStatus.FAILED, failed
+    assert "kept.mp4" in (failed.error or "") and "refuse" in (failed.error or "")
+    assert Path(refused.output).read_bytes() == theirs
+    assert not (farm.shared / "out" / "kept (2).mp4").exists()
     assert leftovers(farm.shared / "out") == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import numpy as np
 import pytest
 
 from simvid_desktop.model.project import AudioBed, Motion, MotionMode
+from simvid_desktop.render import engine
 from simvid_desktop.render.engine import RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
 from tests.integration.conftest import small_project
@@ -83,3 +86,117 @@ def test_changed_project_discards_old_segments(tmp_path: Path, photos: list[Path
     assert outcome.resumed_frames == 0
     first = frames_rgb(tmp_path / "o.mp4", 128, 72)[12].reshape(-1, 3).mean(axis=0)
     assert first[0] > 180 and first[1] > 180, "first slide should now be the yellow one"
+
+
+def _truncate(path: Path) -> None:
+    """What a power cut can leave: the name, and part of the data."""
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 3)
+
+
+def _zero_fill(path: Path) -> None:
+    """Or the full size, with blocks that never reached the disk read back as zeros."""
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.seek(size // 4)
+        f.write(bytes(size // 2))
+
+
+def test_damaged_segments_are_rendered_again_never_joined(
+        tmp_path: Path, photos: list[Path]) -> None:
+    project = small_project(photos, motion=Motion(MotionMode.AUTO))
+    reference = tmp_path / "reference.mp4"
+    render(RenderSpec(project, reference, work_dir=tmp_path / "w1", segment_seconds=1.0))
+
+    work = tmp_path / "w2"
+    out = tmp_path / "out.mp4"
+
+    def crash_in_fourth_segment(event: ProgressEvent) -> None:
+        if event.stage is RenderStage.RENDERING and event.frames_done >= 80:
+            raise Crash
+
+    with pytest.raises(Crash):
+        render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0),
+               progress=crash_in_fourth_segment)
+    assert sorted(p.name for p in work.glob("seg-*.mp4")) == [
+        "seg-0000.mp4", "seg-0001.mp4", "seg-0002.mp4"]
+    _truncate(work / "seg-0000.mp4")
+    (work / "seg-0001.mp4").write_bytes(b"")  # a name with no data at all
+    _zero_fill(work / "seg-0002.mp4")
+
+    outcome = render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0))
+    assert outcome.resumed_frames == 0, "no damaged piece may be reused"
+    a, b = frames_rgb(reference, 128, 72), frames_rgb(out, 128, 72)
+    assert a.shape == b.shape == (100, 72, 128, 3)
+    assert np.array_equal(a, b), "the render joined a damaged piece"
+
+
+def test_only_the_damaged_segment_is_rendered_again(tmp_path: Path, photos: list[Path]) -> None:
+    project = small_project(photos)
+    reference = tmp_path / "reference.mp4"
+    render(RenderSpec(project, reference))
+    work = tmp_path / "w"
+    out = tmp_path / "out.mp4"
+
+    def crash_in_fourth_segment(event: ProgressEvent) -> None:
+        if event.stage is RenderStage.RENDERING and event.frames_done >= 80:
+            raise Crash
+
+    with pytest.raises(Crash):
+        render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0),
+               progress=crash_in_fourth_segment)
+    _zero_fill(work / "seg-0001.mp4")
+    outcome = render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0))
+    assert outcome.resumed_frames == 50, "the two intact pieces are reused"
+    assert np.array_equal(frames_rgb(reference, 128, 72), frames_rgb(out, 128, 72))
+
+
+def test_damaged_music_is_made_again(tmp_path: Path, photos: list[Path],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    music = tone(tmp_path / "m.wav", 3)
+    project = small_project(photos, audio=AudioBed(music, fade_out=0.5))
+    reference = tmp_path / "reference.mp4"
+    render(RenderSpec(project, reference))
+    work = tmp_path / "w"
+    out = tmp_path / "out.mp4"
+
+    def crash(*_args: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as m:  # dies after the music is made, before the join
+        m.setattr(engine, "join_segments", crash)
+        with pytest.raises(Crash):
+            render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0))
+    _truncate(work / "audio.m4a")
+    render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0))
+    pa, pb = audio_samples(reference), audio_samples(out)
+    assert len(pa) == len(pb) and np.allclose(pa, pb, atol=1e-4)
+
+
+def test_segments_and_the_video_are_fsynced_before_they_count(
+        tmp_path: Path, photos: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each finished piece, the music and the video, and the folders naming them, reach
+    the disk before they are recorded or reported."""
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        for p in [tmp_path, *tmp_path.rglob("*")]:
+            if (p.stat().st_dev, p.stat().st_ino) == (st.st_dev, st.st_ino):
+                synced.append(p.relative_to(tmp_path).as_posix() or ".")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    music = tone(tmp_path / "m.wav", 3)
+    project = small_project(photos, audio=AudioBed(music))
+    outcome = render(RenderSpec(project, tmp_path / "out.mp4", work_dir=tmp_path / "w",
+                                segment_seconds=1.0))
+    pieces = {s for s in synced if s.startswith("w/") and s.endswith(".part.mp4")}
+    records = {s for s in synced if s.startswith("w/.") and ".json." in s}
+    assert len(pieces) == 5, "four pieces and the music, before they were renamed"
+    assert len(records) == 5, "and their records"
+    if sys.platform != "win32":
+        assert "w" in synced and "." in synced, "the folders naming them"
+    assert outcome.output.name == "out.mp4"
+    assert any(s.endswith(".simvid-part.mp4") for s in synced), "the video, before its move"

@@ -11,7 +11,7 @@ import pytest
 
 from simvid_desktop.errors import OutputError
 from simvid_desktop.jobs.model import Job, JobOutcome, JobStatus, LogLocation, new_job_id
-from simvid_desktop.jobs.store import SCHEMA_VERSION, Store, _v1
+from simvid_desktop.jobs.store import SCHEMA_VERSION, Store, _v1, _v2
 from simvid_desktop.jobs.submit import free_output
 from simvid_desktop.model.settings import CollisionPolicy
 
@@ -200,3 +200,41 @@ def test_an_outcome_records_where_the_run_logged(store: Store) -> None:
     ended = store.complete("r1", JobOutcome(added.id, JobStatus.FAILED, error="boom", log=log))
     assert ended is not None and ended.log == log
     assert store.get(added.id) == ended
+
+
+def test_a_version_2_store_gets_the_collision_policy_column(tmp_path: Path) -> None:
+    """Jobs queued before the policy was stored keep the default: a numbered name."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    _v1(db)
+    _v2(db)
+    db.execute("PRAGMA user_version=2")
+    db.execute(
+        "INSERT INTO jobs (id, name, project, output, position, status, created_at, "
+        "updated_at) VALUES ('old2', 'old', '{}', '/tmp/old.mp4', 1, 'queued', 0, 0)")
+    db.commit()
+    db.close()
+    store = Store(path)
+    try:
+        old = store.get("old2")
+        assert old is not None and old.collision is CollisionPolicy.NUMBER
+        kept = store.add(Job(id=new_job_id(), name="r", project={}, output="/tmp/r.mp4",
+                             collision=CollisionPolicy.REFUSE))
+        again = store.get(kept.id)
+        assert again is not None and again.collision is CollisionPolicy.REFUSE
+    finally:
+        store.close()
+
+
+def test_a_finished_job_names_the_file_its_video_went_to(store: Store, tmp_path: Path) -> None:
+    added = store.add(job(output=str(tmp_path / "show.mp4")))
+    assert store.claim("r1") is not None
+    placed = str(tmp_path / "show (2).mp4")  # the name was taken while it rendered
+    done = store.complete("r1", JobOutcome(added.id, JobStatus.FINISHED,
+                                           result={"frames": 1, "output": placed}))
+    assert done is not None and done.output == placed
+
+
+def test_commits_survive_a_power_cut(store: Store) -> None:
+    """WAL with synchronous=FULL: each commit is fsynced (NORMAL may lose the last ones)."""
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

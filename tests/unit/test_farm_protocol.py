@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 from redis import Redis
@@ -182,3 +182,25 @@ def test_farm_url_choice() -> None:
                     settings_default=False) == "redis://other/1"
     with pytest.raises(InvalidInput, match="--farm: no URL"):
         farm_url(_args(farm=""), Settings(), settings_default=False)
+
+
+def test_payload_carries_the_collision_policy() -> None:
+    assert protocol.FarmPayload.from_dict(payload()).collision == "number", (
+        "a payload without a policy (from a previous desktop) never replaces either")
+    refusing = protocol.FarmPayload.from_dict(payload(collision="refuse"))
+    assert refusing.collision == "refuse" and refusing.to_dict() == payload(collision="refuse")
+    # The default is left out, so that a worker of the previous version takes the job.
+    assert "collision" not in protocol.FarmPayload.from_dict(
+        payload(collision="number")).to_dict()
+    for bad in ("overwrite", 1, None):
+        with pytest.raises(FarmJobRefused, match="'collision'"):
+            protocol.FarmPayload.from_dict(payload(collision=bad))
+
+
+def test_desktop_output_keeps_the_desktops_folder_and_the_workers_file_name() -> None:
+    asked = "/Volumes/studio/out/show.mp4"
+    assert protocol.desktop_output(asked, "/mnt/studio/out/show (2).mp4") == str(
+        PurePath("/Volumes/studio/out/show (2).mp4"))
+    assert protocol.desktop_output(asked, "D:\\studio\\out\\show (3).mp4") == str(
+        PurePath("/Volumes/studio/out/show (3).mp4"))
+    assert protocol.desktop_output(asked, None) == asked

@@ -3,7 +3,8 @@ it is allowed. Worker processes never load Qt.
 
 The layers, lowest first (a folder may import itself and anything below it):
 
-    errors, paths   the foundation        stdlib, platformdirs
+    errors, paths,  the foundation        stdlib, platformdirs
+    durable
     model/          project, settings     the foundation
     render/         frames, ffmpeg        model (+ Pillow, numpy, imageio-ffmpeg)
     jobs/           store, runner, pool   render, model
@@ -27,7 +28,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "simvid_desktop"
 
 #: Rank of each layer; a module may import ranks below its own, and its own folder.
 RANK = {"foundation": 0, "model": 1, "render": 2, "jobs": 3, "farm": 4, "cli": 5, "ui": 5}
-FOUNDATION = {"errors", "paths", "__init__", "__version__"}
+FOUNDATION = {"errors", "paths", "durable", "__init__", "__version__"}
 #: Third-party packages and the only layers that may import them.
 LIBRARIES: dict[str, set[str]] = {
     "PySide6": {"ui"},
