@@ -268,7 +268,6 @@ def test_other_applications_jobs_are_left_untouched(farm: Farm, store: Store,
         before = {k: client.hgetall(k) for k in keys}
         queued_before = {q: client.lrange(f"rq:queue:{q}", 0, -1)
                          for q in ("default", protocol.QUEUE)}
-        assert "default" not in farm.workers.presence("w1")["queues"]  # type: ignore[operator]
         job = queue_farm_job(store, farm, "among-others", project(farm, slides=2))
         RunnerThread(store, farm.redis.url).join(60)
         done = store.get(job.id)
@@ -281,6 +280,7 @@ def test_other_applications_jobs_are_left_untouched(farm: Farm, store: Store,
         assert not marker.exists(), "not run"
         assert not list(farm.workers.logs.parent.rglob("escaped*")), "no log file outside"
         assert all(p.poll() is None for p in farm.workers.procs.values()), "workers still up"
+        assert "default" not in farm.workers.presence("w1")["queues"]  # type: ignore[operator]
     finally:  # the other tests expect an empty queue and no pickle in Redis
         for rq_id, queue_name in planted:
             client.delete(f"rq:job:{rq_id}")
