@@ -39,8 +39,9 @@ SHARED_WORK_PARENT = ".simvid-work"
 MARKER = ".simvid-work-folder"
 _MARKER_TEXT = "A Simvid render's work folder: Simvid deletes it when the render ends.\n"
 #: Names Simvid writes in a work folder (plan.json, seg-0001.mp4, audio.m4a, concat.txt,
-#: their ``.<random>.part.mp4`` and ``.tmp`` forms, sidecars such as ``seg-0001.json``).
-_OWN_NAME = re.compile(r"(plan|concat|audio|seg-[0-9]{4,})(\.[A-Za-z0-9_-]+)+")
+#: their ``.<random>.part.mp4`` and ``.tmp`` forms, records such as ``seg-0001.json`` and
+#: the hidden temporary names of atomic writes, ``.seg-0001.json.<random>.tmp``).
+_OWN_NAME = re.compile(r"\.?(plan|concat|audio|seg-[0-9]{4,})(\.[A-Za-z0-9_-]+)+")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ def used(path: Path, key: str = "k1") -> WorkDir:
     work.audio_path.write_bytes(b"music")
     work.part(work.segment_path(Segment(1, 25, 50))).write_bytes(b"half a piece")
     work.concat_list([SEG])
+    (work.path / "seg-0000.json").write_text("{}")  # a piece's record
+    (work.path / ".seg-0001.json.0a1b2c3d.tmp").write_text("{")  # an atomic write cut short
     return work
 
 
@@ -30,7 +32,7 @@ def test_prepare_marks_the_folder_and_remove_deletes_it_with_its_empty_parent(
     work = used(tmp_path / SHARED_WORK_PARENT / "job1")
     assert (work.path / MARKER).is_file()
     work.remove()
-    assert not work.path.exists()
+    assert not work.path.exists(), "records and temporary files are Simvid's too"
     assert not (tmp_path / SHARED_WORK_PARENT).exists(), "no empty .simvid-work left behind"
     assert tmp_path.is_dir()
 
@@ -66,7 +68,8 @@ def test_remove_leaves_a_folder_without_the_marker_alone(tmp_path: Path) -> None
     assert (share / "photos").is_dir() and (share / "plan.json").is_file()
 
 
-@pytest.mark.parametrize("intruder", ["notes.txt", "seg-0001.mp4.bak/", "photo.jpg", "plan"])
+@pytest.mark.parametrize("intruder", ["notes.txt", "seg-0001.mp4.bak/", "photo.jpg", "plan",
+                                      ".hidden", ".DS_Store", "..seg-0001.mp4"])
 def test_remove_leaves_a_marked_folder_holding_anything_else_alone(
         tmp_path: Path, intruder: str) -> None:
     work = used(tmp_path / SHARED_WORK_PARENT / "job1")
