@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 from dataclasses import dataclass, replace
 from enum import Enum
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -36,16 +36,70 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 3.0
 
 
+#: Query parameters whose value is a secret (redis-py passes every parameter on to the
+#: connection: ``?password=``, ``?ssl_password=`` and whatever a future version adds).
+_SECRET_NAME = re.compile(r"pass|secret|token|auth|cred", re.IGNORECASE)
+_HIDDEN = "***"
+
+
+def _hidden_parts(url: str) -> tuple[str, list[str]]:
+    """(the URL with its secrets hidden, the secrets as written).
+
+    Cut as loosely as redis-py reads a URL, and erring towards hiding more: the query
+    starts at the first ``?`` and each value runs to the next ``&`` (a ``#`` in a password
+    stays in it); then the user info ends at the last ``@`` (passwords contain ``@``), and
+    a user name is shown only when the user info is plainly ``user:password``.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    secrets: list[str] = []
+    head, qmark, query = rest.partition("?")
+    if qmark:
+        pairs = []
+        for pair in query.split("&"):
+            name, eq, value = pair.partition("=")
+            if eq and value and _SECRET_NAME.search(unquote_plus(name)):
+                secrets.append(value)
+                value = _HIDDEN
+            pairs.append(name + eq + value)
+        rest = head + qmark + "&".join(pairs)
+    userinfo, at, after = rest.rpartition("@")
+    if at:
+        user, colon, password = userinfo.partition(":")
+        if colon and not re.search(r"[/?#&]", userinfo):
+            secrets.append(password)
+            rest = f"{user}:{_HIDDEN}@{after}"
+        else:  # a user-only "secret@", or user info holding URL delimiters: all of it
+            secrets.append(userinfo)
+            rest = f"{_HIDDEN}@{after}"
+    return scheme + sep + rest, secrets
+
+
 def redact(url: str) -> str:
-    """The URL without its password (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    """The URL without its secrets, for messages and logs: the password of ``user:pass@``
+    and ``:pass@`` (unix sockets too), a user-only ``secret@``, and the value of every
+    secret query parameter (``?password=``, ``&ssl_password=``), encoded or not."""
+    return _hidden_parts(url)[0]
+
+
+def _secrets_of(url: str) -> list[str]:
+    """Every secret in ``url``, as written and decoded, and the pieces a URL parser may
+    cut it into (longest first): what an error message might quote."""
+    pieces: set[str] = set()
+    for secret in _hidden_parts(url)[1]:
+        for form in (secret, unquote(secret), unquote_plus(secret)):
+            pieces.add(form)
+            pieces.update(p for p in re.split(r"[#?/&@:;=]", form) if len(p) >= 2)
+    pieces.discard(_HIDDEN)
+    return sorted((p for p in pieces if p), key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error message that may quote parts of ``url``) without its secrets."""
+    for secret in _secrets_of(url):
+        text = text.replace(secret, _HIDDEN)
+    return text
 
 
 def connect(url: str, timeout: float = TIMEOUT_SECONDS) -> Redis:
@@ -60,8 +114,8 @@ def connect(url: str, timeout: float = TIMEOUT_SECONDS) -> Redis:
     try:
         return Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
                               health_check_interval=30)
-    except ValueError as exc:
-        raise InvalidInput(f"farm URL {redact(url)!r}: {exc}") from exc
+    except ValueError as exc:  # its message may quote a piece of the password
+        raise InvalidInput(f"farm URL {redact(url)!r}: {scrub(str(exc), url)}") from None
 
 
 def connect_answering(url: str, timeout: float = TIMEOUT_SECONDS) -> Redis:
@@ -76,13 +130,14 @@ def connect_answering(url: str, timeout: float = TIMEOUT_SECONDS) -> Redis:
         redis.ping()
     except RedisError as exc:
         redis.close()
-        raise FarmUnreachable(redact(url), str(exc) or type(exc).__name__) from exc
+        raise FarmUnreachable(redact(url), scrub(str(exc), url) or type(exc).__name__) from exc
     return redis
 
 
 def work_dir_on_farm(output: str, job_id: str) -> str:
-    """Where a farm job keeps its pieces: beside its output, on the shared storage."""
-    return str(Path(output).parent / ".simvid-work" / job_id)
+    """Where a farm job keeps its pieces: beside its output, on the shared storage (the
+    only place a worker accepts)."""
+    return protocol.farm_work_dir(output, job_id)
 
 
 class FarmJobStatus(str, Enum):
@@ -164,7 +219,8 @@ class FarmClient:
         self.redis.close()
 
     def _unreachable(self, exc: Exception) -> FarmUnreachable:
-        return FarmUnreachable(self.display_url, str(exc) or type(exc).__name__)
+        return FarmUnreachable(self.display_url,
+                               scrub(str(exc), self.url) or type(exc).__name__)
 
     def ping(self) -> None:
         try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from simvid_desktop.errors import InvalidInput, NotShared
+from simvid_desktop.errors import FarmJobRefused, InvalidInput, NotShared
 
 
 def _norm(path: str) -> str:
@@ -83,7 +83,11 @@ def project_files(project: dict[str, Any]) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class MediaRoots:
-    """The folders a worker may read photos from and write videos to."""
+    """The folders a worker may read photos from and write videos to.
+
+    A path must lie strictly inside a root: a root itself is never a photo, an output or
+    a work folder (a job must not be able to name the whole share as its folder).
+    """
 
     roots: tuple[Path, ...]
 
@@ -95,10 +99,14 @@ class MediaRoots:
         if not os.path.isabs(path):
             return False
         real = Path(os.path.realpath(path))  # symlinks and ".." cannot escape a root
-        return any(real == root or root in real.parents for root in self.roots)
+        return any(root in real.parents for root in self.roots)
 
     def check(self, paths: Iterable[str]) -> None:
-        """Raises NotShared for the first path outside every root."""
+        """Raises NotShared for the first path outside every root (FarmJobRefused for a
+        root itself)."""
         for path in paths:
             if not self.contains(path):
+                if os.path.isabs(path) and Path(os.path.realpath(path)) in self.roots:
+                    raise FarmJobRefused(f"{path}: a shared media folder itself, not a file "
+                                         "or folder inside it")
                 raise NotShared(path, self.roots)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from simvid_desktop.errors import FarmJobRefused
+from simvid_desktop.render.segments import SHARED_WORK_PARENT
 
-QUEUE = "video_generation"  #: the queue the original web version used
-DEFAULT_QUEUES = (QUEUE, "default")
+#: Simvid's own queue: never RQ's ``default``, which other applications' jobs share.
+QUEUE = "simvid-render"
+DEFAULT_QUEUES = (QUEUE,)
 
 RENDER_SHOW = "simvid_desktop.farm.tasks.render_show"
 RENDER_PIECES = "simvid_desktop.farm.tasks.render_pieces"
@@ -32,6 +34,35 @@ PRESENCE_SECONDS = 15  #: a worker is "online" while its presence key lives
 START_GRACE_SECONDS = 5  #: a job just taken may not have its first lease yet (ms)
 
 _PREFIX = "simvid:"
+
+
+#: Every RQ job id Simvid makes (``rq_job_id``, ``helper_job_id`` plus a random suffix).
+#: A worker takes only jobs whose id has this form: any other is another application's.
+#: The id ends up in file names (the job's log), so the form allows no separator or dot.
+RQ_ID_PREFIX = "simvid-"
+RQ_ID_MAX = 100
+_RQ_ID = re.compile(r"simvid-[A-Za-z0-9_-]{1,93}")  # 7 + 93 = RQ_ID_MAX
+_JOB_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+
+
+def is_simvid_rq_id(rq_id: str) -> bool:
+    """Whether ``rq_id`` has the form of a Simvid job's id (letters, digits, ``-``, ``_``,
+    at most RQ_ID_MAX characters, starting ``simvid-``); safe to put in a file name."""
+    return _RQ_ID.fullmatch(rq_id) is not None
+
+
+def rq_id_of_payload(rq_id: str, job_id: str) -> bool:
+    """Whether the RQ job ``rq_id`` is the render of Simvid job ``job_id`` or one of its
+    piece helpers (a job works only in its own job's folder)."""
+    main = rq_job_id(job_id)
+    return rq_id == main or (rq_id.startswith(f"{main}-part") and is_simvid_rq_id(rq_id))
+
+
+def farm_work_dir(output: str, job_id: str) -> str:
+    """Where a farm job keeps its pieces: ``<output folder>/.simvid-work/<job id>``, on the
+    shared storage, written in the workers' path style (the output is already mapped)."""
+    flavour = PurePosixPath if output.startswith("/") else PureWindowsPath
+    return str(flavour(output).parent / SHARED_WORK_PARENT / job_id)
 
 
 def rq_job_id(job_id: str) -> str:
@@ -114,8 +145,12 @@ class FarmPayload:
             if not isinstance(value, kind) or isinstance(value, bool):
                 raise FarmJobRefused(f"farm job payload: {field!r} is missing or malformed")
         payload = cls(**data)
-        if not payload.job_id.isalnum() or len(payload.job_id) > 64:
+        if _JOB_ID.fullmatch(payload.job_id) is None:
             raise FarmJobRefused("farm job payload: 'job_id' must be letters and digits")
+        if payload.work_dir != farm_work_dir(payload.output, payload.job_id):
+            # Any other folder might be someone's: a job works only where Simvid puts it.
+            raise FarmJobRefused("farm job payload: 'work_dir' must be "
+                                 f"<output folder>/{SHARED_WORK_PARENT}/<job id>")
         if not 0.5 <= payload.segment_seconds <= 3600:
             raise FarmJobRefused("farm job payload: 'segment_seconds' out of range")
         if not 1 <= payload.split <= 64:

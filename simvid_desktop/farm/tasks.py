@@ -166,7 +166,14 @@ class _Session:
         if job is None:
             raise FarmJobRefused("not running as an RQ job")
         try:
+            # The id names the job's log file: checked before it touches a path.
+            if not protocol.is_simvid_rq_id(job.id):
+                raise FarmJobRefused("farm job: its id is not a Simvid job id (letters, "
+                                     f"digits, '-', '_', at most {protocol.RQ_ID_MAX})")
             payload = protocol.FarmPayload.from_dict(raw)
+            if not protocol.rq_id_of_payload(job.id, payload.job_id):
+                raise FarmJobRefused(f"farm job {job.id}: not the render of job "
+                                     f"{payload.job_id!r} its data names")
             runtime.roots.check([*project_files(payload.project), payload.output,
                                  payload.work_dir])
             project = project_from_snapshot(payload.project, payload.output)
@@ -331,8 +338,10 @@ class _Session:
             raise
         except SimvidError as exc:
             permanent = not exc.transient
+            # RQ retries only a job with retries left: without, this failure is final too.
+            final = permanent or not self.job.retries_left
             _record_failure(self.job, exc, permanent=permanent)
-            if permanent and not self.helper:
+            if final and not self.helper:
                 WorkDir(Path(self.payload.work_dir)).remove()
             raise
         if not self.helper:

@@ -5,10 +5,14 @@ spawned child process (see ``tasks``). RQ's own ``SpawnWorker`` starts its work 
 ``sys.executable -c ...`` through ``os.posix_spawn``: neither exists on Windows, and a
 frozen app has no ``-c``. Spawning with ``multiprocessing`` works everywhere.
 
-Before running anything, a job's function name is checked against the whitelist and its
-data must be JSON: anything else is refused (marked failed, its data removed from Redis),
-never imported or unpickled. A housekeeping thread keeps the worker's presence record
-(the window's farm monitor reads it) and hands back jobs of workers that died.
+A worker takes from its queues only jobs whose id is a Simvid job id (``simvid-...``):
+another application's job, on a queue it shares with Simvid, is never taken off its
+queue, so it stays where it was, untouched, for that application's workers (RQ's own
+dequeue would take whatever is first). Before running a Simvid job, its function name is
+checked against the whitelist and its data must be JSON: anything else is refused (marked
+failed, its data removed from Redis), never imported or unpickled. A housekeeping thread
+keeps the worker's presence record (the window's farm monitor reads it) and hands back
+jobs of workers that died.
 """
 
 from __future__ import annotations
@@ -20,16 +24,17 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
+from rq.exceptions import DequeueTimeout, NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
 from rq.serializers import JSONSerializer
-from rq.timeouts import TimerDeathPenalty
+from rq.timeouts import BaseDeathPenalty, TimerDeathPenalty
 
 from simvid_desktop.farm import protocol, tasks
 from simvid_desktop.farm.paths import MediaRoots
@@ -38,10 +43,77 @@ from simvid_desktop.farm.reaper import reap_abandoned
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3.0
+DEQUEUE_POLL_SECONDS = 0.25  #: how often an idle worker looks at its queues
+#: How far down each queue a worker looks for a Simvid job past other applications' jobs.
+DEQUEUE_SCAN = 1000
+
+#: Take the first job with a Simvid id from the first queue that has one, as RQ's own
+#: dequeue (LMOVE/LPOP) would take the first job of any kind: atomically, so that two
+#: workers never take the same job. KEYS: each queue's key and its intermediate queue's
+#: key; ARGV: how far to look, whether to keep the job in the intermediate queue (RQ does
+#: when a worker serves one queue), the id prefix and maximum length.
+_TAKE_SIMVID_JOB = """
+local scan = tonumber(ARGV[1])
+local prefix, max = ARGV[3], tonumber(ARGV[4])
+for i = 1, #KEYS, 2 do
+  local ids = redis.call('LRANGE', KEYS[i], 0, scan - 1)
+  for _, id in ipairs(ids) do
+    if #id <= max and string.sub(id, 1, #prefix) == prefix
+        and string.match(string.sub(id, #prefix + 1), '^[%w_%-]+$') then
+      redis.call('LREM', KEYS[i], 1, id)
+      if ARGV[2] == '1' then redis.call('RPUSH', KEYS[i + 1], id) end
+      return {KEYS[i], id}
+    end
+  end
+end
+return false
+"""
+
+
+class SimvidQueue(Queue):
+    """A queue a Simvid worker serves: it dequeues Simvid jobs only (see the module)."""
+
+    @classmethod
+    def dequeue_any(
+        cls,
+        queues: Iterable[Queue],
+        timeout: int | None,
+        connection: Redis,
+        job_class: type[RQJob] | None = None,
+        serializer: Any = None,
+        death_penalty_class: type[BaseDeathPenalty] | None = None,
+    ) -> tuple[RQJob, Queue] | None:
+        """RQ's dequeue, for Simvid jobs only. ``timeout`` None: look once; otherwise
+        look every DEQUEUE_POLL_SECONDS and raise DequeueTimeout after ``timeout``."""
+        queue_list = list(queues)
+        keys = [k for q in queue_list for k in (q.key, q.intermediate_queue_key)]
+        take = connection.register_script(_TAKE_SIMVID_JOB)
+        args = [DEQUEUE_SCAN, "1" if len(queue_list) == 1 else "0",
+                protocol.RQ_ID_PREFIX, protocol.RQ_ID_MAX]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            found = take(keys=keys, args=args)
+            if found:
+                queue_key, job_id = (v.decode() if isinstance(v, bytes) else str(v)
+                                     for v in found)
+                queue = cls.from_queue_key(queue_key, connection=connection,
+                                           job_class=job_class, serializer=serializer,
+                                           death_penalty_class=death_penalty_class)
+                try:
+                    job = (job_class or RQJob).fetch(job_id, connection=connection,
+                                                     serializer=serializer)
+                except NoSuchJobError:
+                    continue  # deleted while queued: look again, as RQ does
+                return job, queue
+            if deadline is None:
+                return None
+            if time.monotonic() >= deadline:
+                raise DequeueTimeout(timeout, [q.key for q in queue_list])
+            time.sleep(DEQUEUE_POLL_SECONDS)
 
 
 def refusal(job: RQJob) -> str | None:
-    """Why a job must not run here, or None if it is a well-formed Simvid render."""
+    """Why a job with a Simvid id must not run, or None if it is a well-formed render."""
     try:
         func_name, args, kwargs = job.func_name, job.args, job.kwargs
     except Exception:  # noqa: BLE001 - any decoding failure means: not our JSON
@@ -59,7 +131,7 @@ class FarmWorker(SimpleWorker):
     def __init__(self, queues: Sequence[str], *, name: str, connection: Redis,
                  roots: MediaRoots) -> None:
         super().__init__(list(queues), name=name, connection=connection,
-                         serializer=JSONSerializer)
+                         serializer=JSONSerializer, queue_class=SimvidQueue)
         if sys.platform == "win32":  # no SIGALRM there
             self.death_penalty_class = TimerDeathPenalty
         self.runtime = tasks.WorkerRuntime(name, roots)
@@ -71,6 +143,9 @@ class FarmWorker(SimpleWorker):
 
     # -- RQ hooks --------------------------------------------------------------------------
     def execute_job(self, job: RQJob, queue: Queue) -> None:
+        if not protocol.is_simvid_rq_id(job.id):  # SimvidQueue never hands one out
+            self._hand_back(job, queue)
+            return
         reason = refusal(job)
         if reason is not None:
             self._refuse(job, queue, reason)
@@ -87,6 +162,15 @@ class FarmWorker(SimpleWorker):
         """SIGTERM/SIGINT: stop the current render at once and queue its job again."""
         super().handle_warm_shutdown_request()
         self.runtime.stop_requested.set()
+
+    def _hand_back(self, job: RQJob, queue: Queue) -> None:
+        """Another application's job: back at the front of its queue, as it was."""
+        logger.warning("job %r is not a Simvid job: left on queue %s for its own workers",
+                       job.id, queue.name)
+        with self.connection.pipeline() as pipe:
+            pipe.lrem(queue.intermediate_queue_key, 1, job.id)
+            pipe.lpush(queue.key, job.id)
+            pipe.execute()
 
     def _refuse(self, job: RQJob, queue: Queue, reason: str) -> None:
         logger.error("%s", reason)

@@ -8,20 +8,28 @@ A piece is written under a temporary name, fsynced, renamed into place, and only
 recorded (durably). A power cut can leave a finished name holding an empty or truncated
 file; the record tells: a piece is reused only if it still matches its record, otherwise
 it is rendered again, never joined. If the project changes, the old pieces are discarded.
+
+A work folder carries a marker file, written when Simvid creates it. Simvid deletes a
+work folder, or empties a stale one, only when it carries the marker and holds nothing
+but files with the names Simvid writes there: a path that names someone else's folder
+(by mistake, or in a planted farm job) costs nothing but a failed job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import shutil
+import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from simvid_desktop import __version__
 from simvid_desktop.durable import fsync_dir, fsync_file, write_atomic
+from simvid_desktop.errors import OutputError
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.project_io import project_to_dict
 from simvid_desktop.model.settings import SEGMENT_SECONDS
@@ -29,6 +37,15 @@ from simvid_desktop.model.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 
+#: The folder a farm job's work folder lies in, beside its output (removed when empty).
+SHARED_WORK_PARENT = ".simvid-work"
+#: Written into every work folder Simvid creates: without it, a folder is not Simvid's.
+MARKER = ".simvid-work-folder"
+_MARKER_TEXT = "A Simvid render's work folder: Simvid deletes it when the render ends.\n"
+#: Names Simvid writes in a work folder (plan.json, seg-0001.mp4, audio.m4a, concat.txt,
+#: their ``.<random>.part.mp4`` and ``.tmp`` forms, records such as ``seg-0001.json`` and
+#: the hidden temporary names of atomic writes, ``.seg-0001.json.<random>.tmp``).
+_OWN_NAME = re.compile(r"\.?(plan|concat|audio|seg-[0-9]{4,})(\.[A-Za-z0-9_-]+)+")
 
 
 @dataclass(frozen=True)
@@ -95,17 +112,31 @@ class WorkDir:
 
         ``clear_parts`` removes unfinished pieces a crash left; a farm worker joining a
         shared render passes False, since other workers may be writing theirs.
+
+        Raises:
+            OutputError: the path is a file or a link, or a folder Simvid did not create
+                (it is left as it is).
         """
         plan = self.path / "plan.json"
+        if self.path.is_symlink() or (self.path.exists() and not self.path.is_dir()):
+            raise OutputError(self.path, "not a folder Simvid can use for its pieces")
         if self.path.exists():
+            own = self._own_files()
+            if own is None and any(self.path.iterdir()):
+                raise OutputError(self.path, "this folder was not made by Simvid; its files "
+                                  "are left alone (choose another output folder)")
             try:
                 same = json.loads(plan.read_text()).get("key") == key
             except (OSError, ValueError):
                 same = False
-            if not same:
+            if not same and own:
                 logger.info("discarding stale segments in %s", self.path)
-                shutil.rmtree(self.path, ignore_errors=True)
+                for name in own:
+                    (self.path / name).unlink(missing_ok=True)
         self.path.mkdir(parents=True, exist_ok=True)
+        marker = self.path / MARKER
+        if not marker.exists():
+            marker.write_text(_MARKER_TEXT)
         if clear_parts:
             for stale in self.path.glob("*.part.mp4"):  # left by a crash mid-piece
                 stale.unlink(missing_ok=True)
@@ -113,6 +144,23 @@ class WorkDir:
             tmp = plan.with_suffix(".tmp")
             tmp.write_text(json.dumps({"key": key}))
             tmp.replace(plan)
+
+    def _own_files(self) -> list[str] | None:
+        """The folder's files other than the marker, if it is Simvid's (it carries the
+        marker and holds only plain files with Simvid's names); None otherwise."""
+        names: list[str] = []
+        marked = False
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                if not entry.is_file(follow_symlinks=False):
+                    return None
+                if entry.name == MARKER:
+                    marked = True
+                elif _OWN_NAME.fullmatch(entry.name):
+                    names.append(entry.name)
+                else:
+                    return None
+        return names if marked else None
 
     def done(self, seg: Segment) -> bool:
         """Whether piece ``seg`` is finished and intact (checked against its record)."""
@@ -170,4 +218,22 @@ class WorkDir:
         return listing
 
     def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Delete the folder if it is Simvid's (see ``_own_files``), file by file: a folder
+        without the marker, or holding anything else, is left as it is. Then the shared
+        ``.simvid-work`` folder above it goes too, if that leaves it empty."""
+        if self.path.is_dir() and not self.path.is_symlink():
+            own = self._own_files()
+            if own is None:
+                logger.warning("work folder %s left in place: Simvid did not make it, or "
+                               "it holds files Simvid did not write", self.path)
+                return
+            for name in [*own, MARKER]:
+                (self.path / name).unlink(missing_ok=True)
+            try:
+                self.path.rmdir()  # fails if a file appeared meanwhile: it stays
+            except OSError as exc:
+                logger.warning("work folder %s not removed: %s", self.path, exc)
+                return
+        if self.path.parent.name == SHARED_WORK_PARENT:
+            with contextlib.suppress(OSError):  # only when empty: other jobs may use it
+                self.path.parent.rmdir()

@@ -13,7 +13,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,7 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
 )
+from simvid_desktop.model.project_io import project_to_dict
 from simvid_desktop.model.settings import CollisionPolicy, Settings
 from tests.integration.farm_helpers import RedisServer, Workers, free_port
 from tests.integration.media import leftovers, probe, solid, tone
@@ -165,8 +166,7 @@ def test_jobs_spread_over_two_workers_all_finish(farm: Farm, store: Store) -> No
         workers.add(rq_meta(farm, job.id)["worker"])
     assert workers == {"w1", "w2"}, "both workers rendered"
     assert leftovers(farm.shared / "out") == []
-    assert not (farm.shared / "out" / ".simvid-work").exists() or not any(
-        (farm.shared / "out" / ".simvid-work").iterdir()), "work folders removed"
+    assert not (farm.shared / "out" / ".simvid-work").exists(), "no empty .simvid-work left"
 
 
 def test_cancel_running_farm_job(farm: Farm, store: Store) -> None:
@@ -184,6 +184,7 @@ def test_cancel_running_farm_job(farm: Farm, store: Store) -> None:
     assert leftovers(farm.shared / "out") == []
     status = farm.redis.client().hget(f"rq:job:{protocol.rq_job_id(job.id)}", "status")
     assert status == b"stopped"
+    assert not (farm.shared / "out" / ".simvid-work").exists(), "no empty .simvid-work left"
     assert all(p.poll() is None for p in farm.workers.procs.values()), "workers still up"
 
 
@@ -207,31 +208,83 @@ def test_render_farm_command_line_and_refused_paths(farm: Farm, tmp_path: Path) 
     assert "Traceback" not in res.stderr and not outside.exists()
 
 
-def test_foreign_function_and_pickled_payload_are_refused(farm: Farm, tmp_path: Path) -> None:
+def test_planted_simvid_jobs_with_foreign_functions_or_pickles_are_refused(
+        farm: Farm, tmp_path: Path) -> None:
+    """Jobs in Simvid's own name (a ``simvid-`` id on its queue) that are not Simvid renders
+    are refused: nothing imported or unpickled, their data removed."""
     marker = tmp_path / "pwned"
     client = farm.redis.client()
     json_queue = Queue(protocol.QUEUE, connection=client, serializer=JSONSerializer)
-    foreign = json_queue.enqueue("os.system", f"touch {marker}", job_id="evil-json")
+    foreign = json_queue.enqueue("os.system", f"touch {marker}", job_id="simvid-evil1")
 
     class Exploit:
         def __reduce__(self):  # type: ignore[no-untyped-def]
             return (os.system, (f"touch {marker}",))
 
     pickle_queue = Queue(protocol.QUEUE, connection=client)  # RQ's default: pickle
-    pickle_queue.enqueue(protocol.RENDER_SHOW, Exploit(), job_id="evil-pickle")
-    assert foreign.id == "evil-json"
+    pickle_queue.enqueue(protocol.RENDER_SHOW, Exploit(), job_id="simvid-evil2")
+    assert foreign.id == "simvid-evil1"
 
     def refused(job_id: str) -> bool:
         return client.hget(f"rq:job:{job_id}", "status") == b"failed"
 
-    wait_for(lambda: refused("evil-json") and refused("evil-pickle"), 20, "the refusals")
+    wait_for(lambda: refused("simvid-evil1") and refused("simvid-evil2"), 20, "the refusals")
     assert not marker.exists(), "nothing was run or unpickled"
-    assert b"not a Simvid render" in client.hget("rq:job:evil-json", "meta")  # type: ignore[operator]
-    assert b"not JSON" in client.hget("rq:job:evil-pickle", "meta")  # type: ignore[operator]
-    assert client.hget("rq:job:evil-pickle", "data") is None, "the pickle was removed"
+    assert b"not a Simvid render" in client.hget("rq:job:simvid-evil1", "meta")  # type: ignore[operator]
+    assert b"not JSON" in client.hget("rq:job:simvid-evil2", "meta")  # type: ignore[operator]
+    assert client.hget("rq:job:simvid-evil2", "data") is None, "the pickle was removed"
     # The workers are still serving.
     assert all(p.poll() is None for p in farm.workers.procs.values())
     assert_no_pickle(client)
+
+
+def test_other_applications_jobs_are_left_untouched(farm: Farm, store: Store,
+                                                    tmp_path: Path) -> None:
+    """Another application's jobs on a Redis shared with the farm: on RQ's ``default``
+    queue, and even on Simvid's own queue, in front of a Simvid job. The workers render
+    the Simvid job and leave the others as they were: not run, not failed, not deleted,
+    still queued in their place."""
+    marker = tmp_path / "ran"
+    client = farm.redis.client()
+    default = Queue("default", connection=client)  # pickle, as most RQ applications
+    ours = Queue(protocol.QUEUE, connection=client)
+    ours_json = Queue(protocol.QUEUE, connection=client, serializer=JSONSerializer)
+    planted = [
+        (default.enqueue("os.system", f"touch {marker}", job_id="report-1").id, "default"),
+        (ours.enqueue("os.system", f"touch {marker}", job_id="report-2").id, protocol.QUEUE),
+        (ours_json.enqueue("os.system", f"touch {marker}", job_id="report-3").id,
+         protocol.QUEUE),
+    ]
+    # A Simvid-like id that would lead the log file out of its folder, planted with raw
+    # Redis commands (RQ's own API refuses such ids): never taken either.
+    escaping = "simvid-x/../../../escaped"
+    ours_json.enqueue(protocol.RENDER_SHOW, {}, job_id="simvid-escaping")
+    client.lrem(f"rq:queue:{protocol.QUEUE}", 0, "simvid-escaping")
+    client.rename("rq:job:simvid-escaping", f"rq:job:{escaping}")
+    client.rpush(f"rq:queue:{protocol.QUEUE}", escaping)
+    planted.append((escaping, protocol.QUEUE))
+    keys = [f"rq:job:{rq_id}" for rq_id, _ in planted]
+    try:
+        before = {k: client.hgetall(k) for k in keys}
+        queued_before = {q: client.lrange(f"rq:queue:{q}", 0, -1)
+                         for q in ("default", protocol.QUEUE)}
+        job = queue_farm_job(store, farm, "among-others", project(farm, slides=2))
+        RunnerThread(store, farm.redis.url).join(60)
+        done = store.get(job.id)
+        assert done is not None and done.status is JobStatus.FINISHED, done
+        time.sleep(1)  # the workers went on looking at their queue meanwhile
+        assert {k: client.hgetall(k) for k in keys} == before, "same data, same status"
+        assert all(before[k][b"status"] == b"queued" for k in keys)
+        assert {q: client.lrange(f"rq:queue:{q}", 0, -1)
+                for q in ("default", protocol.QUEUE)} == queued_before, "in their place"
+        assert not marker.exists(), "not run"
+        assert not list(farm.workers.logs.parent.rglob("escaped*")), "no log file outside"
+        assert all(p.poll() is None for p in farm.workers.procs.values()), "workers still up"
+        assert "default" not in farm.workers.presence("w1")["queues"]  # type: ignore[operator]
+    finally:  # the other tests expect an empty queue and no pickle in Redis
+        for rq_id, queue_name in planted:
+            client.delete(f"rq:job:{rq_id}")
+            client.lrem(f"rq:queue:{queue_name}", 0, rq_id)
 
 
 def assert_no_pickle(client) -> None:  # type: ignore[no-untyped-def]
@@ -277,7 +330,7 @@ def test_one_show_split_over_two_workers(farm: Farm, store: Store) -> None:
     helper_meta = [json.loads(client.hget(k, "meta") or b"{}") for k in helpers]
     assert {m.get("worker") for m in helper_meta} | {rq_meta(farm, job.id)["worker"]} == {
         "w1", "w2"}, "both workers rendered pieces"
-    assert not (farm.shared / "out" / ".simvid-work" / job.id).exists()
+    assert not (farm.shared / "out" / ".simvid-work").exists(), "no empty .simvid-work left"
 
 
 # -- failures -------------------------------------------------------------------------------
@@ -341,6 +394,96 @@ def test_redis_restarted_mid_queue_nothing_lost(own_farm: Farm, store: Store) ->
         assert done is not None and done.status is JobStatus.FINISHED, done
         valid_video(Path(done.output), 12.0)
     assert all(p.poll() is None for p in own_farm.workers.procs.values()), "workers carried on"
+
+
+def test_planted_or_failed_jobs_delete_nothing_that_is_not_theirs(own_farm: Farm,
+                                                                  store: Store) -> None:
+    """A JSON job as an attacker would enqueue it, naming the whole share as its work
+    folder, with an invalid project; a job whose work folder holds someone else's files,
+    failing for good; a cancelled job whose work folder got a file of someone else's
+    meanwhile. Every canary survives."""
+    share, out = own_farm.shared, own_farm.shared / "out"
+    canary = share / "canary.txt"
+    canary.write_text("the studio's files")
+    client = own_farm.redis.client()
+    queue = Queue(protocol.QUEUE, connection=client, serializer=JSONSerializer)
+
+    def plant(job_id: str, work_dir: str) -> str:
+        output = str(out / f"{job_id}.mp4")
+        missing = Project(slides=(Slide(share / "photos" / "gone.jpg"),))
+        payload = protocol.FarmPayload(job_id=job_id, project=project_to_dict(missing),
+                                       output=output, work_dir=work_dir)
+        queue.enqueue(protocol.RENDER_SHOW, payload.to_dict(),
+                      job_id=protocol.rq_job_id(job_id), job_timeout=600)
+        return protocol.rq_job_id(job_id)
+
+    def failed(rq_id: str) -> bool:
+        return client.hget(f"rq:job:{rq_id}", "status") == b"failed"
+
+    # The share itself as the work folder.
+    share_job = plant("planted1", str(share))
+    # The right place, but the folder there is not Simvid's.
+    theirs = out / ".simvid-work" / "planted2"
+    theirs.mkdir(parents=True)
+    (theirs / "canary.txt").write_text("not Simvid's")
+    theirs_job = plant("planted2", str(theirs))
+    wait_for(lambda: failed(share_job) and failed(theirs_job), 60, "both jobs to fail")
+    assert canary.read_text() == "the studio's files"
+    assert (theirs / "canary.txt").read_text() == "not Simvid's"
+    assert sorted(p.name for p in own_farm.photos if p.exists()) == sorted(
+        p.name for p in own_farm.photos), "the photos are all there"
+    assert b"work_dir" in client.hget(f"rq:job:{share_job}", "meta")  # type: ignore[operator]
+
+    # Cancelled after someone put a file into its work folder.
+    job = queue_farm_job(store, own_farm, "cancelled", project(own_farm, 3.0, 16, "640x360"),
+                         segment_seconds=2.0)
+    runner = RunnerThread(store, own_farm.redis.url)
+    work = out / ".simvid-work" / job.id
+    wait_for(lambda: (store.get(job.id).percent or 0) > 5, 60, "the render to start")  # type: ignore[union-attr]
+    (work / "notes.txt").write_text("mine")
+    store.cancel(job.id)
+    runner.join(30)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.CANCELED, done
+    assert (work / "notes.txt").read_text() == "mine"
+    assert canary.exists() and all(p.exists() for p in own_farm.photos)
+
+
+def test_a_job_failing_for_good_leaves_no_work_folder(farm: Farm, store: Store) -> None:
+    broken = farm.shared / "photos" / "broken.jpg"
+    broken.write_bytes(b"not a photo at all")
+    try:
+        proj = project(farm, 1.0, 6, music=False)
+        proj = replace(proj, slides=(*proj.slides[:5], Slide(broken)))
+        job = queue_farm_job(store, farm, "broken", proj, segment_seconds=1.0)
+        RunnerThread(store, farm.redis.url).join(60)
+        done = store.get(job.id)
+        assert done is not None and done.status is JobStatus.FAILED, done
+        assert "broken.jpg" in (done.error or ""), done.error
+    finally:
+        broken.unlink()
+    assert not (farm.shared / "out" / ".simvid-work").exists(), "no empty .simvid-work left"
+
+
+def test_no_password_in_the_workers_messages(tmp_path: Path) -> None:
+    """A Redis that wants another password: the worker's message names the URL, hidden."""
+    server = RedisServer(tmp_path / "redis")
+    try:
+        server.client().config_set("requirepass", "the-right-one")
+        env = {**os.environ, "SIMVID_DATA_DIR": str(tmp_path / "cli")}
+        host = f"127.0.0.1:{server.port}"
+        for url in (f"redis://{host}/0?password=s3cret", f"redis://:s3cret@{host}/0",
+                    f"redis://default:s3%40cret@{host}/0",
+                    f"redis://{host}/0?db=0&password=s3cret%23"):
+            res = subprocess.run(
+                [sys.executable, "-m", "simvid_desktop", "worker", "--redis", url,
+                 "--media-root", str(tmp_path), "--burst"],
+                env=env, capture_output=True, text=True, timeout=60)
+            assert res.returncode != 0, res.stderr
+            assert host in res.stderr and "***" in res.stderr, res.stderr
+            assert "s3cret" not in res.stderr and "s3%40cret" not in res.stderr, res.stderr
+    finally:
+        server.close()
 
 
 def test_farm_unreachable_falls_back_to_local(store: Store, tmp_path: Path,

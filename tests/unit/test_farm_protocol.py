@@ -15,7 +15,7 @@ from rq.serializers import JSONSerializer
 from simvid_desktop.cli.farm_commands import farm_url
 from simvid_desktop.errors import FarmJobRefused, InvalidInput, NotShared
 from simvid_desktop.farm import protocol
-from simvid_desktop.farm.client import connect, redact, work_dir_on_farm
+from simvid_desktop.farm.client import connect, redact, scrub, work_dir_on_farm
 from simvid_desktop.farm.paths import MediaRoots, PathMap, project_files
 from simvid_desktop.farm.worker import refusal
 from simvid_desktop.model.settings import Settings
@@ -61,6 +61,21 @@ def test_payload_rejects_malformed(data: object, field: str) -> None:
         protocol.FarmPayload.from_dict(data)
 
 
+@pytest.mark.parametrize("work_dir", [
+    "/mnt/studio",  # a whole share
+    "/mnt/out",  # the output folder
+    "/mnt/out/.simvid-work",
+    "/mnt/out/.simvid-work/other1",  # another job's folder
+    "/mnt/out/.simvid-work/abc123/..",
+    "/mnt/out/.simvid-work/abc123/",
+    "/mnt/elsewhere/.simvid-work/abc123",
+    "/mnt/out/photos",
+])
+def test_payload_accepts_only_the_work_folder_simvid_makes(work_dir: str) -> None:
+    with pytest.raises(FarmJobRefused, match="'work_dir' must be <output folder>/"):
+        protocol.FarmPayload.from_dict(payload(work_dir=work_dir))
+
+
 def test_payload_missing_required_field() -> None:
     data = payload()
     del data["work_dir"]
@@ -104,6 +119,9 @@ def test_extended_adds_a_jobs_own_rules() -> None:
 
 def test_work_dir_is_beside_the_output() -> None:
     assert work_dir_on_farm("/mnt/out/show.mp4", "j1") == "/mnt/out/.simvid-work/j1"
+    # In the workers' path style, whatever the desktop's (a Windows desktop, POSIX workers).
+    assert protocol.farm_work_dir("/mnt/out/show.mp4", "j1") == "/mnt/out/.simvid-work/j1"
+    assert protocol.farm_work_dir(r"S:\out\show.mp4", "j1") == r"S:\out\.simvid-work\j1"
 
 
 # -- media roots ---------------------------------------------------------------------------
@@ -115,7 +133,7 @@ def test_media_roots(tmp_path: Path) -> None:
     (shared / "link").symlink_to(secret)
     roots = MediaRoots.of([shared])
     assert roots.contains(shared / "photos" / "a.jpg")
-    assert roots.contains(str(shared))
+    assert roots.contains(shared / "photos")
     assert not roots.contains(secret / "a.jpg")
     assert not roots.contains(f"{shared}/../secret/a.jpg"), "no escaping with .."
     assert not roots.contains(shared / "link" / "a.jpg"), "no escaping through a symlink"
@@ -124,11 +142,84 @@ def test_media_roots(tmp_path: Path) -> None:
         roots.check([str(shared / "photos" / "ok.jpg"), str(secret / "a.jpg")])
 
 
+def test_a_media_root_itself_is_never_a_file_or_folder_of_a_job(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    (shared / "out").mkdir(parents=True)
+    roots = MediaRoots.of([shared, tmp_path / "other"])
+    for root in (shared, f"{shared}/", f"{shared}/out/..", tmp_path / "other"):
+        assert not roots.contains(root), root
+    with pytest.raises(FarmJobRefused, match="a shared media folder itself"):
+        roots.check([str(shared / "out" / "a.mp4"), str(shared)])
+
+
+# -- job ids -------------------------------------------------------------------------------
+@pytest.mark.parametrize("rq_id", [
+    "simvid-abc123", "simvid-abc123-part2-0a1b2c", "simvid-A_b-9", "simvid-" + "a" * 93])
+def test_simvid_rq_ids(rq_id: str) -> None:
+    assert protocol.is_simvid_rq_id(rq_id)
+
+
+@pytest.mark.parametrize("rq_id", [
+    "abc123", "simvid-", "simvid-a/../../x", "simvid-../x", "simvid-a.b", "simvid-a b",
+    "simvid-a\\b", "simvid-a\nb", "simvid-é", "simvid-a:b", "simvid-" + "a" * 94,
+    "Simvid-abc", "rq:job:simvid-a"])
+def test_job_ids_that_are_not_simvids_or_not_safe_in_a_path(rq_id: str) -> None:
+    assert not protocol.is_simvid_rq_id(rq_id)
+
+
+def test_an_rq_job_renders_only_its_own_payload() -> None:
+    assert protocol.rq_id_of_payload("simvid-abc123", "abc123")
+    assert protocol.rq_id_of_payload("simvid-abc123-part1-0a1b2c", "abc123")
+    assert not protocol.rq_id_of_payload("simvid-abc1234", "abc123")
+    assert not protocol.rq_id_of_payload("simvid-other", "abc123")
+    assert not protocol.rq_id_of_payload("simvid-abc123-part1/../x", "abc123")
+
+
+def test_simvid_has_its_own_queue() -> None:
+    assert protocol.DEFAULT_QUEUES == (protocol.QUEUE,)
+    assert protocol.QUEUE.startswith("simvid") and "default" not in protocol.DEFAULT_QUEUES
+
+
 # -- URLs ----------------------------------------------------------------------------------
-def test_redact_hides_passwords() -> None:
-    assert redact("redis://:s3cret@farm:6379/0") == "redis://:***@farm:6379/0"
-    assert redact("rediss://ana:s3cret@farm/1") == "rediss://ana:***@farm/1"
-    assert redact("redis://farm:6379/0") == "redis://farm:6379/0"
+@pytest.mark.parametrize(("url", "shown"), [
+    ("redis://:s3cret@farm:6379/0", "redis://:***@farm:6379/0"),
+    ("rediss://ana:s3cret@farm/1", "rediss://ana:***@farm/1"),
+    ("redis://farm:6379/0", "redis://farm:6379/0"),
+    ("redis://farm:6379/0?password=s3cret", "redis://farm:6379/0?password=***"),
+    ("redis://farm/0?db=1&password=s3cret&x=1", "redis://farm/0?db=1&password=***&x=1"),
+    ("rediss://farm/0?ssl_password=s3cret", "rediss://farm/0?ssl_password=***"),
+    ("redis://farm/0?PASSWORD=s3cret", "redis://farm/0?PASSWORD=***"),
+    ("redis://farm/0?pass%77ord=s3cret", "redis://farm/0?pass%77ord=***"),  # encoded name
+    ("redis://farm/0?password=s3%40cret", "redis://farm/0?password=***"),
+    ("redis://farm/0?password=s3c@ret", "redis://farm/0?password=***"),
+    ("redis://farm/0?password=s3c#ret", "redis://farm/0?password=***"),
+    ("unix:///run/redis.sock?db=0&password=s3cret", "unix:///run/redis.sock?db=0&password=***"),
+    ("unix://ana:s3cret@/run/redis.sock", "unix://ana:***@/run/redis.sock"),
+    ("unix://:s3cret@/run/redis.sock?db=1", "unix://:***@/run/redis.sock?db=1"),
+    ("redis://:s3%40cr%23et@farm/0", "redis://:***@farm/0"),  # URL-encoded
+    ("redis://:s3@cret@farm/0", "redis://:***@farm/0"),  # "@" in the password
+    ("redis://:s3#cret@farm/0", "redis://***@farm/0"),  # "#": hidden whole
+    ("redis://:s3?cret@farm/0?password=s3cret", "redis://***@farm/0?password=***"),
+    ("redis://s3cret@farm/0", "redis://***@farm/0"),  # a user-only secret
+])
+def test_redact_hides_every_form_of_password(url: str, shown: str) -> None:
+    assert redact(url) == shown
+
+
+def test_scrub_cleans_error_messages_quoting_a_piece_of_the_password() -> None:
+    url = "redis://:s3cr#et@farm/0"
+    assert scrub("Port could not be cast to integer value as 's3cr'", url) == (
+        "Port could not be cast to integer value as '***'")
+    assert scrub("bad s3%40x", "redis://:s3%40x@h/0") == "bad ***"
+    assert scrub("bad s3@x", "redis://:s3%40x@h/0") == "bad ***"
+
+
+@pytest.mark.parametrize("url", ["redis://:s3cr#et@farm/0", "redis://:s3cr?et@farm/0",
+                                 "redis://farm/0?password=s3cret&db=x"])
+def test_connect_errors_show_no_piece_of_the_password(url: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        connect(url)
+    assert "s3cr" not in str(err.value), str(err.value)
 
 
 def test_connect_rejects_other_schemes_without_showing_the_password() -> None:
