@@ -91,16 +91,16 @@ class LocalPool:
         return {p.job_id for p in self._processes if p.job_id is not None}
 
     def start_job(self, job: Job) -> None:
+        process = next((p for p in self._processes if p.ready and p.job_id is None), None)
+        if process is None:  # the pool gave up (free_slots() offers a slot only then)
+            self._updates.append(JobOutcome(
+                job.id, JobStatus.FAILED, error=self.start_error or "no render process is ready"))
+            return
         try:
             project = project_from_snapshot(job.project, job.output)
         except ProjectInvalid as exc:  # a store edited by hand, or a newer version's job
             self._updates.append(JobOutcome(job.id, JobStatus.FAILED, error=str(exc),
                                             error_log="\n".join(exc.lines())))
-            return
-        process = next((p for p in self._processes if p.ready and p.job_id is None), None)
-        if process is None:  # the pool gave up (free_slots() offers a slot only then)
-            self._updates.append(JobOutcome(
-                job.id, JobStatus.FAILED, error=self.start_error or "no render process is ready"))
             return
         process.start(RenderRequest(
             job_id=job.id, project=project, output=job.output, work_dir=job.work_dir,

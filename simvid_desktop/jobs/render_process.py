@@ -233,6 +233,7 @@ class RenderProcess:
     def kill(self) -> None:
         if self.process.pid is not None:
             kill_group(self.process.pid)  # its ffmpeg too
+            self.process.kill()  # in case it never got as far as making its group
         self.process.join(2)
 
     def stop(self, wait: float = CANCEL_GRACE_SECONDS + 2) -> None:

@@ -207,8 +207,11 @@ def missing_libraries(plugin: Path, load: Loader = _system_load) -> list[str]:
     missing: list[str] = []
     seen: set[str] = set()
     pending: list[Path] = [plugin]
+    # A frozen bundle keeps the libraries it collected at its top (PyInstaller's _MEIPASS).
+    bundle = [str(getattr(sys, "_MEIPASS", ""))] if getattr(sys, "frozen", False) else []
     while pending:
         needed, folders = elf_needs(pending.pop(0))
+        folders += bundle
         for name in needed:
             if name in seen:
                 continue
