@@ -9,6 +9,11 @@ Frozen, this script is both executables of the bundle (see ``build.spec``). Work
 are the same executable started again by multiprocessing (spawn): ``freeze_support()``
 turns such a start into a worker before anything else runs, so a worker never parses the
 command line or opens a window.
+
+On Linux, the window needs the system libraries of Qt's platform plugin: when some are
+missing, it says which and how to install them, and exits with 1 (see
+``simvid_desktop/ui/platform_check.py``), rather than rendering the demo as with no display:
+the user asked for the window, and one command makes it open.
 """
 
 import multiprocessing
@@ -32,6 +37,13 @@ def run() -> int:
 
         return self_test(argv[1:])
     if not argv and has_display():
+        # Before Qt: a missing system library makes Qt abort with a core dump.
+        from simvid_desktop.ui.platform_check import check_platform  # noqa: PLC0415
+
+        problem = check_platform()
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 1
         from simvid_desktop.ui.app import run_app  # noqa: PLC0415
 
         return run_app(sys.argv[:1])

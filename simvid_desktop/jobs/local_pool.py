@@ -6,6 +6,11 @@ only break its own channel, never a shared queue). A process that dies mid-job f
 job as a transient failure (it will be retried and resume from its segments) and is
 replaced; one that does not stop within a few seconds of a cancel is killed with its
 ffmpeg.
+
+A process that dies before it is ready (a script without a ``__main__`` guard, a bundle
+missing a module) or cannot be spawned at all is not replaced in a tight loop: after
+``START_FAILURE_LIMIT`` such failures in a row the pool gives up, and each job it claims
+fails at once with the reason, so the user sees it instead of jobs queued forever.
 """
 
 from __future__ import annotations
@@ -26,12 +31,18 @@ from simvid_desktop.jobs.model import (
 )
 from simvid_desktop.jobs.render_process import (
     CANCEL_GRACE_SECONDS,
+    Ready,
     RenderProcess,
     RenderRequest,
+    start_failure_hint,
 )
 from simvid_desktop.paths import log_dir
 
 logger = logging.getLogger(__name__)
+
+START_FAILURE_LIMIT = 3  #: render processes failing to start in a row before the pool gives up
+#: A render process is ready in about a second; one still silent after this never will be.
+READY_TIMEOUT_SECONDS = 30.0
 
 
 def local_log_path(job_id: str) -> Path:
@@ -48,11 +59,20 @@ class LocalPool:
         self._size = max(1, workers)
         self._processes: list[RenderProcess] = []
         self._updates: list[JobUpdate] = []
+        self._start_failures = 0  #: in a row: a process that gets ready resets it
+        #: Why render processes cannot start, once the pool has given up on them.
+        self.start_error: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
-        while len(self._processes) < self._size:
-            self._processes.append(RenderProcess("simvid-worker"))
+        self._fill()
+
+    def _fill(self) -> None:
+        while self.start_error is None and len(self._processes) < self._size:
+            try:
+                self._processes.append(RenderProcess("simvid-worker"))
+            except Exception as exc:  # noqa: BLE001 - whatever stops a spawn is shown on the jobs
+                self._start_failed(f"could not be started ({exc})")
 
     def shutdown(self) -> None:
         deadline = time.monotonic() + CANCEL_GRACE_SECONDS + 2
@@ -62,19 +82,26 @@ class LocalPool:
 
     # -- the backend interface -------------------------------------------------------------
     def free_slots(self) -> int:
-        return sum(1 for p in self._processes if p.ready and p.job_id is None)
+        free = sum(1 for p in self._processes if p.ready and p.job_id is None)
+        if free == 0 and self.start_error is not None and not self._processes:
+            return 1  # nothing will ever render here: take each job to fail it with the reason
+        return free
 
     def running(self) -> set[str]:
         return {p.job_id for p in self._processes if p.job_id is not None}
 
     def start_job(self, job: Job) -> None:
+        process = next((p for p in self._processes if p.ready and p.job_id is None), None)
+        if process is None:  # the pool gave up (free_slots() offers a slot only then)
+            self._updates.append(JobOutcome(
+                job.id, JobStatus.FAILED, error=self.start_error or "no render process is ready"))
+            return
         try:
             project = project_from_snapshot(job.project, job.output)
         except ProjectInvalid as exc:  # a store edited by hand, or a newer version's job
             self._updates.append(JobOutcome(job.id, JobStatus.FAILED, error=str(exc),
                                             error_log="\n".join(exc.lines())))
             return
-        process = next(p for p in self._processes if p.ready and p.job_id is None)
         process.start(RenderRequest(
             job_id=job.id, project=project, output=job.output, work_dir=job.work_dir,
             segment_seconds=job.segment_seconds, log_path=str(local_log_path(job.id)),
@@ -97,20 +124,31 @@ class LocalPool:
         for obj in ready:
             if obj in sentinels:
                 self._replace(sentinels[obj], updates)
+        now = time.monotonic()
         for p in list(self._processes):
             if p.cancel_overdue:
                 logger.warning("render process %s ignored cancel; killing it", p.process.pid)
                 p.kill()
                 self._replace(p, updates)
+            elif not p.ready and now - p.started > READY_TIMEOUT_SECONDS:
+                p.kill()
+                self._replace(p, updates, f"was not ready after {READY_TIMEOUT_SECONDS:.0f} s")
+        if len(self._processes) < self._size:
+            self._fill()  # a late Ready cleared the start error: back to full strength
         return updates
 
     # -- internals -----------------------------------------------------------------------
-    @staticmethod
-    def _received(p: RenderProcess) -> list[JobUpdate]:
-        return [m for m in p.receive() if isinstance(m, (JobProgress, JobOutcome))]
+    def _received(self, p: RenderProcess) -> list[JobUpdate]:
+        messages = p.receive()
+        if any(isinstance(m, Ready) for m in messages):
+            self._start_failures = 0  # spawning works (again)
+            self.start_error = None
+        return [m for m in messages if isinstance(m, (JobProgress, JobOutcome))]
 
-    def _replace(self, p: RenderProcess, updates: list[JobUpdate]) -> None:
-        """A process died: report its job (an outcome sent just before still counts)."""
+    def _replace(self, p: RenderProcess, updates: list[JobUpdate],
+                 start_failure: str | None = None) -> None:
+        """A process died: report its job (an outcome sent just before still counts), and
+        start another unless processes keep dying before they are ready."""
         updates += self._received(p)
         p.kill()  # its ffmpeg, if it was killed mid-render
         outcome = p.death_outcome()
@@ -118,4 +156,16 @@ class LocalPool:
             updates.append(outcome)
         p.conn.close()
         self._processes.remove(p)
-        self._processes.append(RenderProcess("simvid-worker"))
+        if not p.ready:
+            self._start_failed(start_failure or f"{p.exit_description()} before it was ready")
+        self._fill()
+
+    def _start_failed(self, what: str) -> None:
+        self._start_failures += 1
+        logger.error("render process %d of %d in a row failed to start: it %s",
+                     self._start_failures, START_FAILURE_LIMIT, what)
+        if self._start_failures >= START_FAILURE_LIMIT:
+            self.start_error = (
+                f"Render processes cannot start: {self._start_failures} in a row failed "
+                f"(the last {what}). {start_failure_hint()}")
+            logger.error("%s", self.start_error)

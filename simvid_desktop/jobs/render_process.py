@@ -51,6 +51,40 @@ CANCEL_GRACE_SECONDS = 3.0  #: a cancelled render that is still running after th
 WORKER_NICENESS = 10
 PARENT_GONE_EXIT_SECONDS = 10.0
 
+#: Why render processes usually die before they are ready, and what to do about it.
+MAIN_GUARD_HINT = (
+    "If Simvid is started from your own script, put the code that starts it under "
+    '`if __name__ == "__main__":` (each render process imports that script again).')
+FROZEN_HINT = ("This build may be incomplete (a module missing from the bundle): "
+               "start it from a terminal to see the render process's own error.")
+
+
+def start_failure_hint() -> str:
+    """The likely cause of render processes that die before they are ready, for the user."""
+    return FROZEN_HINT if getattr(sys, "frozen", False) else MAIN_GUARD_HINT
+
+
+def in_bootstrapping_child() -> bool:
+    """True while a spawned process is still importing its parent's main script.
+
+    multiprocessing sets this flag around that import; anything that starts the app or a
+    queue runner then is a script without a ``__main__`` guard running again in a child.
+    """
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+def refuse_in_bootstrapping_child(what: str) -> None:
+    """Stop a render process that is about to run the app instead of rendering.
+
+    Without this, a script with no ``__main__`` guard would open a second window (or run
+    a second queue) in every render process; raising makes the process exit at once, and
+    the pool that started it reports why.
+    """
+    if in_bootstrapping_child():
+        raise RuntimeError(
+            f"{what} was started again inside a render process that is still starting. "
+            + MAIN_GUARD_HINT)
+
 
 # -- the messages --------------------------------------------------------------------------
 class RenderTask(str, Enum):
@@ -124,6 +158,7 @@ class RenderProcess:
                                    daemon=True)
         self.process.start()
         child_end.close()
+        self.started = time.monotonic()
         self.ready = False
         self.job_id: str | None = None  #: the job it is rendering
         self.cancel_sent: float | None = None
@@ -176,6 +211,13 @@ class RenderProcess:
         except (EOFError, OSError):
             return messages  # dying: its sentinel tells
 
+    def exit_description(self) -> str:
+        """How it ended, in words: "exited with code 1", "was killed (signal 9)"."""
+        code = self.process.exitcode
+        if code is None:
+            return "is still running"
+        return f"exited with code {code}" if code >= 0 else f"was killed (signal {-code})"
+
     def death_outcome(self) -> JobOutcome | None:
         """How the job it was rendering ended when the process died (None: it had none)."""
         if self.job_id is None:
@@ -194,6 +236,7 @@ class RenderProcess:
     def kill(self) -> None:
         if self.process.pid is not None:
             kill_group(self.process.pid)  # its ffmpeg too
+            self.process.kill()  # in case it never got as far as making its group
         self.process.join(2)
 
     def stop(self, wait: float = CANCEL_GRACE_SECONDS + 2) -> None:

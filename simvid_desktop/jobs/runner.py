@@ -29,6 +29,7 @@ from simvid_desktop.jobs.model import (
     JobStatus,
     JobWaiting,
 )
+from simvid_desktop.jobs.render_process import refuse_in_bootstrapping_child
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.render.engine import stale_temp_files
 from simvid_desktop.render.progress import ProgressThrottle
@@ -99,6 +100,9 @@ class QueueRunner:
 
     def run(self) -> None:
         """Run until :meth:`stop` (or, with ``exit_when_idle``, until nothing is left)."""
+        # Before the store: a render process running its parent's unguarded script must
+        # not claim or recover anyone's jobs.
+        refuse_in_bootstrapping_child("The render queue")
         store = Store(self.store_path)
         store.register_runner(self.runner_id)
         for backend in self.backends:

@@ -7,11 +7,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from simvid_desktop import __version__
+from simvid_desktop.jobs.render_process import refuse_in_bootstrapping_child
 from simvid_desktop.paths import resource
 from simvid_desktop.ui import tasks
 from simvid_desktop.ui.crash import install_excepthook, setup_logging
@@ -35,14 +36,37 @@ QStatusBar QLabel { padding: 0 6px; }
 """
 
 
+#: Printed after Qt's own message when it cannot start at all.
+START_FAILED_HINT = (
+    "Simvid Desktop: Qt could not start (above). To see which library or plugin is "
+    "missing, run again with QT_DEBUG_PLUGINS=1; without a window, the command line "
+    "renders everything (`python main.py --help`).")
+
+
+def _exit_on_fatal(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """While the QApplication starts: a fatal Qt error (no platform plugin, no display)
+    ends the process with exit code 1 and a hint, instead of an abort and a core dump."""
+    if sys.stderr is not None:
+        print(message, file=sys.stderr, flush=True)
+    if kind == QtMsgType.QtFatalMsg:
+        if sys.stderr is not None:
+            print(START_FAILED_HINT, file=sys.stderr, flush=True)
+        os._exit(1)
+
+
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
+    refuse_in_bootstrapping_child("The Simvid window")
     # Background threads (preview, thumbnails, queue) run Python too: hand the GIL back to
     # the UI thread within 1 ms instead of the default 5 ms, so input never waits on them.
     sys.setswitchinterval(0.001)
-    app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    previous = qInstallMessageHandler(_exit_on_fatal)
+    try:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    finally:
+        qInstallMessageHandler(previous)
     app.setApplicationName("Simvid Desktop")
     app.setOrganizationName("Simvid")
     app.setApplicationVersion(__version__)

@@ -13,10 +13,16 @@ the way napari's Qt progress bar subscribes to a Qt-free progress object. Three 
 
 Preflight checks, which open every photo, run on a one-thread pool (one thread keeps
 submissions in the order they were asked for).
+
+The threads belong to a plain object (:class:`_Background`), not to the bridge: they are
+stopped by the window's close handler, by ``aboutToQuit`` (``QApplication.quit()`` from
+elsewhere, a session ending), when the bridge itself is destroyed, or at interpreter exit,
+whichever comes first. A running ``QThread`` destroyed with its owner aborts Python.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import sqlite3
 import threading
@@ -30,6 +36,7 @@ from simvid_desktop.errors import Problem, SimvidError
 from simvid_desktop.farm.backend import queue_backends
 from simvid_desktop.jobs.local_pool import LocalPool
 from simvid_desktop.jobs.model import Job, JobStatus
+from simvid_desktop.jobs.render_process import refuse_in_bootstrapping_child
 from simvid_desktop.jobs.runner import QueueRunner, RunnerEvent, RunnerEventKind
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
@@ -77,8 +84,15 @@ def _failure_message(failed: list[tuple[_Request, list[Problem]]], total: int) -
 class _StoreWorker(QObject):
     """Lives on the store thread: reads the job list, diffs it, and does the UI's writes.
 
-    Its signals mirror :class:`JobBridge`'s, which re-emits them on the UI thread.
+    Its public signals mirror :class:`JobBridge`'s, which re-emits them on the UI thread.
+    The ``*Requested`` signals may be emitted from any thread: they reach their slot on
+    the store thread (queued), and they outlive the bridge, unlike signals of its own.
     """
+
+    opRequested = Signal(object, str)
+    submitRequested = Signal(list)
+    refreshRequested = Signal()
+    stopRequested = Signal()
 
     jobsReset = Signal(list)
     jobChanged = Signal(object)
@@ -102,6 +116,10 @@ class _StoreWorker(QObject):
         self._busy = False
         self._ended = {JobStatus.FINISHED: 0, JobStatus.FAILED: 0, JobStatus.CANCELED: 0}
         self._read_failing = False
+        self.opRequested.connect(self.run_op)
+        self.submitRequested.connect(self.submit_all)
+        self.refreshRequested.connect(self.refresh)
+        self.stopRequested.connect(self.stop)
 
     # -- lifecycle (called through queued signals) ------------------------------------------
     @Slot()
@@ -127,7 +145,9 @@ class _StoreWorker(QObject):
             self._store = None
         app = QCoreApplication.instance()
         thread = self.thread()
-        if app is not None and thread is not app.thread():
+        if app is None:  # the application is gone already (interpreter exit)
+            thread.quit()
+        elif thread is not app.thread():
             self.moveToThread(app.thread())  # so that it is deleted where Python drops it
             thread.quit()
 
@@ -242,12 +262,127 @@ class _StoreWorker(QObject):
         self._ended = dict.fromkeys(self._ended, 0)
 
 
+def _check(worker: _StoreWorker, requests: list[_Request]) -> None:
+    """Runs on the check pool: preflight opens every photo and probes the music. Reports
+    through the worker's signals (queued to their receivers), never the bridge's."""
+    ok: list[_Request] = []
+    failed: list[tuple[_Request, list[Problem]]] = []
+    for r in requests:
+        try:
+            problems = preflight(r.project, r.output)
+        except Exception as exc:  # reported to the user, not lost in a pool
+            logger.exception("preflight of %s failed", r.output)
+            problems = [Problem(str(r.output), f"could not be checked ({exc})")]
+        if problems:
+            failed.append((r, problems))
+        else:
+            ok.append(r)
+    if ok:
+        worker.submitRequested.emit(ok)
+    if failed:
+        worker.submitFailed.emit(_failure_message(failed, len(requests)))
+
+
+class _Background:
+    """The bridge's threads: the store thread, the check pool and the runner thread.
+
+    A plain object, so that it can still stop them once the bridge's C++ side is gone.
+    Everything it uses to reach the store thread belongs to the worker, not the bridge.
+    """
+
+    def __init__(self, store_path: Path | None) -> None:
+        self.store_path = store_path
+        self.checks = QThreadPool()
+        self.checks.setMaxThreadCount(1)
+        self.thread = QThread()
+        self.thread.setObjectName("simvid-job-store")
+        self.worker = _StoreWorker(store_path)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.runner: QueueRunner | None = None
+        self.runner_thread: threading.Thread | None = None
+        self.closed = False
+
+    def start(self) -> None:
+        _LIVE.add(self)
+        self.thread.start()
+
+    @property
+    def runner_running(self) -> bool:
+        return self.runner_thread is not None and self.runner_thread.is_alive()
+
+    def start_runner(self, runner: QueueRunner) -> None:
+        self.runner = runner
+        self.runner_thread = threading.Thread(target=self._run_runner, args=(runner,),
+                                              name="simvid-queue-runner", daemon=True)
+        self.runner_thread.start()
+
+    def _run_runner(self, runner: QueueRunner) -> None:
+        """The runner thread's body: a crash is reported, never silently lost."""
+        try:
+            runner.run()
+        except Exception as exc:  # a dead runner is reported, never hidden
+            logger.exception("the queue runner stopped")
+            self.worker.errorOccurred.emit(f"Rendering stopped: {exc}")
+
+    def on_runner_event(self, event: RunnerEvent) -> None:
+        """Runs on the runner thread. Progress is seen by the next poll; the rest at once."""
+        if event.kind is not RunnerEventKind.PROGRESS:
+            self.worker.refreshRequested.emit()
+
+    def stop_runner(self) -> None:
+        """Stop rendering and wait for it; running jobs are queued again (they resume)."""
+        runner, thread = self.runner, self.runner_thread
+        self.runner = self.runner_thread = None
+        if runner is None or thread is None:
+            return
+        runner.stop()
+        thread.join(timeout=STOP_WAIT_MS / 1000)
+        if thread.is_alive():
+            logger.error("the queue runner did not stop within %d s", STOP_WAIT_MS // 1000)
+
+    def shutdown(self) -> None:
+        """Stop the runner, finish pending checks and writes, close the store. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self.stop_runner()
+        if not self.checks.waitForDone(STOP_WAIT_MS):
+            logger.error("preflight checks still running at shutdown")
+        self.worker.stopRequested.emit()  # queued after every pending write
+        if not self.thread.wait(STOP_WAIT_MS):
+            logger.error("the job store thread did not stop")
+        _LIVE.discard(self)
+
+
+#: Bridges' threads started and not yet shut down.
+_LIVE: set[_Background] = set()
+
+
+def shutdown_all() -> None:
+    """Stop every bridge's threads, whatever became of the bridges and their windows."""
+    for background in list(_LIVE):
+        background.shutdown()
+
+
+atexit.register(shutdown_all)  # the last chance: a script that never ran or quit the app
+
+
+def _shutdown_at_quit() -> None:
+    """``aboutToQuit`` stops every bridge's threads (once connected per application)."""
+    app = QCoreApplication.instance()
+    if app is not None and not app.property("simvidJobBridgeShutdown"):
+        app.setProperty("simvidJobBridgeShutdown", True)
+        app.aboutToQuit.connect(shutdown_all)
+
+
 class JobBridge(QObject):
     """Owns the queue runner and the store watcher; the window talks to jobs only through it.
 
     Every public signal is emitted on the UI thread and carries data, never display text
-    (except the user-facing error messages). Call :meth:`shutdown` before the application
-    quits: it joins the threads it started.
+    (except the user-facing error messages). The window calls :meth:`shutdown` when it
+    closes; the threads are also stopped when the application quits, when the bridge is
+    destroyed, or at interpreter exit, whichever comes first.
     """
 
     #: The whole job list (``list[Job]``) in queue order: at start, and when jobs were
@@ -271,24 +406,14 @@ class JobBridge(QObject):
     #: A queue operation or the runner failed; user-facing message.
     errorOccurred = Signal(str)
 
-    # Requests to the other threads (emitted from any thread; queued to the receiver's).
-    _opRequested = Signal(object, str)
-    _submitRequested = Signal(list)
-    _refreshRequested = Signal()
-    _stopRequested = Signal()
-    _checkFailed = Signal(str)
-    _runnerFailed = Signal(str)
-
     def __init__(self, settings: Settings | None = None, store_path: Path | None = None,
                  parent: QObject | None = None) -> None:
+        refuse_in_bootstrapping_child("The Simvid window")
         super().__init__(parent)
         self._settings = replace(settings) if settings is not None else load_settings()
         self._store_path = store_path
         self._jobs: dict[str, Job] = {}
         self._queue_paused = False
-        self._runner: QueueRunner | None = None
-        self._runner_thread: threading.Thread | None = None
-        self._closed = False
 
         # Mirror first, so that other receivers of a signal see an up-to-date jobs().
         self.jobsReset.connect(self._mirror_reset)
@@ -296,26 +421,16 @@ class JobBridge(QObject):
         self.jobRemoved.connect(self._mirror_removed)
         self.queuePausedChanged.connect(self._mirror_paused)
 
-        self._checks = QThreadPool(self)
-        self._checks.setMaxThreadCount(1)
-        self._thread = QThread()
-        self._thread.setObjectName("simvid-job-store")
-        self._worker = _StoreWorker(store_path)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.start)
+        background = _Background(store_path)
+        self._background = background
+        self._worker = background.worker
         for name in ("jobsReset", "jobChanged", "jobRemoved", "jobFinished", "queueIdle",
                      "queuePausedChanged", "jobSubmitted", "submitFailed", "errorOccurred"):
             getattr(self._worker, name).connect(getattr(self, name))
-        self._opRequested.connect(self._worker.run_op)
-        self._submitRequested.connect(self._worker.submit_all)
-        self._refreshRequested.connect(self._worker.refresh)
-        self._stopRequested.connect(self._worker.stop)
-        self._checkFailed.connect(self.submitFailed)
-        self._runnerFailed.connect(self.errorOccurred)
-        app = QCoreApplication.instance()
-        if app is not None:  # a safety net: the window should call shutdown() itself
-            app.aboutToQuit.connect(self.shutdown)
-        self._thread.start()
+        # Not a method of self: it must run while self is being destroyed.
+        self.destroyed.connect(lambda *_: background.shutdown())
+        _shutdown_at_quit()
+        background.start()
 
     # -- state as last seen (UI thread) -------------------------------------------------------
     @property
@@ -336,7 +451,7 @@ class JobBridge(QObject):
 
     @property
     def runner_running(self) -> bool:
-        return self._runner_thread is not None and self._runner_thread.is_alive()
+        return self._background.runner_running
 
     @Slot(list)
     def _mirror_reset(self, jobs: list[Job]) -> None:
@@ -357,57 +472,27 @@ class JobBridge(QObject):
     # -- the runner ----------------------------------------------------------------------------
     def start_runner(self, workers: int | None = None) -> None:
         """Render queued jobs in this process, with ``workers`` (default: settings) processes."""
-        if self._closed or self.runner_running:
+        if self._background.closed or self.runner_running:
             return
         count = workers if workers is not None else self._settings.worker_count
         try:
             backends = queue_backends(self._settings, workers=count,
                                       store_path=self._store_path)
         except SimvidError as exc:  # a malformed path map: say so, render locally
-            self._runnerFailed.emit(str(exc))
+            self.errorOccurred.emit(str(exc))
             backends = [LocalPool(count)]
-        runner = QueueRunner(backends, self._store_path, on_event=self._on_runner_event)
-        self._runner = runner
-        self._runner_thread = threading.Thread(target=self._run_runner, args=(runner,),
-                                               name="simvid-queue-runner", daemon=True)
-        self._runner_thread.start()
+        background = self._background
+        background.start_runner(
+            QueueRunner(backends, self._store_path, on_event=background.on_runner_event))
         logger.info("queue runner started with %d worker(s)", count)
-
-    def _run_runner(self, runner: QueueRunner) -> None:
-        """The runner thread's body: a crash is reported, never silently lost."""
-        try:
-            runner.run()
-        except Exception as exc:  # a dead runner is reported, never hidden
-            logger.exception("the queue runner stopped")
-            self._runnerFailed.emit(f"Rendering stopped: {exc}")
-
-    def _on_runner_event(self, event: RunnerEvent) -> None:
-        """Runs on the runner thread. Progress is seen by the next poll; the rest at once."""
-        if event.kind is not RunnerEventKind.PROGRESS:
-            self._refreshRequested.emit()
 
     def stop_runner(self) -> None:
         """Stop rendering and wait for it; running jobs are queued again (they resume)."""
-        runner, thread = self._runner, self._runner_thread
-        self._runner = self._runner_thread = None
-        if runner is None or thread is None:
-            return
-        runner.stop()
-        thread.join(timeout=STOP_WAIT_MS / 1000)
-        if thread.is_alive():
-            logger.error("the queue runner did not stop within %d s", STOP_WAIT_MS // 1000)
+        self._background.stop_runner()
 
     def shutdown(self) -> None:
         """Stop the runner, finish pending checks and writes, close the store. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        self.stop_runner()
-        if not self._checks.waitForDone(STOP_WAIT_MS):
-            logger.error("preflight checks still running at shutdown")
-        self._stopRequested.emit()  # queued after every pending write
-        if not self._thread.wait(STOP_WAIT_MS):
-            logger.error("the job store thread did not stop")
+        self._background.shutdown()
 
     # -- submitting ------------------------------------------------------------------------------
     def submit(self, project: Project, output: Path, priority: int = 0,
@@ -422,33 +507,15 @@ class JobBridge(QObject):
         self._queue([_Request(p, out, name, priority, settings) for p, out, name in items])
 
     def _queue(self, requests: list[_Request]) -> None:
-        if self._closed or not requests:
+        if self._background.closed or not requests:
             return
-        self._checks.start(lambda: self._check(requests))
-
-    def _check(self, requests: list[_Request]) -> None:
-        """Runs on the check pool: preflight opens every photo and probes the music."""
-        ok: list[_Request] = []
-        failed: list[tuple[_Request, list[Problem]]] = []
-        for r in requests:
-            try:
-                problems = preflight(r.project, r.output)
-            except Exception as exc:  # reported to the user, not lost in a pool
-                logger.exception("preflight of %s failed", r.output)
-                problems = [Problem(str(r.output), f"could not be checked ({exc})")]
-            if problems:
-                failed.append((r, problems))
-            else:
-                ok.append(r)
-        if ok:
-            self._submitRequested.emit(ok)
-        if failed:
-            self._checkFailed.emit(_failure_message(failed, len(requests)))
+        worker = self._worker
+        self._background.checks.start(lambda: _check(worker, requests))
 
     # -- editing the queue (all run on the store thread) -----------------------------------------
     def _post(self, op: StoreOp, what: str) -> None:
-        if not self._closed:
-            self._opRequested.emit(op, what)
+        if not self._background.closed:
+            self._worker.opRequested.emit(op, what)
 
     def _for_each(self, job_ids: Iterable[str], op: Callable[[Store, str], object],
                   what: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +40,27 @@ def test_run_until_empty_and_list_json(q: QueueEnv) -> None:
         valid_video(Path(job["output"]), 2.0)
     assert q.stray_files() == []
     assert not list((q.data / "work").glob("*")), "work folders removed"
+
+
+def test_queue_run_from_a_script_without_a_main_guard_fails_the_job_and_exits_1(
+        q: QueueEnv) -> None:
+    """Each render process imports the script again and dies before it is ready: the run
+    must say why and end, not leave the job queued and respawn processes for ever."""
+    job_id = q.add_quick("unguarded")
+    script = q.root / "my_render.py"  # no `if __name__ == "__main__":`
+    script.write_text("import sys\nfrom simvid_desktop.cli.main import main\n"
+                      "sys.exit(main(['queue', 'run', '--workers', '2']))\n")
+    root = Path(__file__).resolve().parents[2]
+    started = time.monotonic()
+    res = subprocess.run([sys.executable, str(script)], cwd=q.root, capture_output=True,
+                         text=True, timeout=120, env={**q.env, "PYTHONPATH": str(root)})
+    assert res.returncode == 1, res.stderr[-3000:]
+    assert time.monotonic() - started < 60
+    assert f"{job_id}: failed: Render processes cannot start" in res.stderr, res.stderr[-3000:]
+    assert 'if __name__ == "__main__":' in res.stderr
+    job = q.jobs()[job_id]
+    assert job["status"] == "failed" and "exited with code 1" in job["error"], job
+    assert processes_named("spawn_main", str(q.data)) == [], "no render process left behind"
 
 
 def test_kill_worker_mid_render_retries_and_resumes(q: QueueEnv) -> None:

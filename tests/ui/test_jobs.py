@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.resource_tracker
+import multiprocessing.spawn
 import socket
 import time
 from collections.abc import Iterator
@@ -222,6 +225,32 @@ def test_cancel_from_the_table_stops_a_running_render(
     qtbot.waitUntil(lambda: not stale_temp_files(out), timeout=5000)
     assert not out.exists()
     assert view.actionRemoveJob.isEnabled() and view.actionRetryJob.isEnabled()
+
+
+def test_a_job_fails_with_the_reason_when_render_processes_cannot_start(
+        qtbot: QtBot, bridge: JobBridge, view: JobsView, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spawned for real with an interpreter that exits at once (as a bundle missing a
+    module would): the job fails within seconds, with the reason, not "Queued" forever."""
+    job = queue(qtbot, bridge, tiny_project(tmp_path / "photos"), tmp_path / "out.mp4")
+    broken = tmp_path / "broken-python"
+    broken.write_text("#!/bin/sh\nsleep 0.1\nexit 7\n")
+    broken.chmod(0o755)
+    multiprocessing.resource_tracker.ensure_running()  # started by the real interpreter
+    # Put back after the test, whatever set_executable stores on this OS.
+    monkeypatch.setattr(multiprocessing.spawn, "_python_exe", multiprocessing.spawn._python_exe)
+    multiprocessing.set_executable(str(broken))
+    started = time.monotonic()
+    with qtbot.waitSignal(bridge.jobChanged, timeout=20000, check_params_cb=lambda j: (
+            j.id == job.id and j.status is JobStatus.FAILED)) as failed:
+        bridge.start_runner(workers=2)
+    assert time.monotonic() - started < 20
+    error = failed.args[0].error
+    assert "Render processes cannot start" in error and "exited with code 7" in error, error
+    assert 'if __name__ == "__main__":' in error
+    assert cell(view, job.id, COL_STATUS) == "Failed"
+    assert cell(view, job.id, COL_MESSAGE).startswith("Render processes cannot start")
+    bridge.stop_runner()  # before the real interpreter is back: nothing is respawned
 
 
 def test_retry_requeues_a_job_whose_photo_was_deleted(
