@@ -18,11 +18,12 @@ def used(path: Path, key: str = "k1") -> WorkDir:
     """A work folder as a render leaves it when interrupted."""
     work = WorkDir(path)
     work.prepare(key)
-    work.segment_path(SEG).write_bytes(b"piece")
+    finished = work.part(work.segment_path(SEG))
+    finished.write_bytes(b"piece")
+    work.commit(finished, work.segment_path(SEG), SEG.frames)  # the piece and its record
     work.audio_path.write_bytes(b"music")
     work.part(work.segment_path(Segment(1, 25, 50))).write_bytes(b"half a piece")
     work.concat_list([SEG])
-    (work.path / "seg-0000.json").write_text("{}")  # a piece's record
     (work.path / ".seg-0001.json.0a1b2c3d.tmp").write_text("{")  # an atomic write cut short
     return work
 
