@@ -320,9 +320,9 @@ def test_simvid_project_with_overrides(
 def test_invalid_simvid_problems_name_fields(tmp_path: Path, make_photo: MakePhoto,
                                              out: Path) -> None:
     make_photo(tmp_path / "a.jpg")
-    path = _write_simvid(tmp_path, {"schema_version": 1, "bogus": 1,
+    path = _write_simvid(tmp_path, {"schema_version": 1, "slidse": 1,
                                     "slides": [{"image": "a.jpg", "duration": -1}]})
-    assert sorted(_wheres(path, "-o", out)) == ["bogus", "slides[0].duration"]
+    assert sorted(_wheres(path, "-o", out)) == ["slides[0].duration", "slidse"]
 
 
 def test_invalid_override_of_a_simvid_is_rejected(tmp_path: Path, make_photo: MakePhoto,
