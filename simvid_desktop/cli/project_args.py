@@ -4,6 +4,7 @@ they describe: a .simvid file, or photos and folders with the options as the qui
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
     parse_choice,
+    unknown_fields,
 )
 from simvid_desktop.model.project_io import read_project
 
@@ -100,6 +102,12 @@ def project_from_args(args: argparse.Namespace) -> Project:
         project = Project(slides=tuple(Slide(image=p.resolve()) for p in images))
     else:
         project, problems = read_project(inputs[0])
+        if any(p.where == "schema_version" for p in problems):
+            raise ProjectInvalid(problems)  # a format it cannot read: its slides mean nothing
+        # A newer version's fields: said once each, then the render goes on without them.
+        for where in unknown_fields(project):
+            print(f"simvid: warning: {where}: unknown field (from a newer Simvid?), ignored",
+                  file=sys.stderr)
 
     out = project.output
     # The two free-text options are parsed here, once; the other names are argparse choices.

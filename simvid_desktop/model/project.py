@@ -7,16 +7,50 @@ a snapshot that later edits in the window cannot change.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from simvid_desktop.errors import Problem
 
+#: The project format's major version. A file of a newer major version is refused; one of
+#: the same major and a newer minor (``"1.3"``) opens, its unknown fields kept (see
+#: :mod:`simvid_desktop.model.project_io`).
 SCHEMA_VERSION = 1
+#: The minor version this app writes and fully knows. While it is 0 the version is written
+#: as the plain number ``1``, as every release has written it.
+SCHEMA_MINOR = 0
+
+
+@dataclass(frozen=True)
+class UnknownFields:
+    """Fields of one object in a project file that this version does not know.
+
+    A newer release may add fields; an older one keeps them as read and writes them back
+    when it saves, so opening and saving a file never loses what a newer version put in
+    it. Values are held as JSON text: immutable and hashable, like the rest of the model,
+    and written back exactly as they were read.
+    """
+
+    #: (name, value as JSON text) in the order of the file.
+    items: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.items]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: json.loads(text) for name, text in self.items}
+
+
+NO_UNKNOWN_FIELDS = UnknownFields()
 
 
 class FitMode(str, Enum):
@@ -183,6 +217,7 @@ class View:
     zoom: float = 1.0
     x: float = 0.5
     y: float = 0.5
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -190,6 +225,7 @@ class Motion:
     mode: MotionMode = MotionMode.NONE
     start: View | None = None  #: used when mode is CUSTOM
     end: View | None = None
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -198,6 +234,7 @@ class Transition:
 
     kind: TransitionKind = TransitionKind.FADE  #: spelt ``name`` in files, as it always was
     duration: float = 1.0
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -210,6 +247,7 @@ class AudioBed:
     fade_out: float = 2.0
     start: float = 0.0  #: seconds skipped at the start of the track
     loop: bool = True  #: loop a short track; otherwise pad with silence
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -220,6 +258,7 @@ class OutputSettings:
     fit: FitMode = FitMode.LETTERBOX
     x264_preset: str | None = None  #: pins the encoder speed (benchmarks); overrides quality
     crf: int | None = None  #: pins the encoder CRF (benchmarks); overrides quality
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
     @property
     def size(self) -> Size:
@@ -242,6 +281,7 @@ class Slide:
     motion: Motion | None = None  #: None: the project's default motion
     fit: FitMode | None = None  #: None: the output's default fit mode
     transition: Transition | None = None  #: into the next slide; None: the project default
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -252,6 +292,8 @@ class Project:
     motion: Motion = field(default_factory=Motion)
     audio: AudioBed | None = None
     output: OutputSettings = field(default_factory=OutputSettings)
+    #: Fields of a newer version's file, here and on each object within: kept, never used.
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
     # -- effective per-slide values -------------------------------------------------
     def duration_of(self, index: int) -> float:
@@ -274,6 +316,41 @@ class Project:
 
     def with_slides(self, slides: list[Slide] | tuple[Slide, ...]) -> Project:
         return replace(self, slides=tuple(slides))
+
+
+def _unknown_in_motion(motion: Motion | None, where: str) -> Iterator[str]:
+    if motion is None:
+        return
+    yield from (f"{where}.{name}" for name in motion.unknown.names())
+    for end in ("start", "end"):
+        view: View | None = getattr(motion, end)
+        if view is not None:
+            yield from (f"{where}.{end}.{name}" for name in view.unknown.names())
+
+
+def _unknown_in_transition(transition: Transition | None, where: str) -> Iterator[str]:
+    if transition is not None:
+        yield from (f"{where}.{name}" for name in transition.unknown.names())
+
+
+def unknown_fields(project: Project) -> list[str]:
+    """Where the project holds fields this version does not know (``slides[2].effect``).
+
+    These are what the window and the command line warn about after opening a file: they
+    are ignored, and kept when the project is saved.
+    """
+    found = list(project.unknown.names())
+    found += _unknown_in_transition(project.transition, "transition")
+    found += _unknown_in_motion(project.motion, "motion")
+    for i, slide in enumerate(project.slides):
+        where = f"slides[{i}]"
+        found += (f"{where}.{name}" for name in slide.unknown.names())
+        found += _unknown_in_motion(slide.motion, f"{where}.motion")
+        found += _unknown_in_transition(slide.transition, f"{where}.transition")
+    if project.audio is not None:
+        found += (f"audio.{name}" for name in project.audio.unknown.names())
+    found += (f"output.{name}" for name in project.output.unknown.names())
+    return found
 
 
 # -- semantic validation ----------------------------------------------------------------

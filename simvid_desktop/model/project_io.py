@@ -3,6 +3,22 @@
 Reading is strict and exhaustive: every problem in the file is collected, each naming its
 field (``slides[3].duration``), and reported together through :class:`ProjectInvalid`.
 Paths inside the project's folder are stored relative, so the folder can be moved.
+
+Files from newer versions open, as in other well-kept formats:
+
+- ``schema_version`` is ``MAJOR`` (a number, as version 1 has always been written) or
+  ``"MAJOR.MINOR"`` (text). A newer *minor* only adds fields, so it opens; a newer *major*
+  is refused with a message naming the format it needs. This version writes ``1``.
+- A field this version does not know is ignored and kept: the project holds it
+  (:class:`~simvid_desktop.model.project.UnknownFields`),
+  :func:`~simvid_desktop.model.project.unknown_fields` lists it for the warning the window
+  and the command line show, and saving writes it back with its value.
+- Except a probable typo, which is a problem as before: a field that, compared without
+  case, ``-`` or ``_``, is a known field of the same object, or is within one edit of a
+  known field of 3 to 5 letters, or two edits of one of 6 letters or more (an edit is one
+  letter inserted, deleted, replaced, or two neighbours swapped). ``duraton`` and
+  ``Fade-In`` are typos; ``effect`` is a new field. New fields must therefore be named
+  further than that from the known fields of their object.
 """
 
 from __future__ import annotations
@@ -10,6 +26,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +35,8 @@ from simvid_desktop.durable import write_atomic
 from simvid_desktop.errors import Problem, ProjectInvalid
 from simvid_desktop.model.project import (
     DEFAULT_RESOLUTION,
+    NO_UNKNOWN_FIELDS,
+    SCHEMA_MINOR,
     SCHEMA_VERSION,
     AudioBed,
     FitMode,
@@ -29,12 +49,76 @@ from simvid_desktop.model.project import (
     Slide,
     Transition,
     TransitionKind,
+    UnknownFields,
     View,
     check_project,
     parse_choice,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: How deep lists and objects may nest in a field that is kept without being understood.
+MAX_KEPT_DEPTH = 64
+
+#: How this version writes ``schema_version``: the plain major number while the minor is 0.
+WRITTEN_VERSION: int | str = (
+    SCHEMA_VERSION if SCHEMA_MINOR == 0 else f"{SCHEMA_VERSION}.{SCHEMA_MINOR}"
+)
+_VERSION_TEXT = re.compile(r"(\d{1,6})\.(\d{1,6})")
+
+
+def _squash(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, replacements, swaps."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        new = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            new[j] = min(row[j] + 1, new[j - 1] + 1, row[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                new[j] = min(new[j], before[j - 2] + 1)
+        before, row = row, new
+    return row[-1]
+
+
+def typo_of(name: str, known: Iterable[str]) -> str | None:
+    """The known field an unknown ``name`` probably misspells, or None for a new field.
+
+    The rule of the module docstring: equal once case, ``-`` and ``_`` are ignored, or
+    within 1 edit of a known name of 3-5 letters, 2 edits of one of 6 or more. Names of one
+    or two letters (``x``) only match by case, so a new short name is not taken for them.
+    """
+    squashed = _squash(name)
+    best: tuple[int, str] | None = None
+    for candidate in sorted(known):
+        target = _squash(candidate)
+        limit = 0 if len(target) <= 2 else 1 if len(target) <= 5 else 2
+        if abs(len(squashed) - len(target)) > limit:
+            continue  # the distance is at least the difference in length: skip long keys
+        distance = _edits(squashed, target)
+        if distance <= limit and (best is None or distance < best[0]):
+            best = (distance, candidate)
+    return None if best is None else best[1]
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels in ``value`` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable())[:40]
 
 
 class _NonFinite(float):
@@ -58,13 +142,30 @@ class _Reader:
     def bad(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
 
-    def obj(self, value: Any, where: str, keys: set[str]) -> dict[str, Any]:
+    def obj(
+        self, value: Any, where: str, keys: set[str]
+    ) -> tuple[dict[str, Any], UnknownFields]:
+        """The object and its unknown fields, kept; a probable typo is a problem instead."""
         if not isinstance(value, dict):
             self.bad(where or "project", f"must be an object, got {type(value).__name__}")
-            return {}
-        for key in sorted(set(value) - keys):
-            self.bad(f"{where}.{key}" if where else key, "unknown field")
-        return value
+            return {}, NO_UNKNOWN_FIELDS
+        kept: list[tuple[str, str]] = []
+        for key in value:
+            if key in keys:
+                continue
+            path = f"{where}.{key}" if where else key
+            typo = typo_of(key, keys)
+            if typo is not None:
+                self.bad(path, f"unknown field, probably a typo of {typo!r}")
+                continue
+            if _deeper_than(value[key], MAX_KEPT_DEPTH):  # saving must not recurse too deep
+                self.bad(path, f"is nested more than {MAX_KEPT_DEPTH} levels deep")
+                continue
+            try:
+                kept.append((key, json.dumps(value[key], allow_nan=False)))
+            except ValueError:  # a _NonFinite somewhere inside: it could not be written back
+                self.bad(path, "NaN and Infinity are not allowed")
+        return value, UnknownFields(tuple(kept))
 
     def number(self, d: dict[str, Any], key: str, where: str, default: float | None) -> Any:
         if key not in d or d[key] is None:
@@ -126,20 +227,22 @@ class _Reader:
             return None
         if isinstance(value, str):  # shorthand: "fade"
             value = {"name": value}
-        d = self.obj(value, where, {"name", "duration"})
+        d, unknown = self.obj(value, where, {"name", "duration"})
         return Transition(
             kind=self.enum(d, "name", where, TransitionKind, Transition.kind, "transition"),
             duration=self.number(d, "duration", where, Transition.duration),
+            unknown=unknown,
         )
 
     def view(self, value: Any, where: str) -> View | None:
         if value is None:
             return None
-        d = self.obj(value, where, {"zoom", "x", "y"})
+        d, unknown = self.obj(value, where, {"zoom", "x", "y"})
         return View(
             zoom=self.number(d, "zoom", where, 1.0),
             x=self.number(d, "x", where, 0.5),
             y=self.number(d, "y", where, 0.5),
+            unknown=unknown,
         )
 
     def motion(self, value: Any, where: str) -> Motion | None:
@@ -147,18 +250,20 @@ class _Reader:
             return None
         if isinstance(value, str):  # shorthand: "auto"
             value = {"mode": value}
-        d = self.obj(value, where, {"mode", "start", "end"})
+        d, unknown = self.obj(value, where, {"mode", "start", "end"})
         return Motion(
             mode=self.enum(d, "mode", where, MotionMode, MotionMode.NONE),
             start=self.view(d.get("start"), f"{where}.start"),
             end=self.view(d.get("end"), f"{where}.end"),
+            unknown=unknown,
         )
 
     def slide(self, value: Any, where: str) -> Slide | None:
         if not isinstance(value, dict):
             self.obj(value, where, set())
             return None
-        d = self.obj(value, where, {"image", "duration", "caption", "motion", "fit", "transition"})
+        keys = {"image", "duration", "caption", "motion", "fit", "transition"}
+        d, unknown = self.obj(value, where, keys)
         image = self.path(d, "image", where)
         if image is None:
             return None
@@ -169,12 +274,14 @@ class _Reader:
             motion=self.motion(d.get("motion"), f"{where}.motion"),
             fit=self.enum(d, "fit", where, FitMode, None),
             transition=self.transition(d.get("transition"), f"{where}.transition"),
+            unknown=unknown,
         )
 
     def audio(self, value: Any) -> AudioBed | None:
         if value is None:
             return None
-        d = self.obj(value, "audio", {"path", "volume", "fade_in", "fade_out", "start", "loop"})
+        keys = {"path", "volume", "fade_in", "fade_out", "start", "loop"}
+        d, unknown = self.obj(value, "audio", keys)
         path = self.path(d, "path", "audio")
         if path is None:
             return None
@@ -189,13 +296,14 @@ class _Reader:
             fade_out=self.number(d, "fade_out", "audio", 2.0),
             start=self.number(d, "start", "audio", 0.0),
             loop=loop,
+            unknown=unknown,
         )
 
     def output(self, value: Any) -> OutputSettings:
         if value is None:
             return OutputSettings()
         keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf"}
-        d = self.obj(value, "output", keys)
+        d, unknown = self.obj(value, "output", keys)
         fps = self.number(d, "fps", "output", 30)
         crf = self.number(d, "crf", "output", None)
         return OutputSettings(
@@ -205,19 +313,46 @@ class _Reader:
             fit=self.enum(d, "fit", "output", FitMode, FitMode.LETTERBOX),
             x264_preset=self.string(d, "x264_preset", "output", None),
             crf=int(crf) if isinstance(crf, float) and crf.is_integer() else crf,
+            unknown=unknown,
         )
+
+    def readable_version(self, d: dict[str, Any]) -> bool:
+        """Whether this version can read the file: the same major version, any minor.
+
+        Checked before anything else, so a file of a newer major version is refused with
+        that one reason, not with one line for each of its fields.
+        """
+        version = d.get("schema_version")
+        major: int | None = None
+        if type(version) is int:  # not a bool
+            major = version
+        elif isinstance(version, str) and (m := _VERSION_TEXT.fullmatch(version)):
+            major = int(m.group(1))
+        if major == SCHEMA_VERSION:
+            return True
+        if major is not None and major > SCHEMA_VERSION:
+            app = d.get("app")
+            saver = app.get("version") if isinstance(app, dict) else None
+            saved_by = (f" (this file was saved by Simvid Desktop {_printable(saver)})"
+                        if isinstance(saver, str) else "")
+            self.bad("schema_version",
+                     f"needs a newer Simvid Desktop, one that reads project format {major}"
+                     f"{saved_by}; this version reads format {SCHEMA_VERSION}")
+        else:
+            self.bad("schema_version",
+                     f"unsupported version {version!r} (this app reads {SCHEMA_VERSION}"
+                     f" or \"{SCHEMA_VERSION}.N\")")
+        return False
 
     def project(self, data: Any) -> Project:
         keys = {"schema_version", "slides", "default_duration", "transition", "motion",
                 "audio", "output", "app"}
-        d = self.obj(data, "", keys)
-        version = d.get("schema_version")
-        if type(version) is not int or version != SCHEMA_VERSION:
-            self.bad(
-                "schema_version",
-                f"unsupported version {version!r} (this app reads {SCHEMA_VERSION})",
-            )
+        if not isinstance(data, dict):
+            self.obj(data, "", keys)
             return Project()
+        if not self.readable_version(data):
+            return Project()
+        d, unknown = self.obj(data, "", keys)
         raw_slides = d.get("slides", [])
         slides: list[Slide] = []
         if not isinstance(raw_slides, list):
@@ -234,6 +369,7 @@ class _Reader:
             motion=self.motion(d.get("motion"), "motion") or Motion(),
             audio=self.audio(d.get("audio")),
             output=self.output(d.get("output")),
+            unknown=unknown,
         )
 
 
@@ -313,8 +449,15 @@ def _store_path(path: Path, base_dir: Path | None) -> str:
     return str(absolute)
 
 
+def _with_unknown(d: dict[str, Any], unknown: UnknownFields) -> dict[str, Any]:
+    """``d`` and, after its own fields, the unknown ones it was read with."""
+    for name, value in unknown.to_dict().items():
+        d.setdefault(name, value)
+    return d
+
+
 def _transition_dict(t: Transition) -> dict[str, Any]:
-    return {"name": t.kind.value, "duration": t.duration}
+    return _with_unknown({"name": t.kind.value, "duration": t.duration}, t.unknown)
 
 
 def _motion_dict(m: Motion) -> dict[str, Any]:
@@ -322,8 +465,8 @@ def _motion_dict(m: Motion) -> dict[str, Any]:
     for name in ("start", "end"):
         v: View | None = getattr(m, name)
         if v is not None:
-            d[name] = {"zoom": v.zoom, "x": v.x, "y": v.y}
-    return d
+            d[name] = _with_unknown({"zoom": v.zoom, "x": v.x, "y": v.y}, v.unknown)
+    return _with_unknown(d, m.unknown)
 
 
 def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str, Any]:
@@ -341,7 +484,7 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
             d["fit"] = s.fit.value
         if s.transition is not None:
             d["transition"] = _transition_dict(s.transition)
-        slides.append(d)
+        slides.append(_with_unknown(d, s.unknown))
     out = project.output
     output: dict[str, Any] = {
         "resolution": out.resolution.text, "fps": out.fps, "quality": out.quality.value,
@@ -351,8 +494,9 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         output["x264_preset"] = out.x264_preset
     if out.crf is not None:
         output["crf"] = out.crf
+    _with_unknown(output, out.unknown)
     data: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": WRITTEN_VERSION,
         "slides": slides,
         "default_duration": project.default_duration,
         "transition": _transition_dict(project.transition),
@@ -366,7 +510,8 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
             "path": _store_path(a.path, base_dir), "volume": a.volume, "fade_in": a.fade_in,
             "fade_out": a.fade_out, "start": a.start, "loop": a.loop,
         }
-    return data
+        _with_unknown(data["audio"], a.unknown)
+    return _with_unknown(data, project.unknown)
 
 
 def project_to_json(project: Project, base_dir: Path | None = None) -> str:

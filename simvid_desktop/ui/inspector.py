@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -315,7 +315,8 @@ class SlideInspector(QWidget):
             m = s.motion if s.motion and s.motion.mode is MotionMode.CUSTOM else Motion(
                 MotionMode.CUSTOM, View(1.0), View(1.25))
             old: View = (m.start if which == "start" else m.end) or View()
-            view = replace(old, **{attr: value})
+            coordinate: dict[str, Any] = {attr: value}  # zoom, x or y; the rest kept
+            view = replace(old, **coordinate)
             return replace(s, motion=replace(m, start=view) if which == "start"
                            else replace(m, end=view))
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.jobs.model import Job
 from simvid_desktop.model.media_types import IMAGE_SUFFIXES, MUSIC_SUFFIXES, is_image, is_music
-from simvid_desktop.model.project import Project
+from simvid_desktop.model.project import Project, unknown_fields
 from simvid_desktop.model.recent import recent_projects, remember
 from simvid_desktop.model.settings import Settings, load_settings
 from simvid_desktop.paths import log_dir
@@ -292,7 +292,22 @@ class MainWindow(QMainWindow):
         self.output.set_file_name(path.stem)
         remember(path)
         self._refresh_recent()
+        fields = unknown_fields(self.document.project)
+        if fields:
+            self._warn_unknown_fields(path, fields)
         return True
+
+    def _warn_unknown_fields(self, path: Path, fields: list[str]) -> None:
+        """A newer version's file: say what is ignored, and that saving keeps it."""
+        logger.warning("%s: unknown fields ignored, kept on save: %s", path, ", ".join(fields))
+        shown = fields[:12]
+        more = f"\n… and {len(fields) - len(shown)} more" if len(fields) > len(shown) else ""
+        self._show_problem(
+            f"{path.name} has fields this version of Simvid Desktop does not know, probably "
+            "written by a newer version. They are ignored here, and kept when you save:\n\n"
+            + "\n".join(shown) + more)
+        self.statusBar().showMessage(
+            f"Opened {path.name}: {len(fields)} unknown field(s) ignored", 10000)
 
     def save(self) -> bool:
         if self.document.path is None:

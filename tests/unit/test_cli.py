@@ -320,9 +320,34 @@ def test_simvid_project_with_overrides(
 def test_invalid_simvid_problems_name_fields(tmp_path: Path, make_photo: MakePhoto,
                                              out: Path) -> None:
     make_photo(tmp_path / "a.jpg")
-    path = _write_simvid(tmp_path, {"schema_version": 1, "bogus": 1,
+    path = _write_simvid(tmp_path, {"schema_version": 1, "slidse": 1,
                                     "slides": [{"image": "a.jpg", "duration": -1}]})
-    assert sorted(_wheres(path, "-o", out)) == ["bogus", "slides[0].duration"]
+    assert sorted(_wheres(path, "-o", out)) == ["slides[0].duration", "slidse"]
+
+
+def test_simvid_from_a_newer_version_warns_once_per_field_and_goes_on(
+    tmp_path: Path, make_photo: MakePhoto, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_photo(tmp_path / "a.jpg")
+    path = _write_simvid(tmp_path, {"schema_version": "1.2", "chapters": [],
+                                    "slides": [{"image": "a.jpg", "effect": "sepia"}],
+                                    "output": {"fps": 25, "hdr": True}})
+    project = _build(path, "-o", out)
+    assert project.output.fps == 25
+    assert capsys.readouterr().err.splitlines() == [
+        f"simvid: warning: {where}: unknown field (from a newer Simvid?), ignored"
+        for where in ("chapters", "slides[0].effect", "output.hdr")
+    ]
+
+
+def test_simvid_of_a_newer_major_version_exits_2_naming_the_format(
+    tmp_path: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_simvid(tmp_path, {"schema_version": "2.0", "scenes": []})
+    assert cli.main(["render", str(path), "-o", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "simvid: schema_version: needs a newer Simvid Desktop, one that reads project format 2;"
+        " this version reads format 1"]
 
 
 def test_invalid_override_of_a_simvid_is_rejected(tmp_path: Path, make_photo: MakePhoto,

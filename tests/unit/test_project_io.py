@@ -1,9 +1,11 @@
-"""Reading and writing .simvid files: schema v1 round trip, shorthands, strict validation."""
+"""Reading and writing .simvid files: schema v1 round trip, shorthands, strict validation,
+files from newer versions (unknown fields kept with a warning, typos still refused)."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,9 @@ from simvid_desktop.model.project import (
     Slide,
     Transition,
     TransitionKind,
+    UnknownFields,
     View,
+    unknown_fields,
 )
 from simvid_desktop.model.project_io import (
     load_project,
@@ -32,6 +36,7 @@ from simvid_desktop.model.project_io import (
     project_to_dict,
     project_to_json,
     save_project,
+    typo_of,
 )
 
 BASE = Path("/base/dir")
@@ -307,6 +312,142 @@ def test_project_to_dict_without_base_keeps_paths() -> None:
     assert d["audio"] is None
 
 
+# -- files from newer versions -------------------------------------------------------------------
+#: A file as a newer 1.x release might write it: new fields at the top level, in slides, in
+#: the output and audio sections and in nested objects, with values of every JSON kind.
+NEWER_FILE: dict[str, Any] = {
+    "schema_version": "1.4",
+    "chapters": [{"title": "Summer", "at": 0}, {"title": "Winter", "at": 2.5}],
+    "slides": [
+        {"image": "a.jpg", "effect": {"name": "sepia", "amount": 0.3}, "duration": 2},
+        {"image": "b.jpg", "rating": 5,
+         "transition": {"name": "fade", "duration": 0.5, "easing": "in-out"},
+         "motion": {"mode": "custom", "start": {"zoom": 1.2, "rotate": 4}, "end": {"zoom": 1.0},
+                    "curve": None}},
+    ],
+    "transition": {"name": "zoom", "ease": [0.1, 0.2, 0.3, 1.0]},
+    "audio": {"path": "m.mp3", "ducking": True, "volume": 0.5},
+    "output": {"resolution": "720p", "hdr": {"transfer": "pq", "peak": 1000}, "fps": 25},
+    "note": "café ☀ \u0000 ok",
+    "big": 123456789012345678901234567890,
+}
+
+NEWER_FIELDS = [
+    "chapters", "note", "big", "transition.ease", "slides[0].effect", "slides[1].rating",
+    "slides[1].motion.curve", "slides[1].motion.start.rotate", "slides[1].transition.easing",
+    "audio.ducking", "output.hdr",
+]
+
+
+def test_a_newer_minor_version_opens_and_names_its_new_fields() -> None:
+    project = _load(NEWER_FILE)
+    assert sorted(unknown_fields(project)) == sorted(NEWER_FIELDS)
+    # the fields this version knows are read as always
+    assert project.slides[0].duration == 2
+    assert project.output.fps == 25 and project.output.resolution.text == "720p"
+    assert project.audio is not None and project.audio.volume == 0.5
+    assert project.transition.kind is TransitionKind.ZOOM
+
+
+def test_new_fields_are_kept_when_saving_and_known_ones_as_edited(tmp_path: Path) -> None:
+    path = tmp_path / "show.simvid"
+    path.write_text(json.dumps(NEWER_FILE), encoding="utf-8")
+    project = load_project(path)
+    assert project.audio is not None
+    slides = project.slides
+    edited = replace(
+        project,
+        slides=(replace(slides[1], caption="Snow"), replace(slides[0], duration=4)),  # swapped
+        output=replace(project.output, fps=30),
+        audio=replace(project.audio, volume=0.75),
+    )
+    save_project(edited, path)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["schema_version"] == 1  # this version wrote it
+    for name in ("chapters", "note", "big"):
+        assert saved[name] == NEWER_FILE[name]
+    assert saved["transition"] == {"name": "zoom", "duration": 1.0, "ease": [0.1, 0.2, 0.3, 1.0]}
+    first, second = saved["slides"]
+    assert first["caption"] == "Snow" and first["rating"] == 5  # the field moved with its slide
+    assert first["transition"]["easing"] == "in-out"
+    assert first["motion"]["curve"] is None
+    assert first["motion"]["start"] == {"zoom": 1.2, "x": 0.5, "y": 0.5, "rotate": 4}
+    assert second == {"image": "a.jpg", "duration": 4,
+                      "effect": {"name": "sepia", "amount": 0.3}}
+    assert saved["audio"]["ducking"] is True and saved["audio"]["volume"] == 0.75
+    assert saved["output"]["hdr"] == {"transfer": "pq", "peak": 1000}
+    assert saved["output"]["fps"] == 30
+    # and the saved file opens again with the same fields, the same values
+    again = load_project(path)
+    assert again == edited
+    swapped = [f.replace("[0]", "[x]").replace("[1]", "[0]").replace("[x]", "[1]")
+               for f in NEWER_FIELDS]
+    assert sorted(unknown_fields(again)) == sorted(swapped)
+
+
+def test_unknown_fields_are_part_of_the_value() -> None:
+    with_field = _load(_slide_doc(effect="sepia"))
+    assert with_field != _load(_slide_doc())
+    assert with_field.slides[0].unknown == UnknownFields((("effect", '"sepia"'),))
+    assert unknown_fields(_load(_slide_doc())) == []
+    hash(with_field)  # still a frozen, hashable value
+
+
+def test_a_file_with_new_fields_last_saves_back_byte_for_byte(tmp_path: Path) -> None:
+    text = (V1_FILE % ("1280x720", "high")).replace(
+        '"loop": false\n', '"loop": false,\n    "ducking": {\n      "amount": 0.5\n    }\n'
+    ).replace('"crf": 19\n', '"crf": 19,\n    "hdr": true\n')
+    text = text[: text.rindex("}")].rstrip() + ',\n  "chapters": []\n}\n'
+    path = tmp_path / "show.simvid"
+    path.write_text(text, encoding="utf-8")
+    project = load_project(path)
+    assert unknown_fields(project) == ["chapters", "audio.ducking", "output.hdr"]
+    save_project(project, path)
+    assert path.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("version", [1, "1.0", "1.1", "1.999"])
+def test_any_minor_version_of_the_same_major_opens(version: object) -> None:
+    assert _load(_doc(schema_version=version)).slides
+
+
+@pytest.mark.parametrize(("version", "major"), [(2, 2), ("2.0", 2), ("3.7", 3), (10, 10)])
+def test_a_newer_major_version_is_refused_naming_the_format_it_needs(
+    version: object, major: int
+) -> None:
+    doc = _doc(schema_version=version, layers=[{"kind": "text"}], slides={"new": "shape"})
+    assert _problems(doc) == [(
+        "schema_version",
+        f"needs a newer Simvid Desktop, one that reads project format {major}; "
+        "this version reads format 1",
+    )]
+
+
+def test_a_newer_major_version_names_the_release_that_saved_it() -> None:
+    doc = _doc(schema_version="2.1", app={"name": "Simvid Desktop", "version": "2.3.0"})
+    assert _problems(doc) == [(
+        "schema_version",
+        "needs a newer Simvid Desktop, one that reads project format 2 "
+        "(this file was saved by Simvid Desktop 2.3.0); this version reads format 1",
+    )]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity"])
+def test_non_finite_constant_inside_a_new_field_is_a_problem(constant: str) -> None:
+    text = json.dumps(_slide_doc(effect={"v": ["@"]})).replace('"@"', constant)
+    assert _problems(text) == [("slides[0].effect", "NaN and Infinity are not allowed")]
+
+
+def test_a_new_field_nested_too_deep_to_keep_is_a_problem(tmp_path: Path) -> None:
+    too_deep = json.dumps(_doc(extra="@")).replace('"@"', "[" * 65 + "]" * 65)
+    assert _problems(too_deep) == [("extra", "is nested more than 64 levels deep")]
+    deep = json.dumps(_doc(extra="@")).replace('"@"', "{\"a\": [" * 32 + "]}" * 32)
+    path = tmp_path / "p.simvid"
+    path.write_text(deep, encoding="utf-8")
+    save_project(load_project(path), path)  # kept, and written back
+    assert json.loads(path.read_text(encoding="utf-8"))["extra"] == json.loads(deep)["extra"]
+
+
 # -- defaults and shorthands ----------------------------------------------------------------------
 def test_minimal_file_gets_defaults() -> None:
     p = _load(_doc())
@@ -394,12 +535,65 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
         (_doc(output={"resolution": "720p", "bitrate": "5M"}), "output.bitrate"),
     ],
 )
-def test_unknown_fields_are_named(doc: dict[str, Any], where: str) -> None:
-    assert _problems(doc) == [(where, "unknown field")]
+def test_new_fields_open_and_are_named_for_the_warning(doc: dict[str, Any], where: str) -> None:
+    assert unknown_fields(_load(doc)) == [where]
 
 
-def test_every_unknown_field_is_reported() -> None:
-    assert _wheres(_doc(b=1, a=2, slides=[{"image": "a.jpg", "x": 1}])) == ["a", "b", "slides[0].x"]
+def test_every_unknown_field_is_named_in_file_order() -> None:
+    project = _load(_doc(b=1, a=2, slides=[{"image": "a.jpg", "x": 1}]))
+    assert unknown_fields(project) == ["b", "a", "slides[0].x"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "where", "meant"),
+    [
+        (_slide_doc(duraton=2), "slides[0].duraton", "duration"),
+        (_slide_doc(Duration=2), "slides[0].Duration", "duration"),
+        (_slide_doc(captoin="x"), "slides[0].captoin", "caption"),
+        (_slide_doc(images="b.jpg"), "slides[0].images", "image"),
+        (_doc(defualt_duration=2), "defualt_duration", "default_duration"),
+        (_doc(transitions="fade"), "transitions", "transition"),
+        (_doc(transition={"nmae": "fade"}), "transition.nmae", "name"),
+        (_doc(audio={"path": "m.mp3", "fade-in": 1}), "audio.fade-in", "fade_in"),
+        (_doc(audio={"path": "m.mp3", "FadeOut": 1}), "audio.FadeOut", "fade_out"),
+        (_doc(output={"resolutoin": "720p"}), "output.resolutoin", "resolution"),
+        (_doc(output={"fsp": 30}), "output.fsp", "fps"),
+        (_doc(motion={"mode": "custom", "start": {"zooom": 1.2}, "end": {}}),
+         "motion.start.zooom", "zoom"),
+        (_doc(motion={"mode": "custom", "start": {"X": 0.5}, "end": {}}), "motion.start.X", "x"),
+    ],
+)
+def test_probable_typos_are_still_problems(doc: dict[str, Any], where: str, meant: str) -> None:
+    assert (where, f"unknown field, probably a typo of {meant!r}") in _problems(doc)
+
+
+def test_every_typo_is_reported_in_file_order() -> None:
+    doc = _doc(defualt_duration=2, Output={}, slides=[{"image": "a.jpg", "captoin": "x"}])
+    assert _wheres(doc) == ["defualt_duration", "Output", "slides[0].captoin"]
+
+
+@pytest.mark.parametrize(
+    ("name", "known", "meant"),
+    [
+        ("duraton", {"image", "duration"}, "duration"),  # one letter missing
+        ("durattion", {"duration"}, "duration"),  # one too many
+        ("druation", {"duration"}, "duration"),  # two neighbours swapped: one edit
+        ("dration", {"duration"}, "duration"),
+        ("drtion", {"duration"}, "duration"),  # two edits, 8 letters: still a typo
+        ("dtion", {"duration"}, None),  # three edits: a different name
+        ("fit", {"fps", "fit"}, "fit"),
+        ("fiz", {"fit"}, "fit"),  # one edit of a 3-letter name
+        ("fzz", {"fit"}, None),
+        ("z", {"x", "y", "zoom"}, None),  # 1-2 letter names match only by case
+        ("X", {"x", "y", "zoom"}, "x"),
+        ("effect", {"image", "duration", "caption", "motion", "fit", "transition"}, None),
+        ("captions", {"caption"}, "caption"),  # a reason new names must keep their distance
+        ("START", {"start", "loop"}, "start"),
+        ("x" * 100_000, {"x", "zoom"}, None),  # a huge key is not compared letter by letter
+    ],
+)
+def test_typo_rule(name: str, known: set[str], meant: str | None) -> None:
+    assert typo_of(name, known) == meant
 
 
 @pytest.mark.parametrize(
@@ -586,11 +780,11 @@ def test_other_semantic_problems_are_named(doc: dict[str, Any], where: str) -> N
     assert where in _wheres(doc)
 
 
-@pytest.mark.parametrize("version", [2, 0, -1, "1", None, 1.5])
+@pytest.mark.parametrize("version", [0, -1, "1", None, 1.5, "1.x", " 1.0", "0.9", "v1.0", True])
 def test_unknown_schema_version(version: object) -> None:
     problems = _problems(_doc(schema_version=version))
-    assert problems[0][0] == "schema_version"
-    assert "unsupported version" in problems[0][1]
+    assert problems == [("schema_version",
+                         f"unsupported version {version!r} (this app reads 1 or \"1.N\")")]
 
 
 def test_missing_schema_version() -> None:
@@ -680,20 +874,20 @@ def test_four_distinct_semantic_mistakes_give_four_named_problems() -> None:
 
 
 def test_four_distinct_structural_mistakes_give_four_named_problems() -> None:
-    text = ('{"schema_version": 1, "colour": 1, "slides": [{"image": "a.jpg"}, '
+    text = ('{"schema_version": 1, "sildes": 1, "slides": [{"image": "a.jpg"}, '
             '{"image": "b.jpg", "duration": NaN}, {"image": "c.jpg", "fit": "stretch"}], '
             '"output": {"fps": "30"}}')
     assert sorted(_wheres(text)) == sorted(
-        ["colour", "slides[1].duration", "slides[2].fit", "output.fps"]
+        ["sildes", "slides[1].duration", "slides[2].fit", "output.fps"]
     )
 
 
 def test_structural_and_semantic_mistakes_are_reported_together() -> None:
-    text = ('{"schema_version": 1, "colour": 1, "slides": [{"image": "a.jpg"}, '
+    text = ('{"schema_version": 1, "sildes": 1, "slides": [{"image": "a.jpg"}, '
             '{"image": "b.jpg", "duration": NaN}, {"image": "c.jpg", "duration": -2}], '
             '"output": {"fps": 29}}')
     assert sorted(_wheres(text)) == sorted(
-        ["colour", "slides[1].duration", "slides[2].duration", "output.fps"]
+        ["sildes", "slides[1].duration", "slides[2].duration", "output.fps"]
     )
 
 
@@ -707,8 +901,9 @@ def test_one_mistake_gives_one_problem() -> None:
 
 def test_problem_count_in_message() -> None:
     with pytest.raises(ProjectInvalid) as info:
-        _load(_doc(a=1, b=2, c=3))
-    assert str(info.value) == "a: unknown field (and 2 more problem(s))"
+        _load(_doc(slide=1, outptu=2, adio=3))
+    assert str(info.value) == (
+        "slide: unknown field, probably a typo of 'slides' (and 2 more problem(s))")
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -771,10 +966,10 @@ def test_invalid_file_problems_name_fields_not_the_file(tmp_path: Path) -> None:
 
 def test_read_project_returns_problems_with_a_usable_project(tmp_path: Path) -> None:
     path = tmp_path / "p.simvid"
-    path.write_text(json.dumps(_doc(default_duration=-1, output={"fps": "30"}, x=1)),
+    path.write_text(json.dumps(_doc(default_duration=-1, output={"fps": "30"}, slidess=1)),
                     encoding="utf-8")
     project, problems = project_io.read_project(path)
-    assert sorted(p.where for p in problems) == ["default_duration", "output.fps", "x"]
+    assert sorted(p.where for p in problems) == ["default_duration", "output.fps", "slidess"]
     assert project.slides == (Slide(tmp_path.resolve() / "a.jpg"),)
     assert project.output.fps == 30  # the wrong-typed value is replaced by the default
 
