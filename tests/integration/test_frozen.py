@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from simvid_desktop.cli.self_test import probe_video
-from tests.integration.farm_helpers import REDIS_SERVER, RedisServer
+from tests.integration.farm_helpers import RedisServer
 from tests.integration.queue_helpers import children
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -154,7 +154,6 @@ def test_queue_state_goes_to_platformdirs(frozen: Frozen) -> None:
         assert "finished" in log.read_text(encoding="utf-8")
 
 
-@pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server")
 def test_render_on_the_farm_with_a_frozen_worker(frozen: Frozen) -> None:
     """``simvid worker`` (rq, redis, a spawned render child) and ``render --farm``, frozen."""
     redis_server = RedisServer(frozen.home / "redis")
