@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.media import bomb_png, leftovers, solid, tone
+from tests.integration.queue_helpers import processes_named
 
 
 def simvid(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -106,3 +109,47 @@ def test_quick_form_and_project_form_succeed(tmp_path: Path) -> None:
     assert events[0]["status"] == "started" and events[-1]["status"] == "finished"
     assert any(e["message"] == "Processing image 2/2" for e in events)
     assert {"percent", "frames_done", "fps", "eta", "stage"} <= set(events[-1])
+
+
+# -- a render that fails on the way -------------------------------------------------------------
+def test_output_folder_removed_mid_render_exits_1(tmp_path: Path) -> None:
+    """Input fine, preflight passed, ffmpeg encoding: then the output folder is deleted (a
+    USB disk pulled, a share unmounted). The real command reports one line and exits 1;
+    nothing is written anywhere else and no ffmpeg outlives it."""
+    photos = [solid(tmp_path / f"p{i}.jpg", (40 * i % 255, 90, 160), (640, 360))
+              for i in range(20)]
+    out_dir = tmp_path / "videos"
+    out_dir.mkdir()
+    marker = str(tmp_path / "data")  # in the command's environment, and so in ffmpeg's
+    env = {**os.environ, "SIMVID_DATA_DIR": marker}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simvid_desktop", "render", *map(str, photos), "-o",
+         str(out_dir / "out.mp4"), "--duration", "1", "--resolution", "640x360",
+         "--motion", "auto", "--progress", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait until frames are being encoded
+            event = json.loads(line)
+            if event["stage"] == "rendering" and event.get("frames_done", 0) > 0:
+                break
+        else:
+            pytest.fail(f"the render ended before it encoded: {proc.stderr.read()}")  # type: ignore[union-attr]
+        assert processes_named("ffmpeg", marker), "ffmpeg is encoding"
+        shutil.rmtree(out_dir)
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    events = [json.loads(line) for line in rest.splitlines() if line.startswith("{")]
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("simvid: "), lines
+    assert "out.mp4" in lines[0] or "videos" in lines[0], lines
+    assert events and events[-1]["status"] == "failed", events[-3:]
+    assert not out_dir.exists(), "the output folder was created again"
+    assert sorted(p.name for p in tmp_path.iterdir()
+                  if p.suffix != ".jpg" and p.name != "data") == [], "nothing written beside it"
+    assert processes_named("ffmpeg", marker) == []

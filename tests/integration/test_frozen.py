@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from simvid_desktop.cli.self_test import probe_video
-from tests.integration.farm_helpers import REDIS_SERVER, RedisServer
+from tests.integration.farm_helpers import RedisServer
 from tests.integration.queue_helpers import children
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -154,7 +154,6 @@ def test_queue_state_goes_to_platformdirs(frozen: Frozen) -> None:
         assert "finished" in log.read_text(encoding="utf-8")
 
 
-@pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server")
 def test_render_on_the_farm_with_a_frozen_worker(frozen: Frozen) -> None:
     """``simvid worker`` (rq, redis, a spawned render child) and ``render --farm``, frozen."""
     redis_server = RedisServer(frozen.home / "redis")
@@ -237,6 +236,24 @@ def test_worker_processes_of_the_window_load_no_qt(
 
 
 def test_nothing_written_into_the_bundle(frozen: Frozen) -> None:
-    """Runs last: after the self-test, renders, the queue and the window, the bundle holds
-    exactly the files it was built with (no settings, logs, caches or databases)."""
+    """After the self-test, a queued render and the window, the bundle holds exactly the
+    files it was built with (no settings, logs, caches or databases).
+
+    It does all three itself, so that it checks something when it runs on its own (the
+    bundle is listed right after the build); in the whole file it runs last, after the
+    other tests' renders, farm worker and window processes as well."""
+    assert frozen.run(frozen.cli, "--self-test").returncode == 0
+    sample = frozen.folder / "_internal" / "resources" / "samples" / "01_astronaut.jpg"
+    out = frozen.home / "videos" / "bundle-check.mp4"
+    out.parent.mkdir(exist_ok=True)
+    added = frozen.run(frozen.cli, "queue", "add", str(sample), "-o", str(out),
+                       "--resolution", "320x180", "--duration", "1")
+    assert added.returncode == 0, added.stderr
+    ran = frozen.run(frozen.cli, "queue", "run", "--workers", "1")
+    assert ran.returncode == 0 and out.is_file(), ran.stderr
+    shot = frozen.home / "bundle-check.png"
+    shown = frozen.run(frozen.gui, timeout=120, SIMVID_EXIT_AFTER_SHOW=str(shot))
+    assert shown.returncode == 0 and shot.is_file(), shown.stderr
+    # They wrote their state somewhere (the XDG folders of the fresh HOME), not nowhere.
+    assert any((frozen.home / "data").rglob("*.sqlite3"))
     assert bundle_files(frozen.folder) == frozen.files

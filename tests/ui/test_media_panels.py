@@ -26,14 +26,15 @@ from simvid_desktop.model.project import (
     TransitionKind,
     check_project,
 )
-from simvid_desktop.model.units import format_size
+from simvid_desktop.model.units import format_duration, format_size
 from simvid_desktop.paths import resource
-from simvid_desktop.render.ffmpeg import ffmpeg_exe
+from simvid_desktop.render.ffmpeg import ffmpeg_exe, probe_media
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.music_panel import MusicPanel, fit_slides_to_music
 from simvid_desktop.ui.output_panel import OutputPanel
 from simvid_desktop.ui.waveform import WaveformLoader, WaveformWidget
 from tests.integration.media import ffmpeg_children, solid
+from tests.ui.grab import colours, grab, region
 
 LOAD_TIMEOUT = 20_000
 
@@ -218,7 +219,28 @@ def test_screenshot_music_panel(qtbot, document) -> None:
     panel.waveform.set_playhead(9.3)
     with qtbot.waitSignal(panel.waveform.layersReady, timeout=10_000):  # drawn off-thread
         panel.show()
-    panel.grab().save("/tmp/ui_music.png")
+    shot = grab(panel, "/tmp/ui_music.png")
+
+    # What the panel says: the track, its decoded length against the show's, the settings.
+    info = probe_media(music)
+    assert info is not None and info.duration is not None
+    assert panel.track_length is not None and abs(panel.track_length - info.duration) < 0.2
+    assert panel.file_label.text() == music.name
+    assert panel.detail_label.text() == (f"Track {format_duration(panel.track_length)} · "
+                                         f"show {format_duration(project.total_duration)}")
+    assert (panel.fade_in.value(), panel.fade_out.value(), panel.start_offset.value()) == (
+        1.5, 3.0, 4.0)
+    assert panel.fit_button.isEnabled() and panel.hint_label.text()
+    assert panel.waveform.layers_current() and panel.waveform.playhead() == 9.3
+    # What it shows: text in the labels, and a waveform drawn, not an empty stage. The
+    # wave's column is bright where the sound is: well over a few colours from the
+    # antialiased bars, the slide boundaries, the fades and the playhead.
+    for label in (panel.file_label, panel.detail_label, panel.hint_label):
+        assert colours(region(shot, panel, label)) > 3, label.text()
+    wave = region(shot, panel, panel.waveform)
+    assert colours(wave) > 20
+    middle = wave[wave.shape[0] // 2]  # the row through the wave's centre line
+    assert (np.abs(middle.astype(int) - middle[0].astype(int)).sum(axis=1) > 30).mean() > 0.5
 
 
 # -- output panel and estimate -------------------------------------------------------------
@@ -297,4 +319,17 @@ def test_screenshot_output_panel(qtbot, document, tmp_path) -> None:
     panel.set_file_name("summer-2024.mp4")
     panel.resize(460, 330)
     panel.show()
-    panel.grab().save("/tmp/ui_output.png")
+    qtbot.waitExposed(panel)
+    shot = grab(panel, "/tmp/ui_output.png")
+
+    # The state shown: defaults for a new project, the chosen folder and name, the summary.
+    assert panel.preset.currentData() == "1080p" and panel.fps.currentData() == 30
+    assert panel.preset.currentText().endswith("1920×1080")
+    assert panel.output_path() == Path.home() / "Videos" / "summer-2024.mp4"
+    assert panel.info_text() == (f"1920×1080 · 30 fps · 0:42 · "
+                                 f"≈ {format_size(estimate_size_bytes(document.project))}")
+    assert not panel.problem_label.isVisible()
+    # And drawn: every field and the summary carry text, not blank boxes.
+    for widget in (panel.preset, panel.fps, panel.quality, panel.fit, panel.folder_edit,
+                   panel.name_edit, panel.info_label):
+        assert colours(region(shot, panel, widget)) > 3, type(widget).__name__

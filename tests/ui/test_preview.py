@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtGui import QImage
 
 from simvid_desktop.model.project import (
@@ -28,6 +29,7 @@ from simvid_desktop.paths import resource
 from simvid_desktop.render.preview import frame_at
 from simvid_desktop.ui.preview_widget import PreviewWidget
 from tests.integration.media import solid
+from tests.ui.grab import colours, grab, region
 
 
 def tiny_project(tmp_path: Path, **kw: object) -> Project:
@@ -174,4 +176,29 @@ def test_screenshot_preview(qtbot, preview) -> None:
     preview.show()
     preview.set_project(project)
     show_at(qtbot, preview, 4.2)
-    preview.grab().save("/tmp/ui_preview.png")
+    shot = grab(preview, "/tmp/ui_preview.png")
+
+    # The frame is the render's frame at 4.2 s (second photo, blurred fill), and the
+    # controls say where in the show it is.
+    frame = frame_at(project, 4.2)
+    image = preview.current_image()
+    assert image is not None and (image.width(), image.height()) == (1280, 720)
+    np.testing.assert_array_equal(pixels(image), frame)
+    assert preview.time_label.text() == (
+        f"{format_duration(4.2, tenths=True)} / "
+        f"{format_duration(project.total_duration, tenths=True)}")
+    assert preview.message() == ""
+    # What is on screen: that frame, letterboxed 16:9 in the view on its dark stage.
+    view = region(shot, preview, preview.view)
+    h, w = view.shape[:2]
+    scale = min(w / 1280, h / 720)
+    fw, fh = int(1280 * scale), int(720 * scale)
+    x, y = (w - fw) // 2, (h - fh) // 2
+    shown = view[y + 2 : y + fh - 2, x + 2 : x + fw - 2]
+    assert colours(shown) > 1000  # a photo, not a placeholder
+    small = (32, 18)
+    on_screen = np.asarray(Image.fromarray(np.ascontiguousarray(shown)).resize(
+        small, Image.Resampling.BOX), np.int16)
+    rendered = np.asarray(Image.fromarray(frame[2:-2, 2:-2]).resize(
+        small, Image.Resampling.BOX), np.int16)
+    assert np.abs(on_screen - rendered).mean() < 8
