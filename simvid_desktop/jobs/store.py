@@ -145,6 +145,21 @@ def default_path() -> Path:
     return data_dir() / "jobs.sqlite3"
 
 
+def _use_wal(db: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Switch the database to WAL (once per file; then a no-op). The switch needs the file
+    to itself: while another connection is creating the database at the same moment,
+    SQLite answers "locked" at once instead of waiting its busy timeout, so try again."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Store:
     """One connection to the job database. Use one per thread."""
 
@@ -153,7 +168,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(self._db)
         # FULL: a commit (a job queued, or finished) survives a power cut, not only a crash.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=30000")
