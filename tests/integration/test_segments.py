@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simvid_desktop.model.project import AudioBed, Motion, MotionMode
+from simvid_desktop.model.project import AudioBed, Motion, MotionMode, Project
 from simvid_desktop.render import engine
 from simvid_desktop.render.engine import RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
@@ -102,6 +102,16 @@ def _zero_fill(path: Path) -> None:
         f.write(bytes(size // 2))
 
 
+def _interrupt_in_fourth_segment(project: Project, out: Path, work: Path) -> None:
+    """A render into 1 s segments (25 frames) that crashes at frame 80: three finished."""
+    def crash(event: ProgressEvent) -> None:
+        if event.stage is RenderStage.RENDERING and event.frames_done >= 80:
+            raise Crash
+
+    with pytest.raises(Crash):
+        render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0), progress=crash)
+
+
 def test_damaged_segments_are_rendered_again_never_joined(
         tmp_path: Path, photos: list[Path]) -> None:
     project = small_project(photos, motion=Motion(MotionMode.AUTO))
@@ -111,13 +121,7 @@ def test_damaged_segments_are_rendered_again_never_joined(
     work = tmp_path / "w2"
     out = tmp_path / "out.mp4"
 
-    def crash_in_fourth_segment(event: ProgressEvent) -> None:
-        if event.stage is RenderStage.RENDERING and event.frames_done >= 80:
-            raise Crash
-
-    with pytest.raises(Crash):
-        render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0),
-               progress=crash_in_fourth_segment)
+    _interrupt_in_fourth_segment(project, out, work)
     assert sorted(p.name for p in work.glob("seg-*.mp4")) == [
         "seg-0000.mp4", "seg-0001.mp4", "seg-0002.mp4"]
     _truncate(work / "seg-0000.mp4")
@@ -138,13 +142,7 @@ def test_only_the_damaged_segment_is_rendered_again(tmp_path: Path, photos: list
     work = tmp_path / "w"
     out = tmp_path / "out.mp4"
 
-    def crash_in_fourth_segment(event: ProgressEvent) -> None:
-        if event.stage is RenderStage.RENDERING and event.frames_done >= 80:
-            raise Crash
-
-    with pytest.raises(Crash):
-        render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0),
-               progress=crash_in_fourth_segment)
+    _interrupt_in_fourth_segment(project, out, work)
     _zero_fill(work / "seg-0001.mp4")
     outcome = render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0))
     assert outcome.resumed_frames == 50, "the two intact pieces are reused"
