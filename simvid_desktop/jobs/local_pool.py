@@ -128,10 +128,8 @@ class LocalPool:
         for p in list(self._processes):
             if p.cancel_overdue:
                 logger.warning("render process %s ignored cancel; killing it", p.process.pid)
-                p.kill()
-                self._replace(p, updates)
+                self._replace(p, updates)  # kills it, with its ffmpeg
             elif not p.ready and now - p.started > READY_TIMEOUT_SECONDS:
-                p.kill()
                 self._replace(p, updates, f"was not ready after {READY_TIMEOUT_SECONDS:.0f} s")
         if len(self._processes) < self._size:
             self._fill()  # a late Ready cleared the start error: back to full strength
@@ -147,8 +145,8 @@ class LocalPool:
 
     def _replace(self, p: RenderProcess, updates: list[JobUpdate],
                  start_failure: str | None = None) -> None:
-        """A process died: report its job (an outcome sent just before still counts), and
-        start another unless processes keep dying before they are ready."""
+        """A process died (or is put down here): report its job (an outcome sent just before
+        still counts), and start another unless processes keep dying before ready."""
         updates += self._received(p)
         p.kill()  # its ffmpeg, if it was killed mid-render
         outcome = p.death_outcome()
