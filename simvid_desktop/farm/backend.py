@@ -211,14 +211,20 @@ class FarmBackend:
         self._updates.append(JobWaiting(job.id, "Sent to the farm again (Redis had lost it)"))
 
 
-def farm_url_to_serve(given: str | None, settings: Settings, store: Store) -> str:
+def farm_url_to_serve(given: str | None, settings: Settings,
+                      store_path: Path | None = None) -> str:
     """The farm a runner serves: the one given, the settings' one, or the one queued farm
-    jobs were sent with (``simvid queue add --farm URL``); "" when there is none."""
+    jobs were sent with (``simvid queue add --farm URL``); "" when there is none. The job
+    store is read only in that last case."""
     if given:
         return given
     if settings.farm_url:
         return settings.farm_url
-    jobs = store.jobs([JobStatus.QUEUED, JobStatus.STARTED], include_project=False)
+    store = Store(store_path)
+    try:
+        jobs = store.jobs([JobStatus.QUEUED, JobStatus.STARTED], include_project=False)
+    finally:
+        store.close()
     return next((str(j.extra["farm_url"]) for j in jobs
                  if j.backend == "farm" and j.extra.get("farm_url")), "")
 
@@ -233,11 +239,7 @@ def queue_backends(settings: Settings, *, workers: int | None = None,
         InvalidInput: a path-map rule in the settings is malformed.
     """
     backends: list[Backend] = [LocalPool(workers or settings.worker_count)]
-    store = Store(store_path)
-    try:
-        url = farm_url_to_serve(farm_url, settings, store)
-    finally:
-        store.close()
+    url = farm_url_to_serve(farm_url, settings, store_path)
     if url:
         backends.append(FarmBackend(
             url, path_map=PathMap.parse(settings.farm_path_map, "farm path map"),
