@@ -122,12 +122,14 @@ class QueueRunner:
         for job in store.recover():
             logger.info("job %s was interrupted; queued again", job.id)
             current = store.get(job.id)
-            if current is not None:
-                if current.backend == "local":
-                    # A farm job goes on rendering on the farm: its temporary file beside
-                    # the output may be live, so only ended farm jobs are cleaned up.
-                    cleanup_after(current)
-                self._emit(RunnerEventKind.RECOVERED, current)
+            if current is None:
+                continue
+            # A farm job goes on rendering on the farm: its temporary file beside the output
+            # may be live, so only ended farm jobs are cleaned up. A job another runner has
+            # claimed again meanwhile is live too.
+            if current.backend == "local" and current.status is not JobStatus.STARTED:
+                cleanup_after(current)
+            self._emit(RunnerEventKind.RECOVERED, current)
 
     def _loop(self, store: Store) -> None:
         last_beat = last_recover = 0.0

@@ -552,9 +552,12 @@ class Store:
         The job keeps its work folder, so its render resumes from the finished segments.
         Being interrupted is not the job's fault: it does not use up its retries.
         """
-        live_ids = set(self.live_runners())
         recovered: list[Job] = []
         with self.transaction() as db:
+            # Who is alive is read under the write lock: a runner that registers and claims
+            # a job between this read and the re-queue below would lose its job to a second
+            # run (seen once in CI: two runners, one job run twice).
+            live_ids = set(self.live_runners())
             rows = db.execute("SELECT * FROM jobs WHERE status = 'started'").fetchall()
             for row in rows:
                 job = self._row_to_job(row)

@@ -138,6 +138,7 @@ def test_two_runners_never_run_a_job_twice(q: QueueEnv) -> None:
     a.wait(120)
     b.wait(120)
     jobs = q.jobs()
-    assert all(jobs[i]["status"] == "finished" and jobs[i]["attempts"] == 1 for i in ids)
+    runs = {i: (jobs[i]["status"], jobs[i]["attempts"]) for i in ids}
+    assert all(run == ("finished", 1) for run in runs.values()), runs
     logs = {p.stem for p in (q.data / "logs" / "jobs").glob("*.log")}
     assert logs == set(ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -116,6 +117,38 @@ def test_recover_leaves_live_runners_alone(store: Store) -> None:
     store.claim("alive")
     assert store.recover() == []
     assert store.get(a.id).status is JobStatus.STARTED  # type: ignore[union-attr]
+
+
+def test_a_runner_that_starts_while_another_recovers_keeps_its_job(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runner B registers and claims a job just as runner A is reading who is alive.
+    A must not re-queue B's job (it would run twice: seen in CI with two runners)."""
+    a = store.add(job("a"))
+    arrived = threading.Event()
+
+    def runner_b() -> None:
+        other = Store(tmp_path / "jobs.sqlite3")
+        other.register_runner("b")
+        other.claim("b")
+        other.close()
+        arrived.set()
+
+    real_live = Store.live_runners
+    late: list[threading.Thread] = []
+
+    def live_runners_then_b_arrives(self: Store) -> list[str]:
+        alive = real_live(self)
+        if not late:  # B gets in now, unless the store holds its write lock
+            late.append(threading.Thread(target=runner_b))
+            late[0].start()
+            arrived.wait(1.0)
+        return alive
+
+    monkeypatch.setattr(Store, "live_runners", live_runners_then_b_arrives)
+    store.recover()
+    late[0].join(30)
+    got = store.get(a.id)
+    assert got is not None and got.status is JobStatus.STARTED and got.owner == "b", got
 
 
 def test_clear_and_remove(store: Store) -> None:
