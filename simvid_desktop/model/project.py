@@ -21,10 +21,13 @@ from simvid_desktop.errors import Problem
 #: The project format's major version. A file of a newer major version is refused; one of
 #: the same major and a newer minor (``"1.3"``) opens, its unknown fields kept (see
 #: :mod:`simvid_desktop.model.project_io`).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The minor version this app writes and fully knows. While it is 0 the version is written
-#: as the plain number ``1``, as every release has written it.
+#: as the plain number (``2``).
 SCHEMA_MINOR = 0
+#: Older major versions this app still reads (and saves in its own format): format 1 held
+#: photos only; everything it could say means the same in format 2.
+READABLE_OLDER_VERSIONS = (1,)
 
 
 @dataclass(frozen=True)
@@ -273,15 +276,133 @@ class OutputSettings:
         )
 
 
+class SlideKind(str, Enum):
+    """What a slide shows: a photo, a video clip, or a card of text."""
+
+    PHOTO = "photo"
+    CLIP = "clip"
+    TITLE = "title"
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A video clip on the timeline: which part of it plays, and how loud.
+
+    ``length`` is the clip's own length as decoded when it was added, so the timeline
+    knows how long the clip lasts without opening it; the renderer checks it again.
+    """
+
+    path: Path
+    length: float  #: seconds of video in the file
+    trim_in: float = 0.0  #: seconds skipped at the start
+    trim_out: float | None = None  #: where it stops, in the clip's own time; None: its end
+    volume: float = 1.0  #: its sound in the soundtrack (0 silences it too)
+    muted: bool = False
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
+
+    @property
+    def end(self) -> float:
+        return self.length if self.trim_out is None else self.trim_out
+
+    @property
+    def trimmed_length(self) -> float:
+        """How long the clip lasts on the timeline."""
+        return self.end - self.trim_in
+
+    @property
+    def audible(self) -> bool:
+        return not self.muted and self.volume > 0
+
+
+class TitleBackground(str, Enum):
+    SOLID = "solid"  #: one colour
+    GRADIENT = "gradient"  #: from ``color`` at the top to ``color2`` at the bottom
+    PHOTO = "photo"  #: a blurred, darkened photo
+
+
+class TextAlign(str, Enum):
+    LEFT = "left"
+    CENTER = "center"
+    RIGHT = "right"
+
+
+DEFAULT_TITLE_FONT = "DejaVu Sans Bold"  #: shipped in resources/fonts
+
+
+@dataclass(frozen=True)
+class TitleCard:
+    """A slide of text: a title and a subtitle over a colour, a gradient or a photo."""
+
+    text: str = ""
+    subtitle: str = ""
+    background: TitleBackground = TitleBackground.SOLID
+    color: str = "#14213d"  #: the background (the gradient's top), ``#rrggbb``
+    color2: str = "#000000"  #: the gradient's bottom
+    photo: Path | None = None  #: the photo behind a PHOTO background
+    font: str = DEFAULT_TITLE_FONT  #: a font family (shipped or the system's)
+    size: float = 0.09  #: the title's text height, as a fraction of the frame's height
+    text_color: str = "#ffffff"
+    align: TextAlign = TextAlign.CENTER
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
+
+
 @dataclass(frozen=True)
 class Slide:
-    image: Path
-    duration: float | None = None  #: None: the project's default duration
+    """One item of the timeline: a photo (``image``), a video ``clip`` or a ``title`` card.
+
+    Exactly one of the three is set (:func:`check_project` says so otherwise).
+    """
+
+    image: Path | None = None  #: the photo
+    duration: float | None = None  #: None: the project's default (a clip: its trimmed length)
     caption: str | None = None
-    motion: Motion | None = None  #: None: the project's default motion
+    motion: Motion | None = None  #: None: the project's default motion (photos only)
     fit: FitMode | None = None  #: None: the output's default fit mode
     transition: Transition | None = None  #: into the next slide; None: the project default
+    clip: Clip | None = None
+    title: TitleCard | None = None
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
+
+    @property
+    def kind(self) -> SlideKind:
+        if self.clip is not None:
+            return SlideKind.CLIP
+        if self.title is not None:
+            return SlideKind.TITLE
+        return SlideKind.PHOTO
+
+    @property
+    def source(self) -> Path | None:
+        """The file the slide shows: the photo, the clip, or a title's photo (or None)."""
+        if self.clip is not None:
+            return self.clip.path
+        if self.title is not None:
+            return self.title.photo
+        return self.image
+
+    @property
+    def label(self) -> str:
+        """How the window names the slide: the file name, or the title's text."""
+        if self.title is not None:
+            return self.title.text.strip().splitlines()[0] if self.title.text.strip() \
+                else "Title card"
+        source = self.source
+        return source.name if source is not None else "?"
+
+    @classmethod
+    def photo(cls, path: Path, **kwargs: Any) -> Slide:
+        return cls(image=path, **kwargs)
+
+    @classmethod
+    def video(cls, path: Path, length: float, **kwargs: Any) -> Slide:
+        return cls(clip=Clip(path, length), **kwargs)
+
+    @classmethod
+    def card(cls, text: str, subtitle: str = "", **kwargs: Any) -> Slide:
+        return cls(title=TitleCard(text, subtitle), **kwargs)
+
+
+_STILL = Motion()
 
 
 @dataclass(frozen=True)
@@ -297,14 +418,20 @@ class Project:
 
     # -- effective per-slide values -------------------------------------------------
     def duration_of(self, index: int) -> float:
-        d = self.slides[index].duration
-        return self.default_duration if d is None else d
+        slide = self.slides[index]
+        if slide.clip is not None:
+            return slide.clip.trimmed_length
+        return self.default_duration if slide.duration is None else slide.duration
 
     def fit_of(self, index: int) -> FitMode:
         return self.slides[index].fit or self.output.fit
 
     def motion_of(self, index: int) -> Motion:
-        return self.slides[index].motion or self.motion
+        """Ken Burns motion moves photos; clips and title cards hold still."""
+        slide = self.slides[index]
+        if slide.kind is not SlideKind.PHOTO:
+            return _STILL
+        return slide.motion or self.motion
 
     def transition_after(self, index: int) -> Transition:
         return self.slides[index].transition or self.transition
@@ -313,6 +440,11 @@ class Project:
     def total_duration(self) -> float:
         """The show lasts exactly the sum of its slide durations."""
         return sum(self.duration_of(i) for i in range(len(self.slides)))
+
+    @property
+    def clips(self) -> list[tuple[int, Clip]]:
+        """The video clips, with their index on the timeline."""
+        return [(i, s.clip) for i, s in enumerate(self.slides) if s.clip is not None]
 
     def with_slides(self, slides: list[Slide] | tuple[Slide, ...]) -> Project:
         return replace(self, slides=tuple(slides))
@@ -347,6 +479,10 @@ def unknown_fields(project: Project) -> list[str]:
         found += (f"{where}.{name}" for name in slide.unknown.names())
         found += _unknown_in_motion(slide.motion, f"{where}.motion")
         found += _unknown_in_transition(slide.transition, f"{where}.transition")
+        if slide.clip is not None:
+            found += (f"{where}.{name}" for name in slide.clip.unknown.names())
+        if slide.title is not None:
+            found += (f"{where}.title.{name}" for name in slide.title.unknown.names())
     if project.audio is not None:
         found += (f"audio.{name}" for name in project.audio.unknown.names())
     found += (f"output.{name}" for name in project.output.unknown.names())
@@ -408,6 +544,76 @@ def _check_transition(problems: list[Problem], where: str, tr: Transition) -> No
     _check_seconds(problems, f"{where}.duration", tr.duration, allow_zero=True)
 
 
+_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_TITLE_CHARS = 300
+TITLE_SIZES = (0.02, 0.3)  #: the title's height as a fraction of the frame's, min and max
+MAX_VOLUME = 4.0
+
+
+def is_color(value: object) -> bool:
+    return isinstance(value, str) and bool(_COLOR_RE.match(value))
+
+
+def _check_kind(problems: list[Problem], where: str, slide: Slide) -> None:
+    set_ = [name for name in ("image", "clip", "title") if getattr(slide, name) is not None]
+    if len(set_) != 1:
+        problems.append(Problem(where, "must be exactly one of a photo (image), a video clip "
+                                f"(video) or a title card (title); it has {len(set_)}"))
+
+
+def _check_clip(problems: list[Problem], where: str, clip: Clip, fps: int) -> None:
+    ok_length = is_number(clip.length) and 0 < clip.length <= 24 * 3600
+    if not ok_length:
+        problems.append(Problem(f"{where}.length", f"must be the clip's length in seconds, "
+                                f"got {clip.length!r}"))
+    if not (is_number(clip.trim_in) and clip.trim_in >= 0):
+        problems.append(Problem(f"{where}.trim_in", f"must be >= 0 seconds, got {clip.trim_in!r}"))
+        return
+    if clip.trim_out is not None and not is_number(clip.trim_out):
+        problems.append(Problem(f"{where}.trim_out", f"must be seconds, got {clip.trim_out!r}"))
+        return
+    if not ok_length:
+        return
+    if clip.end > clip.length + 1e-6:
+        problems.append(Problem(f"{where}.trim_out", f"is past the clip's end ({clip.end:.3f} s "
+                                f"of {clip.length:.3f} s)"))
+    elif clip.trimmed_length < 1.0 / max(1, fps) - 1e-9:
+        problems.append(Problem(f"{where}.trim_out", f"leaves nothing of the clip (in "
+                                f"{clip.trim_in:.3f} s, out {clip.end:.3f} s)"))
+    if not (is_number(clip.volume) and 0.0 <= clip.volume <= MAX_VOLUME):
+        problems.append(Problem(f"{where}.volume", f"must be between 0 and 4, got {clip.volume!r}"))
+    if not isinstance(clip.muted, bool):
+        problems.append(Problem(f"{where}.muted", "must be true or false"))
+
+
+def _check_title(problems: list[Problem], where: str, title: TitleCard) -> None:
+    for name in ("text", "subtitle"):
+        value = getattr(title, name)
+        if not isinstance(value, str) or len(value) > MAX_TITLE_CHARS:
+            problems.append(Problem(f"{where}.{name}",
+                                    f"must be text of at most {MAX_TITLE_CHARS} characters"))
+    for name in ("color", "color2", "text_color"):
+        value = getattr(title, name)
+        if not is_color(value):
+            problems.append(Problem(f"{where}.{name}", f"must be a colour like #1a2b3c, "
+                                    f"got {value!r}"))
+    if not isinstance(title.background, TitleBackground):
+        names = ", ".join(b.value for b in TitleBackground)
+        problems.append(Problem(f"{where}.background",
+                                f"unknown background {title.background!r} ({names})"))
+    elif title.background is TitleBackground.PHOTO and title.photo is None:
+        problems.append(Problem(f"{where}.photo", "a photo background needs a photo"))
+    if not isinstance(title.align, TextAlign):
+        names = ", ".join(a.value for a in TextAlign)
+        problems.append(Problem(f"{where}.align", f"unknown alignment {title.align!r} ({names})"))
+    low, high = TITLE_SIZES
+    if not (is_number(title.size) and low <= title.size <= high):
+        problems.append(Problem(f"{where}.size", f"must be between {low} and {high} of the "
+                                f"frame's height, got {title.size!r}"))
+    if not isinstance(title.font, str) or not title.font.strip() or len(title.font) > 200:
+        problems.append(Problem(f"{where}.font", "must name a font"))
+
+
 def check_project(project: Project) -> list[Problem]:
     """Every problem in the project's values, without touching the files it names."""
     problems: list[Problem] = []
@@ -418,8 +624,16 @@ def check_project(project: Project) -> list[Problem]:
     _check_motion(problems, "motion", project.motion)
     for i, slide in enumerate(project.slides):
         where = f"slides[{i}]"
-        if slide.duration is not None:
+        _check_kind(problems, where, slide)
+        if slide.clip is not None:
+            _check_clip(problems, where, slide.clip, project.output.fps)
+            if slide.duration is not None:
+                problems.append(Problem(f"{where}.duration", "a clip lasts as long as its "
+                                        "trimmed part: set trim_in and trim_out instead"))
+        elif slide.duration is not None:
             _check_seconds(problems, f"{where}.duration", slide.duration, allow_zero=False)
+        if slide.title is not None:
+            _check_title(problems, f"{where}.title", slide.title)
         if slide.transition is not None:
             _check_transition(problems, f"{where}.transition", slide.transition)
         if slide.motion is not None:

@@ -1,4 +1,4 @@
-"""Reading and writing ``.simvid`` project files (JSON, schema version 1).
+"""Reading and writing ``.simvid`` project files (JSON, schema version 2; 1 is read too).
 
 Reading is strict and exhaustive: every problem in the file is collected, each naming its
 field (``slides[3].duration``), and reported together through :class:`ProjectInvalid`.
@@ -8,7 +8,10 @@ Files from newer versions open, as in other well-kept formats:
 
 - ``schema_version`` is ``MAJOR`` (a number, as version 1 has always been written) or
   ``"MAJOR.MINOR"`` (text). A newer *minor* only adds fields, so it opens; a newer *major*
-  is refused with a message naming the format it needs. This version writes ``1``.
+  is refused with a message naming the format it needs. This version writes ``2``.
+- Format 1 (photos only) is read as it is: everything it could say means the same in
+  format 2, where a slide is a photo (``image``), a video clip (``clip``: its path, length,
+  trim and volume) or a title card (``title``). Saving writes format 2.
 - A field this version does not know is ignored and kept: the project holds it
   (:class:`~simvid_desktop.model.project.UnknownFields`),
   :func:`~simvid_desktop.model.project.unknown_fields` lists it for the warning the window
@@ -36,9 +39,11 @@ from simvid_desktop.errors import Problem, ProjectInvalid
 from simvid_desktop.model.project import (
     DEFAULT_RESOLUTION,
     NO_UNKNOWN_FIELDS,
+    READABLE_OLDER_VERSIONS,
     SCHEMA_MINOR,
     SCHEMA_VERSION,
     AudioBed,
+    Clip,
     FitMode,
     Motion,
     MotionMode,
@@ -47,6 +52,9 @@ from simvid_desktop.model.project import (
     Quality,
     Resolution,
     Slide,
+    TextAlign,
+    TitleBackground,
+    TitleCard,
     Transition,
     TransitionKind,
     UnknownFields,
@@ -63,6 +71,8 @@ MAX_KEPT_DEPTH = 64
 WRITTEN_VERSION: int | str = (
     SCHEMA_VERSION if SCHEMA_MINOR == 0 else f"{SCHEMA_VERSION}.{SCHEMA_MINOR}"
 )
+_READABLE = ", ".join(
+    f'{v} or "{v}.N"' for v in (*READABLE_OLDER_VERSIONS, SCHEMA_VERSION))
 _VERSION_TEXT = re.compile(r"(\d{1,6})\.(\d{1,6})")
 
 
@@ -258,17 +268,76 @@ class _Reader:
             unknown=unknown,
         )
 
+    def boolean(self, d: dict[str, Any], key: str, where: str, default: bool) -> bool:
+        v = d.get(key, default)
+        if not isinstance(v, bool):
+            self.bad(f"{where}.{key}", "must be true or false")
+            return default
+        return v
+
+    def clip(self, value: Any, where: str) -> Clip | None:
+        d, unknown = self.obj(value, where, {"path", "length", "trim_in", "trim_out",
+                                             "volume", "muted"})
+        path = self.path(d, "path", where) if d else None
+        length = self.number(d, "length", where, None)
+        if length is None and d:
+            self.bad(f"{where}.length", "the clip's length in seconds is required")
+        if path is None or length is None:
+            return None
+        return Clip(
+            path=path, length=length,
+            trim_in=self.number(d, "trim_in", where, 0.0),
+            trim_out=self.number(d, "trim_out", where, None),
+            volume=self.number(d, "volume", where, 1.0),
+            muted=self.boolean(d, "muted", where, False),
+            unknown=unknown,
+        )
+
+    def title(self, value: Any, where: str) -> TitleCard | None:
+        d, unknown = self.obj(value, where, {"text", "subtitle", "background", "color",
+                                             "color2", "photo", "font", "size", "text_color",
+                                             "align"})
+        if not d:
+            return None
+        base = TitleCard()
+        photo = self.path(d, "photo", where) if d.get("photo") not in (None, "") else None
+        return TitleCard(
+            text=self.string(d, "text", where, ""),
+            subtitle=self.string(d, "subtitle", where, ""),
+            background=self.enum(d, "background", where, TitleBackground, base.background,
+                                 "background"),
+            color=self.string(d, "color", where, base.color),
+            color2=self.string(d, "color2", where, base.color2),
+            photo=photo,
+            font=self.string(d, "font", where, base.font),
+            size=self.number(d, "size", where, base.size),
+            text_color=self.string(d, "text_color", where, base.text_color),
+            align=self.enum(d, "align", where, TextAlign, base.align, "alignment"),
+            unknown=unknown,
+        )
+
     def slide(self, value: Any, where: str) -> Slide | None:
         if not isinstance(value, dict):
             self.obj(value, where, set())
             return None
-        keys = {"image", "duration", "caption", "motion", "fit", "transition"}
+        keys = {"image", "duration", "caption", "motion", "fit", "transition", "clip", "title"}
         d, unknown = self.obj(value, where, keys)
-        image = self.path(d, "image", where)
-        if image is None:
+        image = clip = title = None
+        if "clip" in d:
+            clip = self.clip(d["clip"], f"{where}.clip")
+        elif "title" in d:
+            title = self.title(d["title"], f"{where}.title")
+        else:
+            image = self.path(d, "image", where)
+        if image is None and clip is None and title is None:
             return None
+        if sum(k in d for k in ("image", "clip", "title")) > 1:
+            self.bad(where, "must be exactly one of a photo (image), a video clip (clip) "
+                            "or a title card (title)")
         return Slide(
             image=image,
+            clip=clip,
+            title=title,
             duration=self.number(d, "duration", where, None),
             caption=self.string(d, "caption", where, None) or None,
             motion=self.motion(d.get("motion"), f"{where}.motion"),
@@ -328,7 +397,7 @@ class _Reader:
             major = version
         elif isinstance(version, str) and (m := _VERSION_TEXT.fullmatch(version)):
             major = int(m.group(1))
-        if major == SCHEMA_VERSION:
+        if major == SCHEMA_VERSION or major in READABLE_OLDER_VERSIONS:
             return True
         if major is not None and major > SCHEMA_VERSION:
             app = d.get("app")
@@ -340,8 +409,7 @@ class _Reader:
                      f"{saved_by}; this version reads format {SCHEMA_VERSION}")
         else:
             self.bad("schema_version",
-                     f"unsupported version {version!r} (this app reads {SCHEMA_VERSION}"
-                     f" or \"{SCHEMA_VERSION}.N\")")
+                     f"unsupported version {version!r} (this app reads {_READABLE})")
         return False
 
     def project(self, data: Any) -> Project:
@@ -469,11 +537,41 @@ def _motion_dict(m: Motion) -> dict[str, Any]:
     return _with_unknown(d, m.unknown)
 
 
+def _clip_dict(c: Clip, base_dir: Path | None) -> dict[str, Any]:
+    d: dict[str, Any] = {"path": _store_path(c.path, base_dir), "length": c.length}
+    if c.trim_in:
+        d["trim_in"] = c.trim_in
+    if c.trim_out is not None:
+        d["trim_out"] = c.trim_out
+    if c.volume != 1.0:
+        d["volume"] = c.volume
+    if c.muted:
+        d["muted"] = True
+    return _with_unknown(d, c.unknown)
+
+
+def _title_dict(t: TitleCard, base_dir: Path | None) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "text": t.text, "subtitle": t.subtitle, "background": t.background.value,
+        "color": t.color, "color2": t.color2, "font": t.font, "size": t.size,
+        "text_color": t.text_color, "align": t.align.value,
+    }
+    if t.photo is not None:
+        d["photo"] = _store_path(t.photo, base_dir)
+    return _with_unknown(d, t.unknown)
+
+
 def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str, Any]:
     """The JSON form of a project; paths under ``base_dir`` are written relative to it."""
     slides = []
     for s in project.slides:
-        d: dict[str, Any] = {"image": _store_path(s.image, base_dir)}
+        d: dict[str, Any] = {}
+        if s.clip is not None:
+            d["clip"] = _clip_dict(s.clip, base_dir)
+        elif s.title is not None:
+            d["title"] = _title_dict(s.title, base_dir)
+        elif s.image is not None:
+            d["image"] = _store_path(s.image, base_dir)
         if s.duration is not None:
             d["duration"] = s.duration
         if s.caption:

@@ -48,6 +48,7 @@ class PreparedSlide:
 def prepare_slide(project: Project, index: int, size: tuple[int, int]) -> PreparedSlide:
     """Decode and place slide ``index`` for frames of ``size``. Raises MediaError."""
     slide = project.slides[index]
+    assert slide.image is not None
     path = motion_path(project.motion_of(index), index)
     scale = canvas_scale(path)
     canvas = (even(size[0] * scale), even(size[1] * scale)) if path else size

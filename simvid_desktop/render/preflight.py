@@ -49,7 +49,7 @@ def output_problem(output: Path) -> Problem | None:
 def preflight(project: Project, output: Path | None = None) -> list[Problem]:
     """All problems with the project's values, its files and the output path."""
     problems = check_project(project)
-    paths = [s.image for s in project.slides]
+    paths = [s.source for s in project.slides if s.source is not None]
     with ThreadPoolExecutor(max_workers=4) as pool:
         problems += [p for p in pool.map(_image_problem, paths) if p is not None]
     if project.audio is not None:
@@ -76,7 +76,7 @@ def ensure_still_there(project: Project) -> None:
     Raises:
         ProjectInvalid: naming every file that is gone.
     """
-    paths = [s.image for s in project.slides]
+    paths = [s.source for s in project.slides if s.source is not None]
     if project.audio is not None:
         paths.append(project.audio.path)
     gone = [Problem(str(p), "file not found (it was there when the job was queued)")

@@ -201,7 +201,7 @@ class SlideInspector(QWidget):
             if not slides:
                 self._title.setText("No slide selected")
             elif len(slides) == 1:
-                self._title.setText(f"Slide {rows[0] + 1}: {slides[0].image.name}")
+                self._title.setText(f"Slide {rows[0] + 1}: {slides[0].label}")
             else:
                 self._title.setText(f"{len(slides)} slides selected")
             self.duration.setProperty("special", f"default ({project.default_duration:g} s)")

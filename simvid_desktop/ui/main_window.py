@@ -256,7 +256,8 @@ class MainWindow(QMainWindow):
         if self.document.path:
             return self.document.path.stem
         slides = self.document.project.slides
-        folder = slides[0].image.parent.name if slides else ""
+        first = slides[0].source if slides else None
+        folder = first.parent.name if first is not None else ""
         return re.sub(r"[^\w\- ]+", "", folder).strip() or "slideshow"
 
     def confirm_discard(self) -> bool:

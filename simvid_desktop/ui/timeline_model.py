@@ -32,7 +32,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from simvid_desktop.model.media_types import natural_key
-from simvid_desktop.model.project import Project, Slide, Transition, TransitionKind
+from simvid_desktop.model.project import Project, Slide, SlideKind, Transition, TransitionKind
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
 from simvid_desktop.ui.thumbnails import ThumbnailProvider, date_taken, expand_paths
@@ -46,7 +46,7 @@ THUMB_SIZE = 160
 MAX_INCREMENTAL_OPS = 64
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
-_Token = tuple[Path, int]  # a slide's photo and which occurrence of that photo it is
+_Token = tuple[object, int]  # what a slide is (see _identity) and which occurrence of it
 
 
 class TimelineRole(IntEnum):
@@ -84,13 +84,20 @@ def _dates_taken(paths: list[Path]) -> dict[Path, float]:
 
 def _tokens(slides: Sequence[Slide]) -> list[_Token]:
     """Identify slides by photo (and occurrence), so editing a field is not a remove+insert."""
-    seen: dict[Path, int] = {}
+    seen: dict[object, int] = {}
     out: list[_Token] = []
     for s in slides:
-        n = seen.get(s.image, 0)
-        seen[s.image] = n + 1
-        out.append((s.image, n))
+        key = _identity(s)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        out.append((key, n))
     return out
+
+
+def _identity(slide: Slide) -> object:
+    """What a slide is, whatever is edited on it: its file (a photo, a clip) or, for a
+    title card, the card itself."""
+    return slide.source if slide.kind is not SlideKind.TITLE else slide.title
 
 
 def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -174,13 +181,13 @@ class TimelineModel(QAbstractListModel):
         row = index.row()
         slide = self._slides[row]
         if role == Qt.ItemDataRole.DisplayRole:
-            return slide.image.name
+            return slide.label
         if role == TimelineRole.PathRole:
-            return slide.image
+            return slide.source
         if role == TimelineRole.ThumbnailRole:
-            return self._thumbs.request(slide.image, self._thumb_size)
+            return self._thumbnail(slide)
         if role == TimelineRole.ErrorRole:
-            return self._thumbs.failure(slide.image, self._thumb_size)
+            return self._failure(slide)
         if role == TimelineRole.DurationRole:
             return self._duration(slide)
         if role == TimelineRole.CaptionRole:
@@ -193,12 +200,12 @@ class TimelineModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(slide, row)
         if role == TimelineRole.CardRole:
-            error = self._thumbs.failure(slide.image, self._thumb_size)
+            error = self._failure(slide)
             last = row == len(self._slides) - 1
             tr = self._transition_after(row)
             return CardData(
-                slide.image.name, error,
-                None if error else self._thumbs.request(slide.image, self._thumb_size),
+                slide.label, error,
+                None if error else self._thumbnail(slide),
                 self._duration(slide), bool(slide.caption), None if last else tr.kind,
                 0.0 if last else tr.duration)
         return None
@@ -209,15 +216,25 @@ class TimelineModel(QAbstractListModel):
         them: the project's own slide number ``row`` may then be another photo."""
         return self._project.with_slides((self._slides[row],)).transition_after(0)
 
+    def _thumbnail(self, slide: Slide) -> QImage | None:
+        source = slide.source
+        return None if source is None else self._thumbs.request(source, self._thumb_size)
+
+    def _failure(self, slide: Slide) -> str | None:
+        source = slide.source
+        return None if source is None else self._thumbs.failure(source, self._thumb_size)
+
     def _duration(self, slide: Slide) -> float:
-        return self._project.default_duration if slide.duration is None else slide.duration
+        return self._project.with_slides((slide,)).duration_of(0)
 
     def _tooltip(self, slide: Slide, row: int) -> str:
-        lines = [f"{row + 1}. {slide.image.name}", str(slide.image),
-                 f"{self._duration(slide):.1f} s on screen"]
+        lines = [f"{row + 1}. {slide.label}"]
+        if slide.source is not None:
+            lines.append(str(slide.source))
+        lines.append(f"{self._duration(slide):.1f} s on screen")
         if slide.caption:
             lines.append(f"Caption: {slide.caption}")
-        error = self._thumbs.failure(slide.image, self._thumb_size)
+        error = self._failure(slide)
         if error:
             lines.append(f"\u26a0 Cannot be used: {error}")
         return "\n".join(lines)
@@ -319,7 +336,7 @@ class TimelineModel(QAbstractListModel):
 
     def sort_by_name(self) -> None:
         slides = sorted(self._doc.project.slides,
-                        key=lambda s: (natural_key(s.image.name), str(s.image)))
+                        key=lambda s: (natural_key(s.label), str(s.source)))
         self._doc.apply(self._doc.project.with_slides(slides), "Sort by name")
 
     def sort_by_date_taken(self) -> None:
@@ -328,7 +345,8 @@ class TimelineModel(QAbstractListModel):
         A newer request supersedes one still reading. Runs ahead of queued thumbnails:
         the user is waiting for it.
         """
-        paths = list(dict.fromkeys(s.image for s in self._doc.project.slides))
+        paths = list(dict.fromkeys(s.image for s in self._doc.project.slides
+                                   if s.image is not None))
         self._date_tasks.run(partial(_dates_taken, paths), self._on_dates, FIRST)
 
     def _on_dates(self, dates: dict[Path, float] | None, error: BaseException | None) -> None:
@@ -338,7 +356,8 @@ class TimelineModel(QAbstractListModel):
             return
         # Sort what is there now; photos added while reading sort last, by name.
         slides = sorted(self._doc.project.slides, key=lambda s: (
-            dates.get(s.image, float("inf")), natural_key(s.image.name), str(s.image)))
+            dates.get(s.image, float("inf")) if s.image is not None else float("inf"),
+            natural_key(s.label), str(s.source)))
         self._doc.apply(self._doc.project.with_slides(slides), "Sort by date taken")
         self.sortByDateFinished.emit()
 
@@ -408,13 +427,14 @@ class TimelineModel(QAbstractListModel):
     def _reindex(self) -> None:
         self._rows_by_path = {}
         for i, s in enumerate(self._slides):
-            self._rows_by_path.setdefault(str(s.image), []).append(i)
+            if s.source is not None:
+                self._rows_by_path.setdefault(str(s.source), []).append(i)
 
     def _request_thumbnails(self, slides: Iterable[Slide]) -> None:
         """Queue every new photo, so unreadable files are flagged before they scroll into view."""
         if self._prefetch:
             for s in slides:
-                self._thumbs.request(s.image, self._thumb_size)
+                self._thumbnail(s)
 
     def _on_thumbnail(self, path: str, _result: object) -> None:
         rows = self._rows_by_path.get(path)

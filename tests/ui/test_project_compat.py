@@ -81,9 +81,9 @@ def test_a_newer_major_version_is_refused_naming_the_format_it_needs(
     window: MainWindow, tmp_path: Path
 ) -> None:
     before = window.document.project
-    doc = {**NEWER, "schema_version": "2.0", "app": {"version": "2.0.1"}}
+    doc = {**NEWER, "schema_version": "3.0", "app": {"version": "3.0.1"}}
     assert not window.open_path(_write(tmp_path, doc))
     assert _shown_messages(window) == [
-        "schema_version: needs a newer Simvid Desktop, one that reads project format 2 "
-        "(this file was saved by Simvid Desktop 2.0.1); this version reads format 1"]
+        "schema_version: needs a newer Simvid Desktop, one that reads project format 3 "
+        "(this file was saved by Simvid Desktop 3.0.1); this version reads format 2"]
     assert window.document.project is before and window.document.path is None

@@ -343,11 +343,11 @@ def test_simvid_from_a_newer_version_warns_once_per_field_and_goes_on(
 def test_simvid_of_a_newer_major_version_exits_2_naming_the_format(
     tmp_path: Path, out: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = _write_simvid(tmp_path, {"schema_version": "2.0", "scenes": []})
+    path = _write_simvid(tmp_path, {"schema_version": "3.0", "scenes": []})
     assert cli.main(["render", str(path), "-o", str(out)]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "simvid: schema_version: needs a newer Simvid Desktop, one that reads project format 2;"
-        " this version reads format 1"]
+        "simvid: schema_version: needs a newer Simvid Desktop, one that reads project format 3;"
+        " this version reads format 2"]
 
 
 def test_invalid_override_of_a_simvid_is_rejected(tmp_path: Path, make_photo: MakePhoto,

@@ -109,11 +109,11 @@ def test_round_trip_of_defaults(tmp_path: Path) -> None:
     assert loaded == project
 
 
-def test_saved_file_is_schema_v1_json(tmp_path: Path) -> None:
+def test_saved_file_is_schema_v2_json(tmp_path: Path) -> None:
     folder = tmp_path.resolve()
     save_project(_full_project(folder, folder.parent / "x"), folder / "p.simvid")
     data = json.loads((folder / "p.simvid").read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert set(data) == {"schema_version", "slides", "default_duration", "transition", "motion",
                          "audio", "output"}
     assert data["transition"] == {"name": "fadeblack", "duration": 1.25}
@@ -216,7 +216,11 @@ def test_v1_file_loads_and_saves_back_byte_for_byte(
     assert project.output.quality is Quality(quality)
     assert project.output.resolution == Resolution(resolution)
     save_project(project, path)
-    assert path.read_bytes() == text.encode("utf-8")
+    # Saved in format 2, which says the same in the same words: only the version changed.
+    as_v2 = text.replace('"schema_version": 1,', '"schema_version": 2,')
+    assert path.read_bytes() == as_v2.encode("utf-8")
+    save_project(load_project(path), path)
+    assert path.read_bytes() == as_v2.encode("utf-8")
 
 
 def test_loaded_names_are_enum_members_not_strings() -> None:
@@ -363,7 +367,7 @@ def test_new_fields_are_kept_when_saving_and_known_ones_as_edited(tmp_path: Path
     )
     save_project(edited, path)
     saved = json.loads(path.read_text(encoding="utf-8"))
-    assert saved["schema_version"] == 1  # this version wrote it
+    assert saved["schema_version"] == 2  # this version wrote it
     for name in ("chapters", "note", "big"):
         assert saved[name] == NEWER_FILE[name]
     assert saved["transition"] == {"name": "zoom", "duration": 1.0, "ease": [0.1, 0.2, 0.3, 1.0]}
@@ -398,6 +402,7 @@ def test_a_file_with_new_fields_last_saves_back_byte_for_byte(tmp_path: Path) ->
         '"loop": false\n', '"loop": false,\n    "ducking": {\n      "amount": 0.5\n    }\n'
     ).replace('"crf": 19\n', '"crf": 19,\n    "hdr": true\n')
     text = text[: text.rindex("}")].rstrip() + ',\n  "chapters": []\n}\n'
+    text = text.replace('"schema_version": 1,', '"schema_version": 2,')
     path = tmp_path / "show.simvid"
     path.write_text(text, encoding="utf-8")
     project = load_project(path)
@@ -406,12 +411,12 @@ def test_a_file_with_new_fields_last_saves_back_byte_for_byte(tmp_path: Path) ->
     assert path.read_text(encoding="utf-8") == text
 
 
-@pytest.mark.parametrize("version", [1, "1.0", "1.1", "1.999"])
+@pytest.mark.parametrize("version", [1, "1.0", "1.1", "1.999", 2, "2.0", "2.5"])
 def test_any_minor_version_of_the_same_major_opens(version: object) -> None:
     assert _load(_doc(schema_version=version)).slides
 
 
-@pytest.mark.parametrize(("version", "major"), [(2, 2), ("2.0", 2), ("3.7", 3), (10, 10)])
+@pytest.mark.parametrize(("version", "major"), [(3, 3), ("3.0", 3), ("3.7", 3), (10, 10)])
 def test_a_newer_major_version_is_refused_naming_the_format_it_needs(
     version: object, major: int
 ) -> None:
@@ -419,16 +424,16 @@ def test_a_newer_major_version_is_refused_naming_the_format_it_needs(
     assert _problems(doc) == [(
         "schema_version",
         f"needs a newer Simvid Desktop, one that reads project format {major}; "
-        "this version reads format 1",
+        "this version reads format 2",
     )]
 
 
 def test_a_newer_major_version_names_the_release_that_saved_it() -> None:
-    doc = _doc(schema_version="2.1", app={"name": "Simvid Desktop", "version": "2.3.0"})
+    doc = _doc(schema_version="3.1", app={"name": "Simvid Desktop", "version": "3.3.0"})
     assert _problems(doc) == [(
         "schema_version",
-        "needs a newer Simvid Desktop, one that reads project format 2 "
-        "(this file was saved by Simvid Desktop 2.3.0); this version reads format 1",
+        "needs a newer Simvid Desktop, one that reads project format 3 "
+        "(this file was saved by Simvid Desktop 3.3.0); this version reads format 2",
     )]
 
 
@@ -784,14 +789,15 @@ def test_other_semantic_problems_are_named(doc: dict[str, Any], where: str) -> N
 def test_unknown_schema_version(version: object) -> None:
     problems = _problems(_doc(schema_version=version))
     assert problems == [("schema_version",
-                         f"unsupported version {version!r} (this app reads 1 or \"1.N\")")]
+                         f"unsupported version {version!r} (this app reads 1 or \"1.N\", "
+                         "2 or \"2.N\")")]
 
 
 def test_missing_schema_version() -> None:
     assert _wheres({"slides": [{"image": "a.jpg"}]})[0] == "schema_version"
 
 
-@pytest.mark.parametrize("doc", [_doc(schema_version=2), {"slides": [{"image": "a.jpg"}]}])
+@pytest.mark.parametrize("doc", [_doc(schema_version=3), {"slides": [{"image": "a.jpg"}]}])
 def test_unsupported_version_reports_only_the_version(doc: dict[str, Any]) -> None:
     assert _wheres(doc) == ["schema_version"]
 
