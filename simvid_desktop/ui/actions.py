@@ -23,6 +23,8 @@ class Actions:
     add_images: QAction
     add_audio: QAction
     remove_slides: QAction
+    add_title: QAction
+    add_intro_outro: QAction
     sort_by_name: QAction
     sort_by_date: QAction
     render: QAction
@@ -57,12 +59,18 @@ def create_actions(parent: QWidget) -> Actions:
         save=_action(parent, "actionSave", "&Save", "save", std.Save, "Save the project"),
         save_as=_action(parent, "actionSaveAs", "Save &As…", None, std.SaveAs,
                         "Save the project under a new name"),
-        add_images=_action(parent, "actionAddImages", "Add &Photos…", "add-images", "Ctrl+I",
-                           "Add photos or a folder of photos to the timeline"),
+        add_images=_action(parent, "actionAddImages", "Add &Photos and Clips…", "add-images",
+                           "Ctrl+I", "Add photos and video clips (or a folder of them) to "
+                           "the timeline"),
         add_audio=_action(parent, "actionAddAudio", "Add &Music…", "add-audio", "Ctrl+M",
                           "Choose the music (a sound file or a video's soundtrack)"),
         remove_slides=_action(parent, "actionRemoveSlides", "&Remove Selected Slides", "delete",
                               None, "Remove the selected slides from the timeline"),
+        add_title=_action(parent, "actionAddTitle", "Add &Title Card", "add-title", "Ctrl+T",
+                          "Add a card of text after the selected slide"),
+        add_intro_outro=_action(parent, "actionAddIntroOutro", "Add &Intro and Outro",
+                                None, None, "Add a title card at the start (the show's "
+                                "name) and one at the end"),
         sort_by_name=_action(parent, "actionSortByName", "Sort by &Name", None, None,
                              "Order the slides by file name"),
         sort_by_date=_action(parent, "actionSortByDate", "Sort by &Date Taken", None, None,

@@ -34,10 +34,13 @@ from simvid_desktop.model.project import (
     MotionMode,
     Project,
     Slide,
+    SlideKind,
     TransitionKind,
     View,
 )
+from simvid_desktop.ui.clip_fields import ClipFields
 from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.title_fields import TitleFields
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +81,11 @@ def _combo(items: Sequence[tuple[str, str]], tip: str) -> QComboBox:
 
 
 class SlideInspector(QWidget):
-    """Per-slide settings: duration, transition, motion, fit and caption."""
+    """Per-slide settings: duration, transition, motion, fit and caption; a clip's trim
+    and sound (:class:`ClipFields`), a title card's text and looks (:class:`TitleFields`).
+
+    A clip lasts as long as its trimmed part (its duration is shown, not edited); motion
+    moves photos only, so it is hidden when no photo is selected."""
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,13 +140,20 @@ class SlideInspector(QWidget):
         self.caption.setClearButtonEnabled(True)
         self.caption.setToolTip("Text shown over the slide. Leave empty for no caption.")
 
+        self.clip_fields = ClipFields(self._edit_slide)
+        self.title_fields = TitleFields(self._edit_slide)
+        self.clip_fields.editingFinished.connect(self._new_session)
+        self.title_fields.editingFinished.connect(self._new_session)
+
         tr_row = QHBoxLayout()
         tr_row.addWidget(self.transition, 2)
         tr_row.addWidget(self.transition_duration, 1)
         self._form_widget = QWidget()
         form = self._form = QFormLayout(self._form_widget)
         form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(self.title_fields)
         form.addRow("Duration", self.duration)
+        form.addRow(self.clip_fields)
         form.addRow("Transition", tr_row)
         form.addRow("Motion", self.motion)
         form.addRow("", self._views)
@@ -209,19 +223,35 @@ class SlideInspector(QWidget):
             self.transition.setItemText(0, f"project default ({project.transition.kind.value})")
             self.motion.setItemText(0, f"project default ({project.motion.mode.value})")
             self.fit.setItemText(0, f"output default ({project.output.fit.value})")
-            self._show_spin(self.duration, [s.duration or 0.0 for s in slides])
+            single = slides[0] if len(slides) == 1 else None
+            kinds = {s.kind for s in slides}
+            clip = single if single is not None and single.kind is SlideKind.CLIP else None
+            title = single if single is not None and single.kind is SlideKind.TITLE else None
+            self._form.setRowVisible(self.clip_fields, clip is not None)
+            self._form.setRowVisible(self.title_fields, title is not None)
+            self.clip_fields.show_slide(clip, project.output.fps)
+            self.title_fields.show_slide(title)
+            # A clip lasts as long as its trimmed part: shown, edited by the trim fields.
+            self.duration.setEnabled(not kinds or kinds != {SlideKind.CLIP})
+            self._show_spin(self.duration, [
+                project.duration_of(r) if s.kind is SlideKind.CLIP else s.duration or 0.0
+                for r, s in zip(rows, slides, strict=True)])
             self._show_combo(self.transition, [s.transition.kind.value if s.transition
                                                else _DEFAULT for s in slides])
             self._show_spin(self.transition_duration,
                             [project.transition_after(r).duration for r in rows])
-            modes = [s.motion.mode.value if s.motion else _DEFAULT for s in slides]
+            photos = [s for s in slides if s.kind is SlideKind.PHOTO]
+            # Clips and title cards hold still: motion is for photos only.
+            self._form.setRowVisible(self.motion, bool(photos) or not slides)
+            self._form.setRowVisible(self.fit, kinds != {SlideKind.TITLE})
+            modes = [s.motion.mode.value if s.motion else _DEFAULT for s in photos]
             self._show_combo(self.motion, modes)
-            custom = bool(slides) and all(m == MotionMode.CUSTOM.value for m in modes)
+            custom = bool(photos) and all(m == MotionMode.CUSTOM.value for m in modes)
             self._form.setRowVisible(self._views, custom)
             if custom:
                 for (which, attr), box in self.view_boxes.items():
                     self._show_spin(box, [getattr(getattr(s.motion, which) or View(), attr)
-                                          for s in slides])
+                                          for s in photos])
             self._show_combo(self.fit, [s.fit.value if s.fit else _DEFAULT for s in slides])
             agree, caption = _common([s.caption or "" for s in slides])
             text = caption if agree and caption is not None else ""
@@ -269,9 +299,18 @@ class SlideInspector(QWidget):
         key = f"inspector:{what}:{self._session}:{rows}" if merge else None
         self._doc.apply(project.with_slides(slides), text, merge_key=key)
 
+    def _edit_slide(self, what: str, change: Callable[[Slide], Slide], merge: bool) -> None:
+        """The clip and title fields' edits: a function of the slide alone."""
+        self._edit(what, lambda p, r: change(p.slides[r]), merge)
+
     def _on_duration(self, value: float) -> None:
         seconds = None if value <= 0.0 else max(_MIN_DURATION, value)
-        self._edit("duration", lambda p, r: replace(p.slides[r], duration=seconds), merge=True)
+
+        def change(p: Project, r: int) -> Slide:
+            s = p.slides[r]  # a clip's duration stays None: its trim says how long it lasts
+            return s if s.kind is SlideKind.CLIP else replace(s, duration=seconds)
+
+        self._edit("duration", change, merge=True)
 
     def _on_transition(self, index: int) -> None:
         if index < 0:
@@ -298,6 +337,8 @@ class SlideInspector(QWidget):
         mode = self.motion.itemData(index)
 
         def change(p: Project, r: int) -> Slide:
+            if p.slides[r].kind is not SlideKind.PHOTO:
+                return p.slides[r]
             if mode == _DEFAULT:
                 return replace(p.slides[r], motion=None)
             if mode != MotionMode.CUSTOM.value:
@@ -312,6 +353,8 @@ class SlideInspector(QWidget):
     def _on_view(self, which: str, attr: str, value: float) -> None:
         def change(p: Project, r: int) -> Slide:
             s = p.slides[r]
+            if s.kind is not SlideKind.PHOTO:
+                return s
             m = s.motion if s.motion and s.motion.mode is MotionMode.CUSTOM else Motion(
                 MotionMode.CUSTOM, View(1.0), View(1.25))
             old: View = (m.start if which == "start" else m.end) or View()

@@ -25,7 +25,12 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.errors import ProjectInvalid
 from simvid_desktop.jobs.model import Job
-from simvid_desktop.model.media_types import IMAGE_SUFFIXES, MUSIC_SUFFIXES, is_image, is_music
+from simvid_desktop.model.media_types import (
+    AUDIO_SUFFIXES,
+    IMAGE_SUFFIXES,
+    MUSIC_SUFFIXES,
+    VIDEO_SUFFIXES,
+)
 from simvid_desktop.model.project import Project, unknown_fields
 from simvid_desktop.model.recent import recent_projects, remember
 from simvid_desktop.model.settings import Settings, load_settings
@@ -43,13 +48,18 @@ from simvid_desktop.ui.output_panel import OutputPanel
 from simvid_desktop.ui.preview_widget import PreviewWidget
 from simvid_desktop.ui.settings_dialog import SettingsDialog
 from simvid_desktop.ui.thumbnails import ThumbnailProvider
-from simvid_desktop.ui.timeline_model import TimelineModel
+from simvid_desktop.ui.timeline_model import AddResult, TimelineModel
 from simvid_desktop.ui.timeline_view import TimelineView
+from simvid_desktop.ui.title_actions import add_intro_and_outro, add_title_card
 
 logger = logging.getLogger(__name__)
 
 PROJECT_FILTER = "Simvid projects (*.simvid)"
-IMAGE_FILTER = f"Photos ({' '.join(f'*{s}' for s in sorted(IMAGE_SUFFIXES))})"
+MEDIA_FILTER = ";;".join([
+    f"Photos and clips ({' '.join(f'*{s}' for s in sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))})",
+    f"Photos ({' '.join(f'*{s}' for s in sorted(IMAGE_SUFFIXES))})",
+    f"Video clips ({' '.join(f'*{s}' for s in sorted(VIDEO_SUFFIXES))})",
+])
 MUSIC_FILTER = f"Music or video ({' '.join(f'*{s}' for s in sorted(MUSIC_SUFFIXES))})"
 
 
@@ -163,7 +173,8 @@ class MainWindow(QMainWindow):
         edit = menu.addMenu("&Edit")
         edit.addActions([undo, redo])
         edit.addSeparator()
-        edit.addActions([a.add_images, a.add_audio, a.remove_slides])
+        edit.addActions([a.add_images, a.add_title, a.add_intro_outro, a.add_audio,
+                         a.remove_slides])
         edit.addSeparator()
         edit.addActions([a.sort_by_name, a.sort_by_date])
         edit.addSeparator()
@@ -179,7 +190,7 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         bar.addActions([a.new, a.open, a.save])
         bar.addSeparator()
-        bar.addActions([a.add_images, a.add_audio])
+        bar.addActions([a.add_images, a.add_title, a.add_audio])
         bar.addSeparator()
         bar.addActions([undo, redo])
         bar.addSeparator()
@@ -196,6 +207,9 @@ class MainWindow(QMainWindow):
         a.save_as.triggered.connect(self.save_as)
         a.add_images.triggered.connect(self.add_images_dialog)
         a.add_audio.triggered.connect(self.add_audio_dialog)
+        a.add_title.triggered.connect(self.add_title_card)
+        a.add_intro_outro.triggered.connect(self.add_intro_and_outro)
+        self.timeline_model.mediaAdded.connect(self._media_added)
         a.remove_slides.triggered.connect(
             lambda: self.timeline_model.remove_rows(self.timeline.selected_rows()))
         a.sort_by_name.triggered.connect(self.timeline_model.sort_by_name)
@@ -249,8 +263,8 @@ class MainWindow(QMainWindow):
         project = self.document.project
         n = len(project.slides)
         self.status_label.setText(
-            f"{n} photo{'s' if n != 1 else ''} · {self.output.info_text()}" if n else
-            "Drop photos or a folder anywhere on the window to start")
+            f"{n} slide{'s' if n != 1 else ''} · {self.output.info_text()}" if n else
+            "Drop photos, clips or a folder anywhere on the window to start")
 
     def _default_name(self) -> str:
         if self.document.path:
@@ -355,9 +369,17 @@ class MainWindow(QMainWindow):
 
     # -- adding media ------------------------------------------------------------------------
     def add_images_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos", "", IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos and clips", "", MEDIA_FILTER)
         if paths:
             self.add_paths([Path(p) for p in paths])
+
+    def add_title_card(self) -> None:
+        row = add_title_card(self.document, self.timeline.selected_rows())
+        self.timeline.select_rows([row])  # the inspector shows it, ready to type
+
+    def add_intro_and_outro(self) -> None:
+        first, _last = add_intro_and_outro(self.document, self._default_name())
+        self.timeline.select_rows([first])
 
     def add_audio_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose music", "", MUSIC_FILTER)
@@ -366,14 +388,21 @@ class MainWindow(QMainWindow):
             self.side_tabs.setCurrentWidget(self.music)
 
     def add_paths(self, paths: list[Path]) -> None:
-        """Photos and folders go to the timeline; a music file becomes the music."""
-        music = [p for p in paths if p.is_file() and is_music(p) and not is_image(p)]
+        """Photos, clips and folders go to the timeline; a sound file becomes the music.
+
+        Clips are probed off the UI thread first: :meth:`_media_added` reports the add."""
+        music = [p for p in paths if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()]
         others = [p for p in paths if p not in music]
         if music:
             self.music.set_music(music[0])
         if others:
-            added = self.timeline_model.add_files(others)
-            self.statusBar().showMessage(f"Added {added} photo(s)", 3000)
+            self.timeline_model.add_files(others)
+
+    def _media_added(self, result: AddResult) -> None:
+        self.statusBar().showMessage(result.summary(), 4000)
+        if result.problems:
+            # The same one-line reasons a broken photo's tile shows, naming each file.
+            self._show_problem("\n".join(result.problems))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

@@ -7,6 +7,13 @@ placeholder until :attr:`ThumbnailProvider.thumbnailReady` arrives). Finished th
 are also written as small JPEGs under the cache folder, keyed by path, modification time
 and size, so reopening a project does not decode a single photo again.
 
+Every slide kind has a picture (:meth:`ThumbnailProvider.request_slide`): a photo is
+decoded, a clip shows one of its frames (``render.clips``), a title card is rendered small
+(``render.titles``), exactly as the renderer would. Each is known by an *ident*
+(:func:`thumbnail_ident`): the photo's path, the clip's path and time, or a digest of the
+card and the frame's shape; the signals carry it, so the timeline knows which tiles to
+repaint.
+
 The small Qt-free helpers the timeline needs to read photo files (which images a folder
 holds, when a photo was taken) live here too, beside the other code that touches them.
 """
@@ -19,7 +26,7 @@ import logging
 import os
 import tempfile
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -30,7 +37,9 @@ from PySide6.QtGui import QImage
 
 from simvid_desktop import paths
 from simvid_desktop.errors import MediaError
-from simvid_desktop.model.media_types import images_in
+from simvid_desktop.model import media_types
+from simvid_desktop.model.media_types import VIDEO_SUFFIXES, images_in, natural_key
+from simvid_desktop.model.project import Size, Slide, SlideKind, TitleCard
 from simvid_desktop.render.images import load_rgb, probe_image
 from simvid_desktop.ui.tasks import Pool, TaskChannel, pool
 
@@ -40,12 +49,36 @@ MEMORY_CACHE_SIZE = 600  #: thumbnails kept in memory (~40 MB at 160 px)
 _JPEG_QUALITY = 85
 _CACHE_VERSION = b"v1"  # bump when the thumbnail format changes to orphan old files
 
-_Key = tuple[str, int]  # (absolute path, size in px)
+_Key = tuple[str, int]  # (ident: see thumbnail_ident, size in px)
+#: Where in a clip its thumbnail is taken when it is not trimmed: the first frame is often
+#: black (a fade in) or a blurred camera swing.
+CLIP_THUMB_AT = 0.1
 _EXIF_IFD, _DATE_TIME_ORIGINAL, _DATE_TIME = 0x8769, 0x9003, 0x0132
 
 
+def is_clip_file(path: Path) -> bool:
+    """Whether ``path`` names a video clip (by its name: this runs on the UI thread)."""
+    test = getattr(media_types, "is_video", None)
+    if test is not None:
+        return bool(test(path))
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def media_in(folder: Path) -> list[Path]:
+    """The photos and clips directly inside ``folder``, in natural name order."""
+    listing = getattr(media_types, "media_in", None)
+    if listing is not None:
+        return list(listing(folder))
+    with os.scandir(folder) as entries:
+        clips = [folder / e.name for e in entries
+                 if not e.name.startswith(".")
+                 and os.path.splitext(e.name)[1].lower() in VIDEO_SUFFIXES and e.is_file()]
+    return sorted([*images_in(folder), *clips], key=lambda p: natural_key(p.name))
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Absolute file paths; a folder becomes its image files sorted by name (not recursive).
+    """Absolute file paths; a folder becomes its photos and clips sorted by name (not
+    recursive).
 
     Files named explicitly are kept whatever their extension: an unreadable one is shown
     flagged on its tile rather than silently ignored.
@@ -55,7 +88,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         p = Path(path).absolute()
         if p.is_dir():
             try:
-                out.extend(images_in(p))
+                out.extend(media_in(p))
             except OSError as exc:
                 logger.warning("cannot list %s: %s", p, exc)
         else:
@@ -126,6 +159,65 @@ def _produce(folder: Path, path: str, size: int) -> QImage:
     return _to_qimage(img)
 
 
+def clip_thumb_time(slide: Slide) -> float:
+    """The clip time a clip's tile shows: its trim-in point, or a tenth of the way in."""
+    clip = slide.clip
+    if clip is None:
+        return 0.0
+    at = clip.trim_in if clip.trim_in > 0 else clip.length * CLIP_THUMB_AT
+    return round(at, 3)
+
+
+def title_thumb_size(size: int, frame: Size) -> Size:
+    """A title card's thumbnail: the frame's shape, fitted inside ``size`` x ``size``."""
+    w, h = frame
+    scale = size / max(w, h)
+    return Size(max(2, round(w * scale)), max(2, round(h * scale)))
+
+
+def thumbnail_ident(slide: Slide, frame: Size) -> str | None:
+    """What a slide's picture is known by (None: it has nothing to show)."""
+    if slide.clip is not None:
+        return f"{slide.clip.path}@{clip_thumb_time(slide):.3f}"
+    if slide.title is not None:
+        digest = hashlib.sha1(repr((slide.title, tuple(frame))).encode("utf-8", "replace"),
+                              usedforsecurity=False).hexdigest()
+        return f"title:{digest}"
+    return str(slide.image) if slide.image is not None else None
+
+
+def _produce_clip(folder: Path, path: str, at: float, size: int) -> QImage:
+    """A clip's frame at ``at`` (its own time), on the decode pool; cached on disk like
+    photos. Raises MediaError when the clip cannot be read."""
+    from simvid_desktop.render.clips import (  # noqa: PLC0415 - loaded on first use
+        clip_frame_rgb,
+        probe_clip,
+    )
+
+    source = Path(path)
+    key = cache_key(source, size)
+    if key is None:
+        probe_clip(source)  # raises the user-facing reason (not found, permission...)
+        raise MediaError(source, "cannot be read")
+    cached = folder / f"{key}-{at:.3f}.jpg"
+    if cached.is_file():
+        image = QImage(str(cached))
+        if not image.isNull():
+            return image.convertToFormat(QImage.Format.Format_RGB32)
+    info = probe_clip(source)
+    img = clip_frame_rgb(info, min(at, max(0.0, info.duration - 0.05)), (size, size))
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    _store(img, cached)
+    return _to_qimage(img)
+
+
+def _produce_title(card: TitleCard, size: Size) -> QImage:
+    """A title card drawn small by the renderer's own code, on the decode pool."""
+    from simvid_desktop.render.titles import render_title  # noqa: PLC0415 - on first use
+
+    return _to_qimage(render_title(card, size))
+
+
 def _store(img: Image.Image, target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -140,10 +232,12 @@ def _store(img: Image.Image, target: Path) -> None:
 class ThumbnailProvider(QObject):
     """Hands out thumbnails without ever blocking the caller."""
 
-    #: (path, image): a requested thumbnail is ready; ``request`` now returns it at once.
+    #: (ident, image): a requested thumbnail is ready; ``request`` now returns it at once.
+    #: The ident is the photo's path (see :func:`thumbnail_ident` for the other kinds).
     thumbnailReady = Signal(str, QImage)
-    #: (path, reason): the photo cannot be shown; ``reason`` is the user-facing message
-    #: such as "file not found" (without the path, which the receiver already has).
+    #: (ident, reason): the photo (clip, card) cannot be shown; ``reason`` is the
+    #: user-facing message such as "file not found" (without the path, which the
+    #: receiver already has).
     thumbnailFailed = Signal(str, str)
 
     def __init__(self, parent: QObject | None = None, cache_folder: Path | None = None,
@@ -157,6 +251,7 @@ class ThumbnailProvider(QObject):
         self._memory: OrderedDict[_Key, QImage] = OrderedDict()
         self._memory_items = memory_items
         self._pending: set[_Key] = set()
+        self._jobs: dict[_Key, Callable[[], QImage]] = {}  #: queued, not started yet
         self._failed: dict[_Key, str] = {}
         # Newer requests run first: they are what the user is looking at now.
         self._priority = itertools.count()
@@ -182,6 +277,30 @@ class ThumbnailProvider(QObject):
         queue nothing: painting may call this every frame.
         """
         key = (str(path), size)
+        return self._request(key, partial(_produce, self._folder, key[0], size))
+
+    def request_slide(self, slide: Slide, size: int, frame: Size) -> QImage | None:
+        """The picture of any slide (see :meth:`request`): a photo, a frame of a clip, or
+        a title card as rendered, in the shape of ``frame`` (the video's size)."""
+        ident = thumbnail_ident(slide, frame)
+        if ident is None:
+            return None
+        key = (ident, size)
+        if slide.kind is SlideKind.CLIP and slide.clip is not None:
+            job = partial(_produce_clip, self._folder, str(slide.clip.path),
+                          clip_thumb_time(slide), size)
+        elif slide.kind is SlideKind.TITLE and slide.title is not None:
+            job = partial(_produce_title, slide.title, title_thumb_size(size, frame))
+        else:
+            job = partial(_produce, self._folder, ident, size)
+        return self._request(key, job)
+
+    def slide_failure(self, slide: Slide, size: int, frame: Size) -> str | None:
+        """Why the last request for this slide's picture failed, or None."""
+        ident = thumbnail_ident(slide, frame)
+        return None if ident is None else self._failed.get((ident, size))
+
+    def _request(self, key: _Key, job: Callable[[], QImage]) -> QImage | None:
         image = self._memory.get(key)
         if image is not None:
             self._memory.move_to_end(key)
@@ -189,6 +308,7 @@ class ThumbnailProvider(QObject):
         if key in self._pending or key in self._failed or not self._alive:
             return None
         self._pending.add(key)
+        self._jobs[key] = job
         self._queued.append(key)
         if not self._start_timer.isActive():
             self._start_timer.start()
@@ -197,10 +317,10 @@ class ThumbnailProvider(QObject):
     def _start_queued(self) -> None:
         queued, self._queued = self._queued, []
         for key in queued:
-            if key in self._pending and self._alive:
+            job = self._jobs.pop(key, None)
+            if key in self._pending and self._alive and job is not None:
                 # QThreadPool's priority is an int; wrap long before it could overflow.
-                self._tasks.run(partial(_produce, self._folder, key[0], key[1]),
-                                partial(self._on_result, key),
+                self._tasks.run(job, partial(self._on_result, key),
                                 next(self._priority) % 2_000_000_000)
 
     def failure(self, path: Path | str, size: int) -> str | None:
@@ -210,8 +330,9 @@ class ThumbnailProvider(QObject):
     def forget(self, path: Path | str) -> None:
         """Drop what is known about a file (it was replaced or fixed on disk)."""
         name = str(path)
+        clip_prefix = f"{name}@"
         for store in (self._memory, self._failed):
-            for key in [k for k in store if k[0] == name]:
+            for key in [k for k in store if k[0] == name or k[0].startswith(clip_prefix)]:
                 del store[key]
 
     def shutdown(self) -> None:
@@ -220,6 +341,7 @@ class ThumbnailProvider(QObject):
         self._tasks.discard()
         self._start_timer.stop()
         self._queued.clear()
+        self._jobs.clear()
         self._pending.clear()
 
     @staticmethod

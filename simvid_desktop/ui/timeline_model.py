@@ -31,11 +31,18 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
+from simvid_desktop.errors import MediaError
 from simvid_desktop.model.media_types import natural_key
 from simvid_desktop.model.project import Project, Slide, SlideKind, Transition, TransitionKind
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
-from simvid_desktop.ui.thumbnails import ThumbnailProvider, date_taken, expand_paths
+from simvid_desktop.ui.thumbnails import (
+    ThumbnailProvider,
+    date_taken,
+    expand_paths,
+    is_clip_file,
+    thumbnail_ident,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +82,51 @@ class CardData:
     caption: bool
     transition: TransitionKind | None  #: into the next slide; None for the last slide
     transition_seconds: float
+    kind: SlideKind = SlideKind.PHOTO  #: a clip's tile has a film badge, a card's a "T"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What one add (a drop, the Add dialog, a folder) put on the timeline."""
+
+    photos: int
+    clips: int
+    #: One line per file that could not be added (a clip that cannot be read): the
+    #: user-facing message, naming the file.
+    problems: tuple[str, ...] = ()
+
+    @property
+    def added(self) -> int:
+        return self.photos + self.clips
+
+    def summary(self, verb: str = "Added") -> str:
+        """``Added 2 photos and 1 clip`` (with ``verb="Add"``: the undo step's name)."""
+        parts = []
+        if self.photos:
+            parts.append(f"{self.photos} photo{'s' if self.photos != 1 else ''}")
+        if self.clips:
+            parts.append(f"{self.clips} clip{'s' if self.clips != 1 else ''}")
+        text = f"{verb} " + " and ".join(parts) if parts else "Nothing added"
+        if self.problems:
+            text += f"; {len(self.problems)} file(s) could not be added"
+        return text
+
+
+def _probe_lengths(paths: list[Path]) -> dict[Path, float | str]:
+    """Each clip's length in seconds, or the one-line reason it cannot be used. On a pool:
+    it runs ffmpeg once per clip."""
+    from simvid_desktop.render.clips import probe_clip  # noqa: PLC0415 - on first use
+
+    out: dict[Path, float | str] = {}
+    for path in paths:
+        try:
+            length = float(probe_clip(path).duration or 0.0)
+        except MediaError as exc:
+            out[path] = str(exc)
+            continue
+        # A clip must last: a still image saved as .mp4 may decode as one frame, or none.
+        out[path] = length if length > 0 else f"{path}: has no video to play"
+    return out
 
 
 def _dates_taken(paths: list[Path]) -> dict[Path, float]:
@@ -95,9 +147,10 @@ def _tokens(slides: Sequence[Slide]) -> list[_Token]:
 
 
 def _identity(slide: Slide) -> object:
-    """What a slide is, whatever is edited on it: its file (a photo, a clip) or, for a
-    title card, the card itself."""
-    return slide.source if slide.kind is not SlideKind.TITLE else slide.title
+    """What a slide is, whatever is edited on it: its file (a photo, a clip); title cards
+    are told apart by their order only, so typing a card's text edits the row in place
+    (its selection, and the inspector showing it, stay)."""
+    return slide.source if slide.kind is not SlideKind.TITLE else SlideKind.TITLE
 
 
 def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -140,6 +193,9 @@ class TimelineModel(QAbstractListModel):
 
     #: The sort started by :meth:`sort_by_date_taken` has been applied (or was a no-op).
     sortByDateFinished = Signal()
+    #: An add has been applied (clips are probed first, off the UI thread): an
+    #: :class:`AddResult`.
+    mediaAdded = Signal(object)
 
     def __init__(self, document: ProjectDocument, thumbnails: ThumbnailProvider | None = None,
                  parent: QObject | None = None, thumb_size: int = THUMB_SIZE,
@@ -158,6 +214,9 @@ class TimelineModel(QAbstractListModel):
         self._flush = QTimer(self, singleShot=True, interval=40)  # batch thumbnail repaints
         self._flush.timeout.connect(self._flush_dirty)
         self._date_tasks = TaskChannel(self, Pool.DECODE, latest=True)
+        # Every add's probe is wanted (two drops in a row add both); IO, not DECODE: it
+        # waits on ffmpeg and must not queue behind hundreds of thumbnails.
+        self._probe_tasks = TaskChannel(self, Pool.IO)
         self._thumbs.thumbnailReady.connect(self._on_thumbnail)
         self._thumbs.thumbnailFailed.connect(self._on_thumbnail)
         document.projectChanged.connect(self._on_project_changed)
@@ -207,7 +266,7 @@ class TimelineModel(QAbstractListModel):
                 slide.label, error,
                 None if error else self._thumbnail(slide),
                 self._duration(slide), bool(slide.caption), None if last else tr.kind,
-                0.0 if last else tr.duration)
+                0.0 if last else tr.duration, slide.kind)
         return None
 
     def _transition_after(self, row: int) -> Transition:
@@ -217,12 +276,10 @@ class TimelineModel(QAbstractListModel):
         return self._project.with_slides((self._slides[row],)).transition_after(0)
 
     def _thumbnail(self, slide: Slide) -> QImage | None:
-        source = slide.source
-        return None if source is None else self._thumbs.request(source, self._thumb_size)
+        return self._thumbs.request_slide(slide, self._thumb_size, self._project.output.size)
 
     def _failure(self, slide: Slide) -> str | None:
-        source = slide.source
-        return None if source is None else self._thumbs.failure(source, self._thumb_size)
+        return self._thumbs.slide_failure(slide, self._thumb_size, self._project.output.size)
 
     def _duration(self, slide: Slide) -> float:
         return self._project.with_slides((slide,)).duration_of(0)
@@ -298,17 +355,59 @@ class TimelineModel(QAbstractListModel):
 
     # -- edits (each one undo step) -----------------------------------------------------
     def add_files(self, paths: list[Path], row: int | None = None) -> int:
-        """Insert photos (folders expanded) before ``row`` (None: at the end)."""
-        new = [Slide(image=p) for p in expand_paths(paths)]
-        if not new:
+        """Insert photos and clips (folders expanded) before ``row`` (None: at the end);
+        returns how many files are being added.
+
+        Photos alone go in at once. Clips must be probed for their length first, which
+        runs ffmpeg: then the whole add waits for the probe on a pool and is applied when
+        it is back, in the order given, as one undo step. :attr:`mediaAdded` says when
+        (and names the clips that could not be read; they are left out).
+        """
+        files = expand_paths(paths)
+        if not files:
             return 0
-        slides = list(self._doc.project.slides)
-        at = len(slides) if row is None else max(0, min(row, len(slides)))
-        slides[at:at] = new
-        n = len(new)
-        self._doc.apply(self._doc.project.with_slides(slides),
-                        "Add 1 photo" if n == 1 else f"Add {n} photos")
-        return n
+        clips = [p for p in files if is_clip_file(p)]
+        if not clips:
+            self._insert(files, {}, row)
+            return len(files)
+        self._probe_tasks.run(partial(_probe_lengths, clips),
+                              partial(self._on_probed, files, row), FIRST)
+        return len(files)
+
+    @property
+    def adds_pending(self) -> int:
+        """Adds waiting for their clips to be probed."""
+        return self._probe_tasks.pending
+
+    def _on_probed(self, files: list[Path], row: int | None,
+                   lengths: dict[Path, float | str] | None,
+                   error: BaseException | None) -> None:
+        if error is not None or lengths is None:
+            logger.error("probing clips failed", exc_info=error)
+            lengths = {p: f"{p}: cannot be read ({error})" for p in files if is_clip_file(p)}
+        self._insert(files, lengths, row)
+
+    def _insert(self, files: list[Path], lengths: dict[Path, float | str],
+                row: int | None) -> None:
+        new: list[Slide] = []
+        problems: list[str] = []
+        for p in files:
+            found = lengths.get(p)
+            if found is None:
+                new.append(Slide.photo(p))
+            elif isinstance(found, str):
+                problems.append(found)
+            else:
+                new.append(Slide.video(p, found))
+        clips = sum(1 for s in new if s.clip is not None)
+        result = AddResult(len(new) - clips, clips, tuple(problems))
+        if new:
+            slides = list(self._doc.project.slides)
+            at = len(slides) if row is None else max(0, min(row, len(slides)))
+            slides[at:at] = new
+            self._doc.apply(self._doc.project.with_slides(slides),
+                            result.summary("Add").split(";")[0])
+        self.mediaAdded.emit(result)
 
     def remove_rows(self, rows: list[int]) -> None:
         slides = list(self._doc.project.slides)
@@ -380,7 +479,8 @@ class TimelineModel(QAbstractListModel):
         if not new:
             return
         defaults_changed = (old_project.default_duration != project.default_duration
-                            or old_project.transition != project.transition)
+                            or old_project.transition != project.transition
+                            or old_project.output.size != project.output.size)
         if structural or defaults_changed:
             changed = [0, len(new) - 1]  # durations, or which slide is last, changed
         if changed:
@@ -425,10 +525,14 @@ class TimelineModel(QAbstractListModel):
         return True
 
     def _reindex(self) -> None:
+        """Rows by thumbnail ident (see :func:`thumbnail_ident`), which the provider's
+        signals carry."""
         self._rows_by_path = {}
+        frame = self._project.output.size
         for i, s in enumerate(self._slides):
-            if s.source is not None:
-                self._rows_by_path.setdefault(str(s.source), []).append(i)
+            ident = thumbnail_ident(s, frame)
+            if ident is not None:
+                self._rows_by_path.setdefault(ident, []).append(i)
 
     def _request_thumbnails(self, slides: Iterable[Slide]) -> None:
         """Queue every new photo, so unreadable files are flagged before they scroll into view."""

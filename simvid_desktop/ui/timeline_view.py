@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.model.project import TransitionKind
+from simvid_desktop.model.project import SlideKind, TransitionKind
 from simvid_desktop.ui.timeline_model import CardData, TimelineModel, TimelineRole
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,14 @@ def _mix(a: QColor, b: QColor, t: float) -> QColor:
                            a.blueF() + (b.blueF() - a.blueF()) * t)
 
 
+def clock_text(seconds: float) -> str:
+    """A clip's length as a player shows it: ``0:12``, ``1:05:00``."""
+    total = max(0, round(seconds))
+    h, rest = divmod(total, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
 @dataclass(frozen=True)
 class _Tile:
     """Everything one card shows: also the key of its cached picture."""
@@ -96,6 +104,7 @@ class _Tile:
     transition: str
     palette: int  #: ``QPalette.cacheKey()``: a theme change redraws every card
     font: str
+    kind: SlideKind = SlideKind.PHOTO
 
 
 class TimelineDelegate(QStyledItemDelegate):
@@ -149,7 +158,7 @@ class TimelineDelegate(QStyledItemDelegate):
             data.error or None, image.cacheKey() if image is not None else None,
             data.name, index.row() + 1, data.seconds, data.caption,
             self._transition_text(data.transition, data.transition_seconds),
-            option.palette.cacheKey(), option.font.key())
+            option.palette.cacheKey(), option.font.key(), data.kind)
         card = self._cards.get(tile)
         if card is not None:
             self._cards.move_to_end(tile)
@@ -261,8 +270,8 @@ class TimelineDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _pill(painter: QPainter, anchor: QPointF, label: str, *, right: bool = False,
-              bottom: bool = False, bg: QColor | None = None) -> None:
-        """A small rounded label over the thumbnail, readable on any photo."""
+              bottom: bool = False, bg: QColor | None = None) -> QRectF:
+        """A small rounded label over the thumbnail, readable on any photo; returns where."""
         font = QFont(painter.font())
         font.setPointSizeF(7.5)
         font.setBold(True)
@@ -277,15 +286,47 @@ class TimelineDelegate(QStyledItemDelegate):
         painter.setFont(font)
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+        return rect
+
+    @staticmethod
+    def _kind_badge(painter: QPainter, anchor: QPointF, height: float,
+                    kind: SlideKind) -> None:
+        """A clip's film badge (a strip with a play triangle) or a title card's "T",
+        drawn, not typed: it reads the same in every font."""
+        rect = QRectF(anchor.x(), anchor.y(), height * 1.5, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 165))
+        painter.drawRoundedRect(rect, height / 2, height / 2)
+        white = QColor(255, 255, 255)
+        if kind is SlideKind.CLIP:
+            c = rect.center()
+            r = height * 0.28
+            play = QPainterPath(QPointF(c.x() - r * 0.8, c.y() - r))
+            play.lineTo(c.x() + r, c.y())
+            play.lineTo(c.x() - r * 0.8, c.y() + r)
+            play.closeSubpath()
+            painter.setBrush(white)
+            painter.drawPath(play)
+        else:
+            font = QFont(painter.font())
+            font.setPointSizeF(7.5)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(white)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "T")
 
     def _paint_badges(self, painter: QPainter, box: QRectF, tile: _Tile,
                       accent: QColor) -> None:
         painter.save()
         inner = box.adjusted(4, 4, -4, -4)
-        self._pill(painter, inner.topLeft(), str(tile.number))
+        number = self._pill(painter, inner.topLeft(), str(tile.number))
+        if tile.kind is not SlideKind.PHOTO:
+            self._kind_badge(painter, QPointF(number.right() + 3, number.top()),
+                             number.height(), tile.kind)
         if tile.seconds is not None:
-            self._pill(painter, inner.bottomRight(), f"{tile.seconds:.1f} s",
-                       right=True, bottom=True)
+            length = (clock_text(tile.seconds) if tile.kind is SlideKind.CLIP
+                      else f"{tile.seconds:.1f} s")
+            self._pill(painter, inner.bottomRight(), length, right=True, bottom=True)
         if tile.caption:
             self._pill(painter, inner.topRight(), "Aa", right=True, bg=accent)
         painter.restore()
