@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self, "Recover unsaved work",
             "Simvid did not close normally last time. Recover the slideshow you were "
-            f"working on ({len(project.slides)} photos)?")
+            f"working on ({len(project.slides)} slides)?")
         if answer == QMessageBox.StandardButton.Yes:
             self.document.recover(project, original)
         else:

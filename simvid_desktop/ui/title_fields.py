@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPixmap, QTextCursor
 from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
@@ -195,6 +195,7 @@ class TitleFields(QWidget):
         try:
             if self.text.toPlainText() != card.text:
                 self.text.setPlainText(card.text)
+                self.text.moveCursor(QTextCursor.MoveOperation.End)  # ready to type on
             if self.subtitle.text() != card.subtitle:
                 self.subtitle.setText(card.subtitle)
             self.background.setCurrentIndex(self.background.findData(card.background.value))

@@ -115,7 +115,7 @@ def test_recovery_prompt_after_a_crash(qtbot: QtBot, photos: list[Path], tmp_pat
     monkeypatch.setattr("simvid_desktop.ui.main_window.QMessageBox.question", answer)
     second = MainWindow(Settings(output_dir=str(tmp_path)), start_runner=False)
     second.offer_recovery()
-    assert asked and "3 photos" in asked[0]
+    assert asked and "3 slides" in asked[0]
     assert [s.image for s in second.document.project.slides] == photos
     assert second.document.modified
     second.document.undo_stack.setClean()
