@@ -63,10 +63,13 @@ def picture_of(project: Project) -> Project:
     """The part of a project that decides its pictures: audio and encoder settings dropped.
 
     Two projects with equal pictures share a compositor and their frames, so changing the
-    music volume or the quality neither re-decodes photos nor flickers the preview.
+    music volume, a clip's volume or mute, or the quality neither re-decodes photos nor
+    flickers the preview.
     """
     out = replace(project.output, quality=Quality.STANDARD, crf=None, x264_preset=None)
-    return replace(project, audio=None, output=out)
+    slides = tuple(replace(s, clip=replace(s.clip, volume=1.0, muted=False))
+                   if s.clip is not None else s for s in project.slides)
+    return replace(project, audio=None, output=out, slides=slides)
 
 
 @dataclass(frozen=True, eq=False)

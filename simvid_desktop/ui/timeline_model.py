@@ -32,7 +32,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from simvid_desktop.errors import MediaError
-from simvid_desktop.model.media_types import natural_key
+from simvid_desktop.model import media_types
+from simvid_desktop.model.media_types import is_image, natural_key
 from simvid_desktop.model.project import Project, Slide, SlideKind, Transition, TransitionKind
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
@@ -112,13 +113,23 @@ class AddResult:
         return text
 
 
-def _probe_lengths(paths: list[Path]) -> dict[Path, float | str]:
-    """Each clip's length in seconds, or the one-line reason it cannot be used. On a pool:
-    it runs ffmpeg once per clip."""
+def _sniffed_video(path: Path) -> bool:
+    """Whether a file named without a known suffix holds a video (its first bytes say)."""
+    sniff = getattr(media_types, "sniff_file", None)
+    if sniff is None:
+        return False
+    kind = sniff(path)
+    return kind is not None and getattr(kind, "value", None) == "video"
+
+
+def _probe_lengths(clips: list[Path], unknown: list[Path]) -> dict[Path, float | str]:
+    """Each clip's length in seconds, or the one-line reason it cannot be used; files of
+    no known suffix that hold a video are probed too. On a pool: it reads files and runs
+    ffmpeg once per clip."""
     from simvid_desktop.render.clips import probe_clip  # noqa: PLC0415 - on first use
 
     out: dict[Path, float | str] = {}
-    for path in paths:
+    for path in [*clips, *(p for p in unknown if _sniffed_video(p))]:
         try:
             length = float(probe_clip(path).duration or 0.0)
         except MediaError as exc:
@@ -367,10 +378,12 @@ class TimelineModel(QAbstractListModel):
         if not files:
             return 0
         clips = [p for p in files if is_clip_file(p)]
-        if not clips:
+        # Named without a photo's or a clip's suffix: its content decides, on the pool.
+        unknown = [p for p in files if not is_image(p) and not is_clip_file(p)]
+        if not clips and not unknown:
             self._insert(files, {}, row)
             return len(files)
-        self._probe_tasks.run(partial(_probe_lengths, clips),
+        self._probe_tasks.run(partial(_probe_lengths, clips, unknown),
                               partial(self._on_probed, files, row), FIRST)
         return len(files)
 

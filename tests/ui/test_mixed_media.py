@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QAction, QImage, QPainter, QPalette
+from PySide6.QtCore import QMimeData, QPointF, QRect, Qt, QUrl
+from PySide6.QtGui import QAction, QDropEvent, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QMessageBox, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
@@ -28,6 +29,7 @@ from simvid_desktop.model.settings import Settings
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.inspector import SlideInspector
 from simvid_desktop.ui.main_window import MainWindow
+from simvid_desktop.ui.preview_widget import picture_of
 from simvid_desktop.ui.thumbnails import ThumbnailProvider
 from simvid_desktop.ui.timeline_model import AddResult, CardData, TimelineModel, TimelineRole
 from simvid_desktop.ui.timeline_view import TILE, TimelineDelegate, TimelineView, clock_text
@@ -397,3 +399,37 @@ def test_window_screenshot_with_photos_a_clip_and_a_title(
     assert window.inspector.title_fields.isVisible()
     assert not window.inspector.clip_fields.isVisible()
     grab(window, "/tmp/ui_mixed_title.png")
+
+
+def test_a_clip_named_without_a_known_suffix_is_sniffed(
+        doc: ProjectDocument, provider: ThumbnailProvider, clip: Path, tmp_path: Path,
+        qtbot: QtBot) -> None:
+    renamed = clip.rename(tmp_path / "from_the_camera.dat")
+    model = TimelineModel(doc, provider)
+    with qtbot.waitSignal(model.mediaAdded, timeout=30_000):
+        model.add_files([renamed])
+    (slide,) = doc.project.slides
+    assert slide.kind is SlideKind.CLIP and slide.clip is not None
+    assert slide.clip.length == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_clips_sound_does_not_change_the_preview_picture(tmp_path: Path) -> None:
+    project = Project(slides=(Slide.video(tmp_path / "c.mp4", 2.0),))
+    clip = project.slides[0].clip
+    assert clip is not None
+    louder = project.with_slides((Slide(clip=replace(clip, volume=0.3, muted=True)),))
+    trimmed = project.with_slides((Slide(clip=replace(clip, trim_in=0.5)),))
+    assert picture_of(louder) == picture_of(project)
+    assert picture_of(trimmed) != picture_of(project)
+
+
+def test_a_clip_dropped_on_the_window_goes_on_the_timeline_not_the_music(
+        window: MainWindow, clip: Path, qtbot: QtBot) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(clip))])
+    event = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.timeline_model.mediaAdded, timeout=30_000):
+        window.dropEvent(event)
+    assert [s.kind for s in window.document.project.slides] == [SlideKind.CLIP]
+    assert window.document.project.audio is None
