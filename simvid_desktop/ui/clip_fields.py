@@ -127,7 +127,7 @@ class ClipFields(QWidget):
         sound.addWidget(self.muted)
         sound.addWidget(self.volume, 1)
 
-        form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Trim in", self.trim_in)
         form.addRow("Trim out", self.trim_out)

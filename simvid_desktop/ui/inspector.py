@@ -49,6 +49,23 @@ MIXED = "mixed"
 _DEFAULT = ""  # combo data meaning "inherit the project/output default" (Slide field None)
 _MIN_DURATION = 0.1
 _Change = Callable[[Project, int], Slide]  #: (project, row) -> the new slide at that row
+_KIND_NAMES = {SlideKind.PHOTO: "", SlideKind.CLIP: " (video clip)",
+               SlideKind.TITLE: " (title card)"}
+
+
+def _align_labels(*forms: QFormLayout) -> None:
+    """One label column for nested forms: the clip and title fields have their own
+    layouts (their own modules), yet their labels line up with the inspector's."""
+    labels: list[QLabel] = []
+    for form in forms:
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, QLabel):
+                labels.append(widget)
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
 
 
 def _common(values: Sequence[T]) -> tuple[bool, T | None]:
@@ -159,6 +176,7 @@ class SlideInspector(QWidget):
         form.addRow("", self._views)
         form.addRow("Fit", self.fit)
         form.addRow("Caption", self.caption)
+        _align_labels(form, self.clip_fields.form, self.title_fields.form)
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)
         layout.addWidget(self._form_widget)
@@ -215,7 +233,8 @@ class SlideInspector(QWidget):
             if not slides:
                 self._title.setText("No slide selected")
             elif len(slides) == 1:
-                self._title.setText(f"Slide {rows[0] + 1}: {slides[0].label}")
+                what = _KIND_NAMES[slides[0].kind]
+                self._title.setText(f"Slide {rows[0] + 1}{what}: {slides[0].label}")
             else:
                 self._title.setText(f"{len(slides)} slides selected")
             self.duration.setProperty("special", f"default ({project.default_duration:g} s)")

@@ -153,7 +153,7 @@ class TitleFields(QWidget):
         colours.addWidget(self.color2)
         self._colours = QWidget()
         self._colours.setLayout(colours)
-        form = self._form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Title", self.text)
         form.addRow("Subtitle", self.subtitle)
@@ -205,8 +205,8 @@ class TitleFields(QWidget):
             gradient = card.background is TitleBackground.GRADIENT
             photo = card.background is TitleBackground.PHOTO
             self.color2.setVisible(gradient)
-            self._form.setRowVisible(self._colours, not photo)
-            self._form.setRowVisible(self.photo, photo)
+            self.form.setRowVisible(self._colours, not photo)
+            self.form.setRowVisible(self.photo, photo)
             self.photo.setText(card.photo.name if card.photo else "Choose photo…")
             self.photo.setToolTip(str(card.photo) if card.photo else
                                   "The photo behind the text (shown blurred and darkened).")
