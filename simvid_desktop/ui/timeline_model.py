@@ -13,11 +13,12 @@ import json
 import logging
 import os
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -143,6 +144,13 @@ def _probe_lengths(clips: list[Path], unknown: list[Path]) -> dict[Path, float |
 def _dates_taken(paths: list[Path]) -> dict[Path, float]:
     """When each photo was taken; on the decode pool (it reads every photo's header)."""
     return {p: date_taken(p) for p in paths}
+
+
+def _sorted_media(slides: Sequence[Slide], key: Callable[[Slide], Any]) -> list[Slide]:
+    """Photos and clips sorted by ``key``; title cards keep their places (an intro stays
+    first, an outro last, a chapter card where it was put)."""
+    media = iter(sorted((s for s in slides if s.kind is not SlideKind.TITLE), key=key))
+    return [s if s.kind is SlideKind.TITLE else next(media) for s in slides]
 
 
 def _tokens(slides: Sequence[Slide]) -> list[_Token]:
@@ -447,8 +455,8 @@ class TimelineModel(QAbstractListModel):
         return list(range(at, at + len(moving_rows)))
 
     def sort_by_name(self) -> None:
-        slides = sorted(self._doc.project.slides,
-                        key=lambda s: (natural_key(s.label), str(s.source)))
+        slides = _sorted_media(self._doc.project.slides,
+                               lambda s: (natural_key(s.label), str(s.source)))
         self._doc.apply(self._doc.project.with_slides(slides), "Sort by name")
 
     def sort_by_date_taken(self) -> None:
@@ -457,8 +465,9 @@ class TimelineModel(QAbstractListModel):
         A newer request supersedes one still reading. Runs ahead of queued thumbnails:
         the user is waiting for it.
         """
-        paths = list(dict.fromkeys(s.image for s in self._doc.project.slides
-                                   if s.image is not None))
+        # A clip has no EXIF date: date_taken gives its modification time.
+        paths = list(dict.fromkeys(s.source for s in self._doc.project.slides
+                                   if s.source is not None and s.title is None))
         self._date_tasks.run(partial(_dates_taken, paths), self._on_dates, FIRST)
 
     def _on_dates(self, dates: dict[Path, float] | None, error: BaseException | None) -> None:
@@ -467,8 +476,8 @@ class TimelineModel(QAbstractListModel):
             self.sortByDateFinished.emit()
             return
         # Sort what is there now; photos added while reading sort last, by name.
-        slides = sorted(self._doc.project.slides, key=lambda s: (
-            dates.get(s.image, float("inf")) if s.image is not None else float("inf"),
+        slides = _sorted_media(self._doc.project.slides, lambda s: (
+            dates.get(s.source, float("inf")) if s.source is not None else float("inf"),
             natural_key(s.label), str(s.source)))
         self._doc.apply(self._doc.project.with_slides(slides), "Sort by date taken")
         self.sortByDateFinished.emit()

@@ -433,3 +433,20 @@ def test_a_clip_dropped_on_the_window_goes_on_the_timeline_not_the_music(
         window.dropEvent(event)
     assert [s.kind for s in window.document.project.slides] == [SlideKind.CLIP]
     assert window.document.project.audio is None
+
+
+def test_sorting_keeps_title_cards_in_place(
+        doc: ProjectDocument, provider: ThumbnailProvider, tmp_path: Path,
+        qtbot: QtBot) -> None:
+    b, a = make_photo(tmp_path / "b.jpg"), make_photo(tmp_path / "a.jpg")
+    c = tmp_path / "c.mp4"
+    doc.reset(Project(slides=(Slide.card("Zebra intro"), Slide.video(c, 1.0),
+                              Slide.photo(b), Slide.photo(a), Slide.card("The End"))), None)
+    model = TimelineModel(doc, provider)
+    model.sort_by_name()
+    assert [s.label for s in doc.project.slides] == [
+        "Zebra intro", "a.jpg", "b.jpg", "c.mp4", "The End"]
+    with qtbot.waitSignal(model.sortByDateFinished):
+        model.sort_by_date_taken()
+    assert doc.project.slides[0].label == "Zebra intro"
+    assert doc.project.slides[-1].label == "The End"
