@@ -450,3 +450,16 @@ def test_sorting_keeps_title_cards_in_place(
         model.sort_by_date_taken()
     assert doc.project.slides[0].label == "Zebra intro"
     assert doc.project.slides[-1].label == "The End"
+
+
+def test_a_missing_clip_is_flagged_on_its_tile_like_a_missing_photo(
+        doc: ProjectDocument, provider: ThumbnailProvider, tmp_path: Path,
+        qtbot: QtBot) -> None:
+    doc.reset(Project(slides=(Slide.video(tmp_path / "gone.mp4", 3.0),
+                              Slide.photo(tmp_path / "gone.jpg"))), None)
+    model = TimelineModel(doc, provider)
+    qtbot.waitUntil(lambda: all(card(model, r).error for r in range(2)), timeout=20_000)
+    clip_error, photo_error = card(model, 0).error, card(model, 1).error
+    assert clip_error and "\n" not in clip_error
+    assert photo_error and "\n" not in photo_error
+    assert card(model, 0).thumbnail is None
