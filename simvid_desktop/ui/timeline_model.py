@@ -307,6 +307,13 @@ class TimelineModel(QAbstractListModel):
         lines = [f"{row + 1}. {slide.label}"]
         if slide.source is not None:
             lines.append(str(slide.source))
+        clip = slide.clip
+        if clip is not None:
+            sound = "muted" if not clip.audible else f"sound at {clip.volume:.0%}"
+            lines.append(f"Video clip: plays {clip.trim_in:.2f}\u2013{clip.end:.2f} s of "
+                         f"{clip.length:.2f} s, {sound}")
+        elif slide.title is not None:
+            lines.append("Title card")
         lines.append(f"{self._duration(slide):.1f} s on screen")
         if slide.caption:
             lines.append(f"Caption: {slide.caption}")
