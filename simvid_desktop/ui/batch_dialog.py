@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simvid_desktop.model.media_types import AUDIO_SUFFIXES, IMAGE_SUFFIXES
+from simvid_desktop.errors import MediaError
+from simvid_desktop.model.media_types import AUDIO_SUFFIXES, IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
     AudioBed,
@@ -62,12 +63,44 @@ _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 @dataclass(frozen=True)
 class FolderScan:
-    """What one sub-folder holds: its photos in name order and its own music, if any."""
+    """What one sub-folder holds: its photos and clips in name order and its own music,
+    if any."""
 
     folder: Path
     photos: tuple[Path, ...] = ()
     music: Path | None = None
     error: str | None = None
+    #: Each video clip and its length, probed on the scan's pool.
+    clips: tuple[tuple[Path, float], ...] = ()
+    #: One line per clip that cannot be read (it is left out of the video).
+    problems: tuple[str, ...] = ()
+
+    def slides(self) -> tuple[Slide, ...]:
+        """The folder's slides: photos and clips interleaved by name, as a file manager
+        lists them."""
+        items = [(p, Slide.photo(p)) for p in self.photos]
+        items += [(p, Slide.video(p, length)) for p, length in self.clips]
+        items.sort(key=lambda item: item[0].name.lower())
+        return tuple(slide for _, slide in items)
+
+
+def _probe_clips(paths: list[Path]) -> tuple[list[tuple[Path, float]], list[str]]:
+    """Lengths of the clips that can be read and a line for each that cannot (pool)."""
+    from simvid_desktop.render.clips import probe_clip  # noqa: PLC0415 - on first use
+
+    clips: list[tuple[Path, float]] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            length = float(probe_clip(path).duration or 0.0)
+        except MediaError as exc:
+            problems.append(str(exc))
+            continue
+        if length > 0:
+            clips.append((path, length))
+        else:
+            problems.append(f"{path}: has no video to play")
+    return clips, problems
 
 
 @dataclass(frozen=True)
@@ -97,7 +130,10 @@ def scan_parent(parent: Path) -> list[FolderScan]:
             continue
         photos = tuple(p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
         music = next((p for p in files if p.suffix.lower() in AUDIO_SUFFIXES), None)
-        scans.append(FolderScan(folder, photos, music))
+        videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
+        clips, problems = _probe_clips(videos) if videos else ([], [])
+        scans.append(FolderScan(folder, photos, music, clips=tuple(clips),
+                                problems=tuple(problems)))
     return scans
 
 
@@ -375,9 +411,12 @@ class BatchExportDialog(QDialog):
         plan: list[PlannedVideo] = []
         for scan in scans:
             fields = {"name": scan.folder.name, "preset": preset, "width": w, "height": h}
-            if scan.error or not scan.photos:
-                plan.append(self._video(scan.folder.name, self.folders_pattern.text(), out_dir,
-                                        None, fields, "", scan.error or "no photos in this folder"))
+            slides = scan.slides()
+            if scan.error or not slides:
+                plan.append(self._video(
+                    scan.folder.name, self.folders_pattern.text(), out_dir, None, fields, "",
+                    scan.error or (scan.problems[0] if scan.problems
+                                   else "no photos or clips in this folder")))
                 continue
             audio = self._project.audio
             if scan.music is not None:
@@ -386,11 +425,13 @@ class BatchExportDialog(QDialog):
                 music = f"music: {scan.music.name}"
             else:
                 music = f"project music: {audio.path.name}" if audio else "no music"
-            project = replace(self._project, slides=tuple(Slide(p) for p in scan.photos),
-                              audio=audio)
+            project = replace(self._project, slides=slides, audio=audio)
+            clips = f"  ·  {len(scan.clips)} clips" if scan.clips else ""
+            skipped = f"  ·  {len(scan.problems)} unreadable" if scan.problems else ""
             plan.append(self._video(
                 scan.folder.name, self.folders_pattern.text(), out_dir, project, fields,
-                f"{len(scan.photos)} photos  ·  {music}  ·  {format_eta(project.total_duration)}"))
+                f"{len(scan.photos)} photos{clips}{skipped}  ·  {music}  ·  "
+                f"{format_eta(project.total_duration)}"))
         return plan
 
     @staticmethod

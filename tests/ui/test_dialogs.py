@@ -136,7 +136,7 @@ def test_one_video_per_folder_plans_each_folder_with_its_music(
         dialog.set_parent_folder(parent)
     planned = dialog.planned()
     assert [v.name for v in planned] == ["Notes", "Paris", "Rome"]
-    assert planned[0].problem == "no photos in this folder"
+    assert planned[0].problem == "no photos or clips in this folder"
     jobs = dialog.jobs()
     assert [(o, n) for _, o, n in jobs] == [(out / "Paris.mp4", "Paris"),
                                             (out / "Rome.mp4", "Rome")]

@@ -26,8 +26,10 @@ from simvid_desktop.model.project import (
     TitleBackground,
 )
 from simvid_desktop.model.settings import Settings
+from simvid_desktop.ui.batch_dialog import BatchExportDialog
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.inspector import SlideInspector
+from simvid_desktop.ui.job_bridge import JobBridge
 from simvid_desktop.ui.main_window import MainWindow
 from simvid_desktop.ui.preview_widget import picture_of
 from simvid_desktop.ui.thumbnails import ThumbnailProvider
@@ -463,3 +465,27 @@ def test_a_missing_clip_is_flagged_on_its_tile_like_a_missing_photo(
     assert clip_error and "\n" not in clip_error
     assert photo_error and "\n" not in photo_error
     assert card(model, 0).thumbnail is None
+
+
+def test_batch_export_takes_each_folders_clips_too(tmp_path: Path, qtbot: QtBot) -> None:
+    parent = tmp_path / "trips"
+    make_photo(parent / "Paris" / "a.jpg")
+    make_clip(parent / "Paris" / "b.mp4")
+    (parent / "Paris" / "c.mov").write_bytes(b"not a video" * 20)
+    make_clip(parent / "Rome" / "only.mp4")
+    bridge = JobBridge(Settings(workers=1))
+    try:
+        dialog = BatchExportDialog(bridge, Project(slides=(Slide.card("x"),)), "Holiday",
+                                   Settings(output_dir=str(tmp_path / "out")))
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(dialog.planChanged, timeout=30_000):
+            dialog.set_parent_folder(parent)
+        paris, rome = (v.project for v in dialog.planned())
+        assert paris is not None and rome is not None
+        assert [(s.kind, s.label) for s in paris.slides] == [
+            (SlideKind.PHOTO, "a.jpg"), (SlideKind.CLIP, "b.mp4")]
+        assert rome.slides[0].clip is not None
+        assert rome.slides[0].clip.length == pytest.approx(1.0, abs=0.05)
+        assert "1 unreadable" in dialog.planned()[0].detail
+    finally:
+        bridge.shutdown()
