@@ -62,23 +62,29 @@ class PathMap:
     def map_project(self, project: dict[str, Any]) -> dict[str, Any]:
         """A copy of project JSON with every file path mapped."""
         data = copy.deepcopy(project)
-        for slide in data.get("slides", []):
-            if isinstance(slide, dict) and isinstance(slide.get("image"), str):
-                slide["image"] = self.map(slide["image"])
-        audio = data.get("audio")
-        if isinstance(audio, dict) and isinstance(audio.get("path"), str):
-            audio["path"] = self.map(audio["path"])
+        for holder, key in _file_fields(data):
+            holder[key] = self.map(holder[key])
         return data
 
 
-def project_files(project: dict[str, Any]) -> Iterator[str]:
-    """Every file a project JSON names (photos, then music)."""
+def _file_fields(project: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """(object, key) of every file path in project JSON: each slide's photo, clip or title
+    photo, then the music."""
+    holders: list[tuple[Any, str]] = []
     for slide in project.get("slides", []):
-        if isinstance(slide, dict) and isinstance(slide.get("image"), str):
-            yield slide["image"]
-    audio = project.get("audio")
-    if isinstance(audio, dict) and isinstance(audio.get("path"), str):
-        yield audio["path"]
+        if isinstance(slide, dict):
+            holders += [(slide, "image"), (slide.get("clip"), "path"),
+                        (slide.get("title"), "photo")]
+    holders.append((project.get("audio"), "path"))
+    for holder, key in holders:
+        if isinstance(holder, dict) and isinstance(holder.get(key), str):
+            yield holder, key
+
+
+def project_files(project: dict[str, Any]) -> Iterator[str]:
+    """Every file a project JSON names (photos, clips, title photos, then music)."""
+    for holder, key in _file_fields(project):
+        yield holder[key]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ Rules: the show lasts exactly the sum of the slide durations; the transition aft
 ``i`` is centred on the boundary between ``i`` and ``i + 1`` and never changes the length.
 A transition is shortened to fit when its slides are shorter than it (each slide gives at
 most half its time to each neighbour). Frame ``n`` shows the show at ``(n + 0.5) / fps``.
+A video clip lasts its trimmed length and plays in step with the show's clock
+(:meth:`Timeline.clip_time`).
 """
 
 from __future__ import annotations
@@ -82,6 +84,16 @@ class Timeline:
             for i in range(n)
         ]
         self._by_slide = {t.index: t for t in self.transitions}
+        self._trim_in = {i: clip.trim_in for i, clip in project.clips}
+
+    def clip_time(self, index: int, t: float) -> float:
+        """Where in its file clip ``index`` is at show time ``t``: its trim-in point at the
+        slide's nominal start, then in step with the show's clock. During the transitions
+        on either side it goes on playing (the file's frames before the trim-in point and
+        after the trim-out point, where there are any; the reader holds the first and last
+        frame beyond them), so its picture and its sound, which plays exactly from ``start``
+        to ``end``, stay in sync."""
+        return self._trim_in[index] + (t - self.slides[index].start)
 
     def time_of(self, frame: int) -> float:
         return (frame + 0.5) / self.fps

@@ -112,6 +112,15 @@ def test_map_project_maps_photos_and_music_without_touching_the_input() -> None:
     assert project["slides"][0]["image"] == "/Users/ana/Photos/a.jpg"  # type: ignore[index]
 
 
+def test_map_project_maps_clips_and_title_photos_too() -> None:
+    project = {"slides": [{"clip": {"path": "/Users/ana/Photos/c.mov", "length": 3.0}},
+                          {"title": {"text": "Hi", "photo": "/Users/ana/Photos/t.heic"}},
+                          {"title": {"text": "No photo"}}]}
+    mapped = PathMap.parse(["/Users/ana/Photos=/mnt/p"]).map_project(project)
+    assert list(project_files(mapped)) == ["/mnt/p/c.mov", "/mnt/p/t.heic"]
+    assert mapped["slides"][0]["clip"]["length"] == 3.0
+
+
 def test_extended_adds_a_jobs_own_rules() -> None:
     pm = PathMap.parse(["/a=/x"]).extended(["/a/b=/y"])
     assert pm.map("/a/b/c") == "/y/c" and pm.map("/a/c") == "/x/c"

@@ -11,6 +11,7 @@ import pytest
 
 from simvid_desktop.model.project import (
     FPS_CHOICES,
+    Clip,
     OutputSettings,
     Project,
     Slide,
@@ -340,3 +341,19 @@ def test_every_frame_of_a_show_is_accounted_for() -> None:
     assert shown == {0, 1, 2, 3}
     assert tl.shot_for_frame(0) == Shot(a=0)
     assert tl.shot_for_frame(tl.frame_count - 1) == Shot(a=3)
+
+
+def test_a_clip_plays_in_step_with_the_show_from_its_trim_in_point() -> None:
+    project = Project(slides=(
+        Slide(Path("/a.jpg"), duration=2.0),
+        Slide(clip=Clip(Path("/c.mov"), length=10.0, trim_in=3.0, trim_out=7.0)),
+        Slide(Path("/b.jpg"), duration=1.0),
+    ), transition=Transition(TransitionKind.FADE, 1.0))
+    tl = Timeline(project)
+    assert tl.total == 7.0
+    assert (tl.slides[1].start, tl.slides[1].end) == (2.0, 6.0)
+    assert tl.clip_time(1, 2.0) == 3.0  # its trim-in point at its nominal start
+    assert tl.clip_time(1, 5.5) == 6.5
+    # within the fades on either side it goes on: before trim-in, after trim-out
+    assert tl.clip_time(1, 1.6) == pytest.approx(2.6)
+    assert tl.clip_time(1, 6.4) == pytest.approx(7.4)
