@@ -211,15 +211,26 @@ def resolve_face(family: str) -> FontFace:
 def load_font(face: FontFace, px: int) -> ImageFont.FreeTypeFont:
     """The face at a pixel size (its em), cached: a show reuses a few sizes many times.
 
-    A shipped font that cannot be opened (a damaged installation) falls back to
-    Pillow's own scalable font, with a warning, rather than failing the render.
+    A font that cannot be opened at this size (a damaged file, a bitmap-only face)
+    falls back to the shipped default, and a damaged installation to Pillow's own
+    scalable font, with a warning, rather than failing the render.
     """
+    px = max(1, px)
     try:
-        return ImageFont.truetype(str(face.path), max(1, px), index=face.index)
+        return ImageFont.truetype(str(face.path), px, index=face.index)
     except OSError as exc:
-        logger.warning("font %s cannot be opened (%s); using Pillow's built-in font",
-                       face.path, exc)
-        fallback = ImageFont.load_default(max(1, px))
+        default = shipped_faces()[DEFAULT_TITLE_FONT]
+        logger.warning("font %s cannot be used (%s); using %s instead", face.path, exc,
+                       DEFAULT_TITLE_FONT if face != default else "Pillow's built-in font")
+        if face != default:
+            return load_font(default, px)
+        fallback = ImageFont.load_default(px)
         if not isinstance(fallback, ImageFont.FreeTypeFont):  # Pillow built without FreeType
             raise
         return fallback
+
+
+def refresh() -> None:
+    """Forget the scanned fonts: the next :func:`font_families` scans again (fonts the
+    user installed since)."""
+    _catalogue.cache_clear()

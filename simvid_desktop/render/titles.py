@@ -80,22 +80,26 @@ def _gradient(top: tuple[int, int, int], bottom: tuple[int, int, int],
               size: tuple[int, int]) -> Image.Image:
     """A vertical gradient, dithered: no bands of flat colour, even after 8-bit encoding.
 
-    Each pixel rounds up or down at random in proportion to its fractional value (a
-    fixed noise tile: the same card renders the same pixels every time), so the average
-    of any area is the exact gradient and no row is a visible step. The end colours are
-    exact: whole values never round away.
+    Triangular dither of one level either way before rounding: the average of any area
+    is the exact gradient, and the noise is the same everywhere, so no run of rows
+    stays one flat colour (simple rounding makes visible steps on a slow, dark
+    gradient, and the conversion to 8-bit YUV would keep them). The noise comes from a
+    fixed tile: the same card renders the same pixels every time.
     """
     w, h = size
-    t = np.arange(h, dtype=np.float64) / max(1, h - 1)
-    a, b = np.asarray(top, np.float64), np.asarray(bottom, np.float64)
-    rows = a[None, :] + (b - a)[None, :] * t[:, None]  # (h, 3)
-    whole = np.floor(rows)
-    frac = (rows - whole).astype(np.float32)
-    tile = np.random.default_rng(0x5EED).random((_NOISE_TILE, _NOISE_TILE), dtype=np.float32)
-    reps = (-(-h // _NOISE_TILE), -(-w // _NOISE_TILE))
+    if top == bottom:
+        return Image.new("RGB", size, top)
+    t = np.arange(h, dtype=np.float32) / max(1, h - 1)
+    a, b = np.asarray(top, np.float32), np.asarray(bottom, np.float32)
+    rows = a[None, :] + (b - a)[None, :] * t[:, None] + 0.5  # (h, 3), + 0.5: rounding
+    rng = np.random.default_rng(0x5EED)
+    tile = (rng.random((_NOISE_TILE, _NOISE_TILE, 3), dtype=np.float32)
+            - rng.random((_NOISE_TILE, _NOISE_TILE, 3), dtype=np.float32))
+    reps = (-(-h // _NOISE_TILE), -(-w // _NOISE_TILE), 1)
     noise = np.tile(tile, reps)[:h, :w]
-    pixels = whole.astype(np.uint8)[:, None, :] + (noise[:, :, None] < frac[:, None, :])
-    return Image.fromarray(pixels.astype(np.uint8))
+    noise += rows[:, None, :]
+    np.floor(noise, out=noise)
+    return Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8))
 
 
 def _photo_background(card: TitleCard, size: tuple[int, int]) -> Image.Image:
@@ -104,8 +108,10 @@ def _photo_background(card: TitleCard, size: tuple[int, int]) -> Image.Image:
     Blurred at a quarter of the frame and scaled up: a wide blur for little work, and
     nothing in it is meant to be sharp.
     """
-    assert card.photo is not None  # check_project refuses a PHOTO card without one
     w, h = size
+    if card.photo is None:  # check_project refuses this; a preview mid-edit may not
+        logger.warning("a photo title card without a photo: showing its colour instead")
+        return Image.new("RGB", size, _rgb(card.color))
     photo = load_rgb(card.photo, need=size)
     small = (max(2, w // 4), max(2, h // 4))
     cover = fitted_size(photo.size, small, FitMode.CROP)
