@@ -30,7 +30,6 @@ from simvid_desktop.render.fonts import (
     font_families,
     load_font,
     resolve_face,
-    shipped_faces,
 )
 from simvid_desktop.render.images import load_rgb
 
@@ -483,6 +482,9 @@ def render_title(card: TitleCard, size: tuple[int, int]) -> Image.Image:
     face = resolve_face(card.font)
     area = safe_area((w, h))
     reach = _shadow_extent(max(MIN_PX, round(card.size * h)))
+    # In a tiny frame the shadow gives way (it is clipped to the area anyway): the text
+    # keeps at least half the area.
+    reach = min(reach, (area[2] - area[0]) // 4, (area[3] - area[1]) // 4)
     inner = (area[0] + reach, area[1] + reach, area[2] - reach, area[3] - reach)
     box = (max(1, inner[2] - inner[0]), max(1, inner[3] - inner[1]))
     block = _lay_out(card, face, (w, h), box)
@@ -491,7 +493,3 @@ def render_title(card: TitleCard, size: tuple[int, int]) -> Image.Image:
         _draw(canvas, lines, _rgb(card.text_color), area)
     return canvas
 
-
-def default_face() -> FontFace:
-    """The shipped default font's face (for previews that want it without a card)."""
-    return shipped_faces()[TitleCard().font]
