@@ -33,11 +33,15 @@ DUCK_DB = -12.0
 #: The music is fully down from the clip's first sample to its last; it ramps down in
 #: the ramp before and back up in the ramp after (in dB, so the change sounds even).
 DUCK_RAMP = 0.3
-#: Clips closer than this share one dip (the music does not bob up between them).
+#: Clips closer than this share one dip (the music does not bob up between them). More
+#: than two ramps, so the dips of two spans never overlap (see :func:`_duck_graph`).
 DUCK_BRIDGE = 1.0
+assert DUCK_BRIDGE > 2 * DUCK_RAMP
 #: The envelope is evaluated once per block of this many samples (10 ms at 48 kHz): a
 #: 0.3 s ramp is 30 steps of 0.4 dB, inaudible, at a cost of nothing.
 _DUCK_BLOCK = 480
+#: Samples faded at each end of a clip's sound (5 ms).
+_DECLICK = 240
 #: Clips add to the music, so peaks can pass full scale: a look-ahead limiter holds them
 #: at -1 dBFS (room for the AAC encoder's overshoot). ``level=0``: no auto gain (the
 #: filter's default would raise the whole mix); ``latency=1``: the look-ahead delay is
@@ -128,19 +132,25 @@ def _clip_input(sound: ClipSound) -> list[str]:
             "-i", str(clip.path)]
 
 
-def _clip_chain(sound: ClipSound, input_index: int, samples: int, label: str) -> str:
+def _clip_chain(sound: ClipSound, input_index: int, gap: int, label: str) -> str:
+    """One clip's sound, after ``gap`` samples of silence (from the previous clip's end)."""
     # first_pts=0 with a 1 ms hard compensation: a stream that starts later than the
     # picture (or has gaps) is padded with silence where its timestamps say, so the
     # sound stays where it is in the file relative to the video. 5.1 and mono become
     # stereo with ffmpeg's standard matrix (centre and surrounds at -3 dB, no LFE).
+    # Then exactly its slide's length: cut, or padded where the sound ends early; its
+    # first and last 5 ms fade, so a cut in the middle of a waveform does not click.
     length = sound.end - sound.start
-    return (
+    chain = (
         f"[{input_index}:a:0]aresample={SAMPLE_RATE}:first_pts=0:min_hard_comp=0.001,"
         "aformat=sample_fmts=fltp:channel_layouts=stereo,asetpts=N/SR/TB,"
-        f"volume={sound.clip.volume:.4f},apad,atrim=end_sample={length},"
-        f"adelay=delays={sound.start}S:all=1,apad=whole_len={samples},"
-        f"atrim=end_sample={samples}[{label}]"
+        f"volume={sound.clip.volume:.4f},apad,atrim=end_sample={length}"
     )
+    if length > 2 * _DECLICK:
+        chain += f",afade=t=in:ns={_DECLICK},afade=t=out:ss={length - _DECLICK}:ns={_DECLICK}"
+    if gap > 0:
+        chain += f",adelay=delays={gap}S:all=1"
+    return f"{chain}[{label}]"
 
 
 def duck_spans(sounds: list[ClipSound]) -> list[tuple[float, float]]:
@@ -155,26 +165,49 @@ def duck_spans(sounds: list[ClipSound]) -> list[tuple[float, float]]:
     return spans
 
 
-def duck_expression(spans: list[tuple[float, float]]) -> str:
-    """The music's gain as an ffmpeg expression of the middle time of a block of samples.
+def _duck_graph(spans: list[tuple[float, float]], samples: int, src: str, dst: str) -> str:
+    """Dip the music ``[src]`` under the spans into ``[dst]``.
 
-    ``f`` is how far down the music is (0..1): a trapezoid per span, ramps outside it;
-    the gain is ``DUCK_DB * f`` in dB.
+    The gain is ``DUCK_DB * f`` dB, where ``f`` (0..1) rises over the ramp before a span
+    and falls over the ramp after it. The music is cut (on exact samples) into the parts
+    around each span and the parts between; one ``volume`` filter works on each span's
+    part alone, and the parts are joined again. So the work grows with the length of the
+    show, not with its length times its clips, and each expression stays short (one for
+    all spans would hit ffmpeg's expression depth limit). Spans are at least
+    :data:`DUCK_BRIDGE` apart, more than two ramps: the parts never overlap. The envelope
+    is evaluated at the middle of each block of samples (the filter's ``nb_samples``
+    variable is not set per frame, so the block size is fixed first).
     """
-    r = DUCK_RAMP
-    # The middle of the block (the filter's nb_samples variable is not set per frame).
+    r, k = DUCK_RAMP, -DUCK_DB / 20 * math.log(10)
     t = f"(t+{_DUCK_BLOCK / SAMPLE_RATE / 2:.6f})"
-    terms = [f"clip(min(({t}-{a - r:.6f})/{r},({b + r:.6f}-{t})/{r}),0,1)" for a, b in spans]
-    f = terms[0]
-    for term in terms[1:]:
-        f = f"max({f},{term})"
-    k = -DUCK_DB / 20 * math.log(10)
-    return f"exp(-{k:.9f}*{f})"
-
-
-def _duck_filter(spans: list[tuple[float, float]]) -> str:
-    return (f"asetnsamples=n={_DUCK_BLOCK}:p=0,"
-            f"volume='{duck_expression(spans)}':eval=frame:precision=float")
+    parts: list[tuple[int, tuple[float, float] | None]] = []  # (first sample, span)
+    pos = 0
+    for a, b in spans:
+        lo = max(pos, round((a - r) * SAMPLE_RATE))
+        hi = min(samples, round((b + r) * SAMPLE_RATE))
+        if lo > pos:
+            parts.append((pos, None))
+        if hi > lo:
+            parts.append((lo, (a, b)))
+            pos = hi
+    if pos < samples:
+        parts.append((pos, None))
+    cuts = "|".join(str(first) for first, _ in parts[1:])
+    labels = [f"[{dst}{i}]" for i in range(len(parts))]
+    graph = [f"[{src}]asetnsamples=n={_DUCK_BLOCK}:p=0,"
+             + (f"asegment=samples={cuts}" if cuts else "anull") + "".join(labels)]
+    joined = []
+    for i, (_, span) in enumerate(parts):
+        if span is None:
+            joined.append(labels[i])
+            continue
+        a, b = span
+        f = f"clip(min(({t}-{a - r:.6f})/{r},({b + r:.6f}-{t})/{r}),0,1)"
+        graph.append(f"{labels[i]}volume='exp(-{k:.9f}*{f})':eval=frame:precision=float"
+                     f"[{dst}{i}v]")
+        joined.append(f"[{dst}{i}v]")
+    graph.append(f"{''.join(joined)}concat=n={len(joined)}:v=0:a=1[{dst}]")
+    return ";".join(graph)
 
 
 def soundtrack_plan(project: Project, timeline: Timeline, first_input_index: int, *,
@@ -198,15 +231,21 @@ def soundtrack_plan(project: Project, timeline: Timeline, first_input_index: int
     graph = [bed.filter]
     music = "music"
     if project.audio is not None:
-        graph.append(f"[music]{_duck_filter(duck_spans(sounds))}[ducked]")
+        graph.append(_duck_graph(duck_spans(sounds), samples, "music", "ducked"))
         music = "ducked"
-    labels = [f"[{music}]"]
+    # Clips follow each other on the timeline and never overlap: their sounds, each
+    # after the silence since the previous one, make one track (the clip bus), which
+    # the mix lays over the music.
+    labels, previous_end = [], 0
     for k, sound in enumerate(sounds):
         args += _clip_input(sound)
-        graph.append(_clip_chain(sound, first_input_index + 1 + k, samples, f"clip{k}"))
+        graph.append(_clip_chain(sound, first_input_index + 1 + k, sound.start - previous_end,
+                                 f"clip{k}"))
         labels.append(f"[clip{k}]")
+        previous_end = sound.end
+    graph.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[clips]")
     graph.append(
-        f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=first,"
+        f"[{music}][clips]amix=inputs=2:normalize=0:duration=first,"
         f"{_LIMITER},asetpts=N/SR/TB,apad,atrim=end_sample={samples}[aout]"
     )
     return AudioPlan(args, ";".join(graph))

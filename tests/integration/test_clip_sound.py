@@ -157,3 +157,32 @@ def test_the_encoded_soundtrack_lasts_exactly_the_show(tmp_path: Path) -> None:
     x = pcm8k.astype(np.float64)
     inside, outside = x[int(1.1 * 8000):int(2.4 * 8000)], x[int(2.6 * 8000):int(3.4 * 8000)]
     assert np.sqrt(np.mean(inside ** 2)) > 2 * np.sqrt(np.mean(outside ** 2))
+
+
+def test_clips_at_the_ends_and_close_together_share_dips(tmp_path: Path) -> None:
+    """A clip at 0 s, two clips 0.5 s apart (one dip: the music stays down between them),
+    a clip ending the show; each clip heard on its own slide only."""
+    path = make_clip(tmp_path / "c.mp4", 1.0)
+    photo = solid(tmp_path / "p.jpg", (200, 30, 30), (64, 36))
+    clip, gap = Slide(clip=Clip(path, 1.0)), Slide(photo, duration=0.5)
+    slides = (clip, Slide(photo, duration=2.0), clip, gap, clip, Slide(photo, duration=2.0), clip)
+    project = Project(slides=slides,
+                      audio=AudioBed(tone(tmp_path / "music.wav", 9.0, MUSIC_HZ), fade_out=0),
+                      output=OutputSettings(resolution=Resolution("64x36"), fps=FPS))
+    x = pcm(project, tmp_path / "e.wav")[:, 0]
+    assert len(x) == round(8.5 * SAMPLE_RATE)
+    full = level(seconds(x, 1.5, 2.5), MUSIC_HZ)  # between the first clip and the next
+    for a, b in ((0.0, 1.0), (3.0, 4.0), (4.0, 4.5), (4.5, 5.5), (7.5, 8.5)):
+        dip = 20 * np.log10(level(seconds(x, a + 0.05, b - 0.05), MUSIC_HZ) / full)
+        assert dip == pytest.approx(-12.0, abs=0.3), (a, dip)
+    for a, b, heard in ((0.0, 1.0, True), (1.0, 3.0, False), (3.0, 4.0, True),
+                        (4.0, 4.5, False), (5.5, 7.5, False), (7.5, 8.5, True)):
+        clip_level = level(seconds(x, a + 0.05, b - 0.05), CLIP_HZ)
+        assert (clip_level > 0.3) is heard and (clip_level < 1e-3) is not heard, (a, b)
+
+
+def test_a_loud_clip_is_held_under_full_scale(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "c.mp4", 1.0, audio=f"0.9*sin(2*PI*{CLIP_HZ}*t)")
+    x = pcm(show(tmp_path, Clip(path, 1.0, volume=4.0), music=True), tmp_path / "l.wav")
+    assert np.abs(x).max() <= 0.8913 + 1e-3  # the limiter's -1 dBFS
+    assert level(seconds(x[:, 0], 1.2, 1.8), CLIP_HZ) > 0.6  # limited, not silenced
