@@ -7,6 +7,7 @@ import gc
 import re
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from simvid_desktop.render import moviepy_clip
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.moviepy_clip import show_clip
 from simvid_desktop.render.yuv import frame_to_rgb
-from tests.integration.media import probe, solid, tone
+from tests.integration.media import ffmpeg_children, probe, solid, tone
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FPS = 25
@@ -94,13 +95,16 @@ def test_frames_asked_from_several_threads_are_right(tmp_path: Path) -> None:
 
 def test_closing_frees_everything_for_the_clips_made_from_it(tmp_path: Path) -> None:
     before = temp_folders()
-    clip = show_clip(tiny_show(tmp_path))
+    # 12 s of sound: more than moviepy's audio reader buffers, so its ffmpeg keeps running.
+    clip = show_clip(replace(tiny_show(tmp_path), default_duration=4.0))
     folder = clip.temp_folder
+    assert ffmpeg_children() != []
     assert (folder / "soundtrack.wav").is_file()
     assert temp_folders() - before == {folder}
     part = clip.subclipped(0, 1)
     part.close()  # moviepy's rule: derived clips share the resources
     assert not folder.exists()
+    assert ffmpeg_children() == []  # the audio reader's ffmpeg is gone
     with pytest.raises(ValueError, match="closed"):
         clip.get_frame(0.5)
     clip.close()  # twice is harmless
@@ -110,7 +114,7 @@ def test_closing_frees_everything_for_the_clips_made_from_it(tmp_path: Path) -> 
     del part
     gc.collect()
     assert temp_folders() == before
-    # (the no_leaked_ffmpeg fixture checks that no audio reader is left running)
+    assert ffmpeg_children() == []
 
 
 def test_without_moviepy_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
