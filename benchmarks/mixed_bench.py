@@ -153,7 +153,7 @@ def floor_main(argv: list[str]) -> int:
     from simvid_desktop.model.timeline import Timeline
     from simvid_desktop.render.encoder import single_pass_args
     from simvid_desktop.render.ffmpeg import ffmpeg_exe as exe
-    from simvid_desktop.render.soundtrack import soundtrack_plan
+    from simvid_desktop.render.audio import soundtrack_plan
 
     project = load_project(project_path)
     plan = soundtrack_plan(project, Timeline(project), 1)

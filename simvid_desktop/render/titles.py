@@ -318,7 +318,7 @@ def _block_height(block: _Block) -> int:
 def _lay_out(card: TitleCard, face: FontFace, size: tuple[int, int],
              box: tuple[int, int]) -> _Block:
     """Choose sizes and line breaks so both texts fit ``box`` (width, height)."""
-    _, h = size
+    h = min(size)  # text sizes follow the shorter side: the same look in a vertical video
     bw, bh = box
     title_p, sub_p = _paragraphs(card.text), _paragraphs(card.subtitle)
     tpx0 = max(MIN_PX, round(card.size * h))
@@ -481,7 +481,7 @@ def render_title(card: TitleCard, size: tuple[int, int]) -> Image.Image:
         return canvas
     face = resolve_face(card.font)
     area = safe_area((w, h))
-    reach = _shadow_extent(max(MIN_PX, round(card.size * h)))
+    reach = _shadow_extent(max(MIN_PX, round(card.size * min(w, h))))
     # In a tiny frame the shadow gives way (it is clipped to the area anyway): the text
     # keeps at least half the area.
     reach = min(reach, (area[2] - area[0]) // 4, (area[3] - area[1]) // 4)
