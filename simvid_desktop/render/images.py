@@ -156,7 +156,8 @@ def _codec_of(head: bytes) -> str | None:
     """The optional codec a file's first bytes ask for (None: Pillow's own formats)."""
     if head[4:8] == b"ftyp":
         brand = head[8:12]
-        if brand in _AVIF_BRANDS:
+        compatible = head[16:int.from_bytes(head[:4], "big")]
+        if brand in _AVIF_BRANDS or (brand == b"mif1" and b"avif" in compatible):
             return "avif"
         if brand in _HEIF_BRANDS:
             return "heif"
@@ -398,13 +399,16 @@ def _nclx_to_srgb(im: Image.Image, nclx: object) -> Image.Image:
 
 
 def _colour(im: Image.Image) -> Image.Image:
-    """``im`` (loaded) in 8-bit sRGB RGB."""
+    """``im`` (loaded) in 8-bit sRGB RGB: alpha composited first, then the colour
+    profile (ICC, else a HEIF's nclx box) applied to what will be shown."""
     icc = im.info.get("icc_profile")
-    nclx = im.info.get("nclx_profile")
-    if im.mode in ("RGB", "CMYK") and icc:
+    if icc and im.mode == "CMYK":
         return _to_rgb(_to_srgb(im, icc))
     img = _to_rgb(im)
-    return _nclx_to_srgb(img, nclx) if nclx is not None and not icc else img
+    if icc:
+        return _to_srgb(img, icc)  # a grey or CMYK profile on RGB: ignored, taken as sRGB
+    nclx = im.info.get("nclx_profile")
+    return _nclx_to_srgb(img, nclx) if nclx is not None else img
 
 
 def load_rgb(path: str | Path, need: tuple[int, int] | None = None) -> Image.Image:
@@ -427,7 +431,8 @@ def load_rgb(path: str | Path, need: tuple[int, int] | None = None) -> Image.Ima
         _check_size(p, im)
         orient = _orientation(im)
         try:
-            im.seek(0)  # animated GIF/WebP, multi-page TIFF: the first frame
+            if im.format != "HEIF":  # a HEIF opens on its primary image, not always 0
+                im.seek(0)  # animated GIF/WebP, multi-page TIFF: the first frame
             if need is not None and im.format in ("JPEG", "HEIF"):
                 w, h = need
                 if orient in _ROTATED:

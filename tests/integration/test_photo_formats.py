@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from simvid_desktop.errors import ImageUnreadable
+from simvid_desktop.errors import ImageTooLarge, ImageUnreadable
 from simvid_desktop.render import images
 from simvid_desktop.render.images import load_rgb, probe_image
 from tests.integration.media import frames_rgb
@@ -245,7 +245,7 @@ def test_missing_heif_and_jxl_plugins_are_one_clear_line(tmp_path: Path) -> None
         "sys.modules['pillow_heif'] = None\n"
         "sys.modules['pillow_jxl'] = None\n"
         "from simvid_desktop.render.images import probe_image\n"
-        "from simvid_desktop.errors import ImageUnreadable\n"
+        "from simvid_desktop.errors import ImageTooLarge, ImageUnreadable\n"
         "for name in sys.argv[1:]:\n"
         "    try:\n"
         "        probe_image(name)\n"
@@ -289,3 +289,45 @@ def test_render_a_folder_of_phone_and_camera_photos(tmp_path: Path) -> None:
     assert mids[2][1] > 160 and mids[2][0] < 60  # JXL green
     assert mids[3].min() > 200  # WebP near white
     assert np.ptp(mids[4]) < 12 and mids[4].mean() > 60  # DNG grey, not dark
+
+
+# --- more edge cases -----------------------------------------------------------------------
+
+def test_transparent_p3_photo_is_composited_then_converted(tmp_path: Path) -> None:
+    rgba = Image.new("RGBA", (32, 32), (200, 120, 80, 255))
+    rgba.paste((255, 0, 0, 0), (0, 0, 16, 32))  # hidden red must not show
+    rgba.save(tmp_path / "a.png", icc_profile=display_p3_icc())
+    out = pixels(tmp_path / "a.png")
+    assert tuple(out[16, 8]) == (0, 0, 0)
+    assert np.abs(out[16, 24] - p3_to_srgb((200, 120, 80))).max() <= 2
+
+
+def test_heic_primary_image_is_the_one_shown(tmp_path: Path) -> None:
+    from pillow_heif import from_pillow
+
+    heif = from_pillow(Image.new("RGB", (64, 48), BLUE))
+    heif.add_from_pillow(Image.new("RGB", (64, 48), RED))
+    heif.save(tmp_path / "two.heic", quality=95, primary_index=1)
+    assert tuple(pixels(tmp_path / "two.heic")[24, 32]) == pytest.approx(RED, abs=12)
+
+
+def _jxl_header(width: int, height: int) -> bytes:
+    """A JPEG XL codestream signature and SizeHeader (no image data behind it)."""
+    bits = [0]  # div8 = 0
+    for value in (height, width):  # each a U32 with selector 3: 1 + u(30)
+        bits += [1, 1] + [((value - 1) >> i) & 1 for i in range(30)]
+        if value == height:
+            bits += [0, 0, 0]  # ratio 0: the width follows
+    data = bytearray((len(bits) + 7) // 8 + 8)
+    for i, bit in enumerate(bits):
+        data[i >> 3] |= bit << (i & 7)
+    return b"\xff\x0a" + bytes(data)
+
+
+def test_huge_jxl_refused_from_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.jxl"
+    path.write_bytes(_jxl_header(40000, 30000))
+    assert images._jxl_size(path) == (40000, 30000)
+    for call in (probe_image, load_rgb):
+        with pytest.raises(ImageTooLarge, match="40000x30000"):
+            call(path)
