@@ -122,16 +122,20 @@ def _codecs() -> frozenset[str]:
     Lazy, so importing this module costs nothing, and safe: a plugin that is missing or
     fails to load (a wheel for another platform, a broken libheif) only removes its format.
     """
-    found = {"avif"} if features.check("avif") else set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an older Pillow warns that it knows no "avif"
+        found = {"avif"} if features.check("avif") else set()
     try:
         import pillow_heif  # noqa: PLC0415 - optional; registered on first use
 
         pillow_heif.register_heif_opener()
         found.add("heif")
-        # pillow-heif 1.x reads AVIF only when built with an AV1 decoder (these wheels
-        # are not); Pillow 11.3+ reads AVIF itself.
+        # Pillow 11.3+ reads AVIF itself; pillow-heif only where its libheif has an AV1
+        # decoder (its wheels have none since 1.0, and no register_avif_opener either).
         register_avif = getattr(pillow_heif, "register_avif_opener", None)
-        if "avif" not in found and register_avif and pillow_heif.libheif_info().get("AVIF"):
+        decoders = pillow_heif.libheif_info().get("decoders", {})
+        if ("avif" not in found and register_avif is not None
+                and any(n in str(decoders) for n in ("dav1d", "aom"))):
             register_avif()
             found.add("avif")
     except Exception as exc:  # noqa: BLE001 - any failure only means no HEIF
