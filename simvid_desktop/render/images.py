@@ -29,20 +29,21 @@ Camera RAW: two ways to get a photo that looks like the photo (not a dark linear
 (a) the camera's own full-size JPEG preview embedded in the file, or (b) LibRaw's
 demosaic with the camera's white balance to 8-bit sRGB (``half_size`` when the needed
 size allows: it skips demosaicing by binning each 2x2 Bayer block, 4x fewer pixels).
-Measured on this machine (best of 3; a synthetic 24 MP 6000x4000 12-bit CFA DNG, and a
-6000x4000 JPEG standing in for a full-size preview), need 1920x1080:
+Measured on this machine (best of 3, two runs on a shared 2-core machine; a synthetic
+24 MP 6000x4000 12-bit CFA DNG, and a 6000x4000 JPEG standing in for a full-size
+preview), need 1920x1080:
 
-    ================================================  ========
+    ================================================  =============
     open and read the header (``probe_image``)          0.1 ms
-    6000x4000 JPEG preview, libjpeg draft to 1/2        0.06 s
-    6000x4000 JPEG preview, full decode                 0.14 s
-    postprocess, ``half_size`` (3000x2000)              0.26 s
-    postprocess, full size (AHD demosaic)               1.87 s
-    ================================================  ========
+    6000x4000 JPEG preview, libjpeg draft to 1/2        0.06-0.10 s
+    6000x4000 JPEG preview, full decode                 0.14-0.15 s
+    postprocess, ``half_size`` (3000x2000)              0.26-0.35 s
+    postprocess, full size (AHD demosaic)               1.9-3.0 s
+    ================================================  =============
 
 A compressed CR2/NEF/ARW adds its unpacking time to the postprocess rows only. So the
 preview is used whenever it is there (a JPEG, or the 8-bit RGB bitmap some DNGs carry),
-shows the whole frame (same aspect ratio) and is at least the needed size: 4x to 30x
+shows the whole frame (same aspect ratio) and is at least the needed size: 3x to 30x
 faster. Otherwise LibRaw develops the RAW, at half size when that still covers the need;
 with no size given (the full photo wanted) it always develops at full size. The preview
 is the camera's own rendering (its picture style, lens corrections): what the
@@ -486,7 +487,10 @@ def _raw_error(path: Path, exc: Exception) -> ImageUnreadable:
     name = type(exc).__name__
     if "Unsupported" in name:
         return ImageUnreadable(path, "a camera RAW file LibRaw does not support")
-    return ImageUnreadable(path, f"cannot be decoded as camera RAW ({exc or name})")
+    detail = exc.args[0] if exc.args else name
+    if isinstance(detail, bytes):  # LibRaw's messages arrive as bytes
+        detail = detail.decode("utf-8", "replace")
+    return ImageUnreadable(path, f"cannot be decoded as camera RAW ({detail})")
 
 
 def _raw_geometry(path: Path, raw: Any) -> tuple[int, int, int]:

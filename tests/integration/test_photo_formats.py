@@ -216,12 +216,18 @@ def test_raw_named_file_that_is_a_jpeg_still_opens(tmp_path: Path) -> None:
     assert marker_ok(pixels(tmp_path / "odd.dng"))
 
 
-def test_corrupt_raw_is_one_clear_line(tmp_path: Path) -> None:
-    path = tmp_path / "bad.nef"
-    path.write_bytes(b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64)
-    with pytest.raises(ImageUnreadable) as err:
-        load_rgb(path)
-    assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+@pytest.mark.parametrize(("name", "data"), [
+    ("bad.nef", b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64),
+    ("bad.raf", b"FUJIFILMCCD-RAW 0201" + b"\x00" * 64),
+])
+def test_corrupt_raw_is_one_clear_line(tmp_path: Path, name: str, data: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    for call in (probe_image, load_rgb):
+        with pytest.raises(ImageUnreadable) as err:
+            call(path)
+        message = str(err.value)
+        assert message.startswith(f"{path}: ") and "\n" not in message and "b'" not in message
 
 
 # --- missing codecs ------------------------------------------------------------------------
