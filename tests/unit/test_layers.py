@@ -41,6 +41,10 @@ LIBRARIES: dict[str, set[str]] = {
     "numpy": {"render", "ui"},
     "PIL": {"render", "ui"},
     "imageio_ffmpeg": {"render"},
+    "pillow_heif": {"render"},  # photo decoding lives in render/images.py alone
+    "pillow_jxl": {"render"},
+    "rawpy": {"render"},
+    "tifffile": set(),  # tests only
 }
 
 
