@@ -11,10 +11,11 @@ which is not installed"), never with an import error.
 
 Orientation is applied exactly once. JPEG, TIFF, PNG, WebP: the EXIF orientation tag.
 HEIF: libheif applies the container's own ``irot``/``imir`` transforms while decoding and
-pillow-heif resets the EXIF tag to 1 in what it hands over (an iPhone writes both, with
-the same value), so the EXIF tag is never applied again; a HEIF whose EXIF says rotated but
-that has no ``irot`` shows as stored, as the HEIF/MIAF standards, libheif, ImageMagick,
-libvips and browsers show it. AVIF: Pillow reports ``irot``/``imir`` *as* the EXIF
+pillow-heif resets the EXIF tag to 1 in what it hands over (keeping the original value as
+``original_orientation``). An iPhone writes both, with the same value: then the EXIF tag
+is not applied again. A HEIF with no ``irot``/``imir`` but an EXIF orientation (some
+converters and cameras write that) gets its EXIF orientation, as a JPEG does, so the photo
+is upright whichever of the two says how to turn it. AVIF: Pillow reports ``irot``/``imir`` *as* the EXIF
 orientation (replacing whatever the EXIF block said), so the EXIF path applies it. JPEG XL:
 libjxl applies the codestream's orientation while decoding, and the standard says the Exif
 box's tag is ignored; a JXL that losslessly wraps a JPEG is handed over as that JPEG,
@@ -280,10 +281,46 @@ def _open(path: Path) -> Image.Image:
         raise ImageUnreadable(path, f"cannot be read ({exc})") from None
 
 
+def _heif_transformed(path: Path) -> bool:
+    """Whether a HEIF's item properties hold an ``irot`` or ``imir`` transform (which
+    libheif applies itself). Walks meta > iprp > ipco in the file's first megabyte."""
+    with open(path, "rb") as f:
+        data = f.read(1 << 20)
+
+    def children(start: int, end: int) -> dict[bytes, tuple[int, int]]:
+        boxes: dict[bytes, tuple[int, int]] = {}
+        at = start
+        while at + 8 <= end:
+            size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
+            head = 8
+            if size == 1 and at + 16 <= end:
+                size, head = int.from_bytes(data[at + 8:at + 16], "big"), 16
+            elif size == 0:
+                size = end - at
+            if size < head:
+                break
+            boxes.setdefault(kind, (at + head, min(at + size, end)))
+            at += size
+        return boxes
+
+    meta = children(0, len(data)).get(b"meta")
+    if meta is None:
+        return False
+    iprp = children(meta[0] + 4, meta[1]).get(b"iprp")  # meta is a full box
+    ipco = children(*iprp).get(b"ipco") if iprp else None
+    return ipco is not None and bool({b"irot", b"imir"} & set(children(*ipco)))
+
+
 def _orientation(im: Image.Image) -> int:
     """The EXIF orientation still to apply (1 where the decoder applies it itself)."""
     if im.format == "JXL" and not getattr(im, "jpeg", False):
         return 1  # libjxl applied the codestream's orientation; Exif's is ignored
+    if im.format == "HEIF":
+        original = im.info.get("original_orientation", 1)
+        filename = getattr(im, "filename", "")
+        if original == 1 or not filename or _heif_transformed(Path(filename)):
+            return 1
+        return original if isinstance(original, int) and 1 <= original <= 8 else 1
     try:
         value = im.getexif().get(0x0112, 1)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not reject the photo
