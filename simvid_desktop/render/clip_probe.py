@@ -129,7 +129,7 @@ def _colour(inside: str) -> _Colour:
         elif item in _FIELD_ORDERS:
             interlaced = _FIELD_ORDERS[item]
         elif "/" in item:
-            s, p, t = (item.split("/") + ["", ""])[:3]
+            s, p, t = [*item.split("/"), "", ""][:3]
             space, prim, trc = _tag(s), _tag(p), _tag(t)
         elif re.fullmatch(r"[a-z][\w-]*", item) and item not in {"left", "center", "topleft",
                                                                "top", "bottomleft", "bottom"}:
@@ -171,14 +171,19 @@ def _stream_blocks(err: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def parse_probe(path: Path, err: str) -> ClipInfo:
-    """Build a :class:`ClipInfo` from ``ffmpeg -i`` stderr (raises ClipUnreadable)."""
+def parse_probe(path: Path, err: str, head: bytes = b"") -> ClipInfo:
+    """Build a :class:`ClipInfo` from ``ffmpeg -i`` stderr (raises ClipUnreadable).
+
+    ``head``, the file's first bytes, tells a cut-off MP4/MOV (an ``ftyp`` box, no index
+    yet) from any other file that the MP4 demuxer was tried on because of its name.
+    """
     if "No such file or directory" in err:
         raise ClipUnreadable(path, "file not found")
     if "Permission denied" in err:
         raise ClipUnreadable(path, "cannot be read (permission denied)")
     blocks = _stream_blocks(err)
-    if not blocks and ("moov atom not found" in err or "End of file" in err):
+    looks_mp4 = head[4:8] in {b"ftyp", b"moov", b"mdat", b"free", b"wide"}
+    if not blocks and (("moov atom not found" in err and looks_mp4) or "End of file" in err):
         raise ClipUnreadable(path, "is empty or truncated")
     if not blocks:
         raise ClipUnreadable(path, "not a video ffmpeg can read")
@@ -242,5 +247,7 @@ def probe_clip(path: Path | str) -> ClipInfo:
         raise ClipUnreadable(path, "file not found" if not path.exists() else "is not a file")
     if path.stat().st_size == 0:
         raise ClipUnreadable(path, "is empty or truncated")
+    with path.open("rb") as file:
+        head = file.read(16)
     _, _, err = run_ffmpeg(["-i", str(path)], timeout=60)
-    return parse_probe(path, err)
+    return parse_probe(path, err, head)

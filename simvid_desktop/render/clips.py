@@ -16,8 +16,11 @@ The pipeline
    * the scale converts colour as tagged: BT.601/709 matrices and full/limited range by
      swscale (``in_color_matrix``/``in_range`` set explicitly: untagged means BT.709
      limited, never swscale's BT.601 default); BT.2020 by zscale (primaries converted);
-     PQ/HLG by zscale to linear light, ``tonemap=hable`` and back to BT.709, at the
-     output size (the tone mapping runs in float: never at 4K);
+     PQ/HLG by zscale to linear light (1.0 = 100 nits, SDR white), ``tonemap=mobius``
+     and back to BT.709, at the output size (the tone mapping runs in float: never at
+     4K). Mobius keeps what lies within SDR range as shot (a mid-grey patch stays
+     mid-grey, colours keep their saturation; ``hable`` made the same grey 128 -> 86)
+     and rolls off only the highlights above SDR white;
    * rotation is applied by us (``-noautorotate`` + ``transpose``) after the downscale,
      from the same probe that sized the frame, so size and picture always agree;
    * fit like photos (:mod:`~simvid_desktop.render.fit`): ``pad`` (TV black Y=16),
@@ -31,15 +34,20 @@ Clip time ``t`` counts from the container's start (the first frame, for any norm
 clip). ``frame_at(t)`` shows the last source frame whose timestamp is <= t: the
 ``fps`` filter rounds each source timestamp *up* onto the output grid (``round=up``),
 so a frame stamped p is shown from the first grid time >= p on. Before the first frame
-the first frame is shown (``fps`` pads), past the end the last one is held.
+the first frame is shown (``fps`` pads), past the end the last one is held (a clone of
+it is appended with ``tpad``, so that ``fps`` keeps the real last frame whatever the
+end-of-stream timestamp says; after the end, a fresh seek finds it by decoding the tail).
 
 Streaming and seeking give the same frames bit for bit because both make the same
 decisions on the same numbers. Timestamps stay the file's own (``-copyts``); the grid
 of times ``t0 + n/fps`` a reader is asked for is split into an integer tick ``m`` and a
 phase: ``(start + t) * fps = m + phase``. The phase (rounded to 1e-6 of a frame) is the
 same for every time of one grid, so ``setpts`` subtracts the same constant from the
-same source timestamps, and ``fps`` (``start_time = m / fps``) rounds them to the same
-ticks, whether the reader starts at tick m or reaches it by streaming. A seek is an
+same source timestamps, and ``fps`` rounds them to the same absolute ticks
+(``ceil(pts * fps)``: its ``start_time`` is a whole second, exact in any time base; a
+fractional one is rounded into the input time base and shifts the ticks by up to one
+input unit), and ``trim=start_pts=m`` (integers) starts the output at tick m. So the
+decisions are identical whether a reader starts at tick m or reaches it by streaming. A seek is an
 accurate input seek (``-ss`` before ``-i``, frames before the seek point discarded
 after decoding from the keyframe before it) to ``_MARGIN`` seconds before t, so that
 the frame held at t (even after a long variable-rate gap) and the neighbours ``bwdif``
@@ -49,11 +57,13 @@ decoded from the start (open-GOP leading frames lie before their keyframe: not n
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import numpy as np
 from PIL import Image
@@ -65,7 +75,7 @@ from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.fit import fitted_size
 from simvid_desktop.render.yuv import Frame, frame_to_rgb
 
-__all__ = ["ClipInfo", "ClipReader", "clip_frame_rgb", "clip_filtergraph", "probe_clip"]
+__all__ = ["ClipInfo", "ClipReader", "clip_filtergraph", "clip_frame_rgb", "probe_clip"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +134,7 @@ def _colour_chain(info: ClipInfo, sw: int, sh: int) -> list[str]:
     chain = [f"scale=w={sw}:h={sh}:flags={_SCALE_FLAGS}"]  # size only, in the source depth
     if info.hdr:
         chain += [f"zscale={zin}:tin={info.color_transfer}:t=linear:npl=100",
-                  "format=gbrpf32le", "zscale=p=709", "tonemap=tonemap=hable:desat=0",
+                  "format=gbrpf32le", "zscale=p=709", "tonemap=tonemap=mobius:desat=0",
                   "zscale=t=709:m=709:r=limited"]
     else:
         tin = info.color_transfer if info.color_transfer in ("bt709", "bt2020-10",
@@ -145,9 +155,10 @@ def _fit_chain(size: tuple[int, int], scaled: tuple[int, int], fit: FitMode) -> 
     if fit is FitMode.LETTERBOX:
         return f"pad={w}:{h}:{x}:{y}:color=black"
     # BLUR: as fit.py, a 1/16-size cover of the clip, blurred, x0.6, scaled up smoothly.
-    small = (_even(max(2, w // 16)), _even(max(2, h // 16)))
+    # At least 16 px: gblur smears chroma across a 2x2 chroma plane (a 4x4 picture).
+    small = (min(w, max(16, _even(w / 16))), min(h, max(16, _even(h / 16))))
     cw, ch = fitted_size(scaled, small, FitMode.CROP)
-    cw, ch = max(small[0], cw), max(small[1], ch)
+    cw, ch = max(small[0], _even(cw, up=True)), max(small[1], _even(ch, up=True))
     sigma = max(1.0, small[0] / 60)
     dark = "lutyuv=y=16+(val-16)*0.6:u=128+(val-128)*0.6:v=128+(val-128)*0.6"
     return (f"split[fg][bg];[bg]scale={cw}:{ch}:flags=area,"
@@ -165,12 +176,20 @@ def clip_filtergraph(info: ClipInfo, size: tuple[int, int], fit: FitMode, fps: i
     chain: list[str] = []
     if info.interlaced:
         chain.append("bwdif=mode=send_field:parity=auto:deint=interlaced")
+    # A clone of the last frame after it: fps decides on the real last frame like on any
+    # other (alone at the end, its fate depended on the end-of-stream timestamp).
+    chain.append("tpad=stop=1:stop_mode=clone")
     if grid is None:
         chain.append(f"fps=fps={fps}:round=up")
     else:
         if grid.phase:
             chain.append(f"setpts=PTS-{grid.phase / _PHASE_STEPS / fps:.12f}/TB")
-        chain.append(f"fps=fps={fps}:start_time={grid.tick / fps!r}:round=up")
+        # fps counts ticks from start_time *rounded into the input time base*: a whole
+        # second is exact in every time base, so ticks are absolute (ceil(pts * fps)).
+        # It pads with the first frame before it (times before the clip's start), and
+        # trim (integer ticks) drops what precedes the tick asked for.
+        whole = math.floor(grid.tick / fps) - 1
+        chain += [f"fps=fps={fps}:start_time={whole}:round=up", f"trim=start_pts={grid.tick}"]
     dw, dh = _placement(info, size, fit)
     turned = info.rotation in (90, 270)
     chain += _colour_chain(info, *((dh, dw) if turned else (dw, dh)))
@@ -223,11 +242,12 @@ class ClipReader:
     def _read(self) -> Frame | None:
         """The next frame from the pipe; None at its end."""
         assert self._proc is not None and self._proc.proc.stdout is not None
+        pipe = cast(io.RawIOBase, self._proc.proc.stdout)  # unbuffered: a FileIO
         frame = Frame.empty(*self.size)
-        view = memoryview(frame.buf)
+        view = frame.buf.data
         got, total = 0, len(view)
         while got < total:
-            n = self._proc.proc.stdout.readinto(view[got:])
+            n = pipe.readinto(view[got:])
             if not n:
                 break
             got += n
@@ -264,18 +284,16 @@ class ClipReader:
 
     def _tail_frame(self, t: float) -> Frame:
         """Past the clip's real end: its last frame, found by decoding to the end."""
-        back = min(t, self.info.duration) - _MARGIN
-        for seek in (back, back - 10 * _MARGIN, None):
-            if seek is not None and seek <= 0:
-                seek = None
-            self._start(None, seek if seek is not None else 0.0)
+        end = min(t, self.info.duration)
+        for back in (_MARGIN, 10 * _MARGIN, math.inf):
+            self._start(None, end - back)  # a seek to <= 0 decodes from the start
             last = None
             while (frame := self._read()) is not None:
                 last = frame
             if last is not None:
                 self._eof = True
                 return last
-            if seek is None:
+            if end - back <= 0:
                 break
         raise self._failure("no video frame could be decoded")
 
