@@ -68,13 +68,15 @@ def bt2020(path: Path, rgb: tuple[int, int, int], *, transfer: str = "bt2020-10"
     return path
 
 
-def marked(path: Path, *, size: str = "64x36", rotation: int | None = None) -> Path:
+def marked(path: Path, *, size: str = "64x36", rotation: int | None = None,
+           sar: str = "1") -> Path:
     """Blue landscape frames with a red left quarter; ``rotation`` adds a display matrix
-    (``-display_rotation``, counter-clockwise degrees) by remuxing, like a phone does."""
+    (``-display_rotation``, counter-clockwise degrees) by remuxing, like a phone does;
+    ``sar`` makes the pixels non-square (anamorphic), e.g. "2" for twice as wide."""
     w, h = (int(v) for v in size.split("x"))
     raw = path.with_suffix(".raw.mp4") if rotation is not None else path
     _ff("-f", "lavfi", "-i", f"color=c=0x1428DC:s={size}:r=25:d=0.4", "-vf",
-        f"drawbox=x=0:y=0:w={w // 4}:h={h}:color=0xE61414:t=fill,format=yuv420p",
+        f"drawbox=x=0:y=0:w={w // 4}:h={h}:color=0xE61414:t=fill,setsar={sar},format=yuv420p",
         "-c:v", "libx264", "-crf", "10", str(raw))
     if rotation is not None:
         _ff("-display_rotation", str(rotation), "-i", str(raw), "-c", "copy", str(path))

@@ -17,7 +17,7 @@ from simvid_desktop.model.project import FitMode
 from simvid_desktop.render.clips import ClipInfo, ClipReader, clip_frame_rgb, probe_clip
 from simvid_desktop.render.yuv import Frame, frame_to_rgb
 from tests.integration import media_clips as mc
-from tests.integration.media import FF, ffmpeg_children, tone
+from tests.integration.media import FF, ffmpeg_children, solid, tone
 
 SIZE = (64, 36)
 RGB = (200, 60, 40)
@@ -62,6 +62,7 @@ def test_probe_stereo_and_silent_clips(tmp_path: Path) -> None:
     ("text", "not a video ffmpeg can read"),
     ("audio", "has no video stream"),
     ("truncated", "is empty or truncated"),
+    ("photo", "is a still image, not a video clip"),
 ])
 def test_unusable_files_are_named_with_a_one_line_reason(tmp_path: Path, kind: str,
                                                          reason: str) -> None:
@@ -72,6 +73,8 @@ def test_unusable_files_are_named_with_a_one_line_reason(tmp_path: Path, kind: s
         path.write_text("not a video at all\n" * 50)
     elif kind == "audio":
         path = tone(tmp_path / "tone.wav", 0.3)
+    elif kind == "photo":
+        path = solid(tmp_path / "photo.jpg", RGB)
     elif kind == "truncated":  # moov at the end (no faststart): cut, the index is gone
         whole = mc.numbered(tmp_path / "whole.mp4", seconds=1.0).read_bytes()
         path.write_bytes(whole[: len(whole) // 2])
@@ -173,6 +176,14 @@ def test_an_odd_rotation_angle_is_ignored_not_fatal(tmp_path: Path) -> None:
     assert (info.rotation, info.width, info.height) == (0, 64, 36)
     with ClipReader(info, SIZE, FitMode.CROP, 25) as reader:
         assert _red_centre(frame_to_rgb(reader.frame_at(0)))[1] < 16  # red still on the left
+
+
+def test_anamorphic_pixels_are_shown_at_their_display_aspect(tmp_path: Path) -> None:
+    info = probe_clip(mc.marked(tmp_path / "a.mp4", sar="2"))
+    assert (info.width, info.height, info.coded_width) == (128, 36, 64)
+    with ClipReader(info, (128, 36), FitMode.LETTERBOX, 25) as reader:
+        red = frame_to_rgb(reader.frame_at(0))[18, :, 0] > 150
+    assert 30 <= int(red.sum()) <= 34  # the red quarter, stretched to 32 px
 
 
 # -- colour ----------------------------------------------------------------------------
