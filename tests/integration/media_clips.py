@@ -16,21 +16,31 @@ def _ff(*args: str) -> None:
 
 
 def numbered(path: Path, *, seconds: float = 2.0, fps: int = 25, size: str = "64x36",
-             vfr: bool = False, gop: int = 10) -> Path:
+             vfr: bool = False, gop: int = 10, codec: str = "libx264") -> Path:
     """Grey frames numbered by their luma, losslessly coded with a keyframe every ``gop``.
 
-    ``vfr``: frame N is stamped N/25 + 0.015 (N mod 3), and from frame 20 on 0.5 s later
-    (a long gap), in a 1 ms time base: real variable-rate timing.
+    ``vfr``: frame N is stamped N/fps + 0.015 (N mod 3), and from frame 20 on 0.5 s later
+    (a long gap), in a 1 ms time base: real variable-rate timing (see :func:`vfr_stamp`).
+    ``codec`` libx265 makes open-GOP HEVC (leading pictures before each keyframe).
     """
     vf = f"color=c=black:s={size}:r={fps}:d={seconds},format=yuv420p," \
          f"geq=lum='{LUMA0}+{LUMA_STEP}*N':cb=128:cr=128"
     extra: list[str] = []
     if vfr:
-        vf += ",settb=1/1000,setpts='(N*0.04+0.015*mod(N,3)+if(gte(N,20),0.5,0))/TB'"
+        vf += f",settb=1/1000,setpts='(N/{fps}+0.015*mod(N,3)+if(gte(N,20),0.5,0))/TB'"
         extra = ["-fps_mode", "vfr", "-enc_time_base", "1/1000"]
-    _ff("-f", "lavfi", "-i", vf, *extra, "-c:v", "libx264", "-qp", "0", "-g", str(gop),
-        str(path))
+    if codec == "libx265":
+        extra += ["-x265-params", f"log-level=error:lossless=1:keyint={gop}:min-keyint={gop}"
+                  ":open-gop=1:bframes=3"]
+    else:
+        extra += ["-qp", "0", "-g", str(gop)]
+    _ff("-f", "lavfi", "-i", vf, *extra, "-c:v", codec, str(path))
     return path
+
+
+def vfr_stamp(n: int, fps: int = 25) -> float:
+    """When frame n of ``numbered(vfr=True, fps=fps)`` is stamped (seconds)."""
+    return n / fps + 0.015 * (n % 3) + (0.5 if n >= 20 else 0.0)
 
 
 def frame_number(luma_mean: float) -> int:

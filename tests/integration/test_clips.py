@@ -27,11 +27,6 @@ def number(frame: Frame) -> int:
     return mc.frame_number(float(frame.y.mean()))
 
 
-def vfr_stamp(n: int) -> float:
-    """When frame n of ``mc.numbered(vfr=True)`` is stamped (seconds)."""
-    return n * 0.04 + 0.015 * (n % 3) + (0.5 if n >= 20 else 0.0)
-
-
 def centre_rgb(path: Path, size: tuple[int, int] = SIZE) -> np.ndarray:
     with ClipReader(probe_clip(path), size, FitMode.CROP, 25) as reader:
         rgb = frame_to_rgb(reader.frame_at(0.1))
@@ -100,12 +95,37 @@ def test_streaming_and_seeking_give_the_same_frames_bit_for_bit(tmp_path: Path, 
             assert np.array_equal(reader.frame_at(k / fps).buf, expected), f"tick {k}"
 
 
+@pytest.mark.parametrize("codec, vfr, name", [
+    ("libx264", False, "n.mkv"), ("libx264", True, "n.mkv"), ("libx265", False, "n.mkv"),
+    ("libx264", False, "n.mp4"), ("libx265", True, "n.mp4"),
+], ids=["h264", "h264-vfr", "hevc", "h264-mp4", "hevc-vfr-mp4"])
+def test_real_seeks_far_into_a_clip_match_streaming(tmp_path: Path, codec: str,
+                                                    vfr: bool, name: str) -> None:
+    """Past the seek margin ffmpeg really seeks (-ss to a keyframe): same frames still,
+    also for open-GOP HEVC whose leading pictures precede their keyframe."""
+    info = probe_clip(mc.numbered(tmp_path / name, seconds=4.5, fps=10, vfr=vfr, gop=7,
+                                  codec=codec))
+    stamps = [mc.vfr_stamp(n, 10) if vfr else n / 10 for n in range(45)]
+    fps = 25
+    ticks = range(0, round((stamps[-1] + 0.2) * fps))
+    with ClipReader(info, SIZE, FitMode.CROP, fps) as reader:
+        streamed = [reader.frame_at(k / fps).buf.copy() for k in ticks]
+    for k in ticks:
+        t = k / fps
+        shown = max(n for n, s in enumerate(stamps) if s <= t + 1e-9)
+        assert mc.frame_number(float(streamed[k][: 64 * 36].mean())) == shown, f"t={t}"
+    with ClipReader(info, SIZE, FitMode.CROP, fps) as reader:
+        for k in list(ticks)[55::4]:  # t >= 2.2 s: beyond the margin, ffmpeg seeks
+            reader.close()
+            assert np.array_equal(reader.frame_at(k / fps).buf, streamed[k]), f"tick {k}"
+
+
 @pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
 def test_each_time_shows_the_last_frame_stamped_at_or_before_it(tmp_path: Path,
                                                                  vfr: bool) -> None:
     info = probe_clip(mc.numbered(tmp_path / "n.mkv", seconds=1.2, vfr=vfr))
     frames = 30
-    stamps = [vfr_stamp(n) if vfr else n / 25 for n in range(frames)]
+    stamps = [mc.vfr_stamp(n) if vfr else n / 25 for n in range(frames)]
     fps = 30
     with ClipReader(info, SIZE, FitMode.CROP, fps) as reader:
         for k in range(-3, round((stamps[-1] + 0.3) * fps)):
