@@ -374,7 +374,8 @@ def test_an_8k_source_is_scaled_down_in_the_filtergraph(tmp_path: Path) -> None:
 
 def test_readers_never_leave_ffmpeg_running(tmp_path: Path) -> None:
     info = probe_clip(mc.numbered(tmp_path / "n.mp4", seconds=1.0))
-    reader = ClipReader(info, SIZE, FitMode.BLUR, 25)
+    # Frames larger than the pipe's buffer: ffmpeg waits for us instead of finishing.
+    reader = ClipReader(info, (320, 180), FitMode.BLUR, 25)
     reader.frame_at(0.3)
     assert len(ffmpeg_children()) == 1
     reader.frame_at(0.9)  # a jump: the old ffmpeg is replaced, not added to
