@@ -171,6 +171,17 @@ def _stream_blocks(err: str) -> list[tuple[str, str]]:
     return blocks
 
 
+def _counted_duration(path: Path, fps: float) -> float:
+    """Length of a stream whose header has none (a raw .h264, a cut recording): count its
+    packets by copying them to nowhere (no decoding: fast)."""
+    _, _, err = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+                            "-f", "null", "-"], timeout=120)
+    frames = re.findall(r"frame=\s*(\d+)", err)
+    if not frames or int(frames[-1]) == 0:
+        raise ClipUnreadable(path, "is empty or truncated (no video frames)")
+    return int(frames[-1]) / fps
+
+
 def parse_probe(path: Path, err: str, head: bytes = b"") -> ClipInfo:
     """Build a :class:`ClipInfo` from ``ffmpeg -i`` stderr (raises ClipUnreadable).
 
@@ -221,7 +232,7 @@ def parse_probe(path: Path, err: str, head: bytes = b"") -> ClipInfo:
     start_m = re.search(r"start: (-?[\d.]+)", err)
     duration = duration_in(err)
     if duration is None or duration <= 0:
-        raise ClipUnreadable(path, "is empty or truncated (no duration)")
+        duration = _counted_duration(path, fps)
     rotation = _rotation(below)
     cw, ch = size
     dw = max(2, round(cw * sar[0] / sar[1]))

@@ -51,6 +51,16 @@ def test_probe_stereo_and_silent_clips(tmp_path: Path) -> None:
     assert (silent.has_audio, silent.audio_channels) == (False, 0)
 
 
+def test_a_stream_without_a_duration_in_its_header_is_measured(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.h264"
+    subprocess.run([FF, "-v", "error", "-i", str(mc.numbered(tmp_path / "n.mp4", seconds=1.0)),
+                    "-c", "copy", "-bsf:v", "h264_mp4toannexb", str(raw)], check=True)
+    info = probe_clip(raw)
+    assert info.duration == pytest.approx(1.0, abs=0.05)
+    with ClipReader(info, SIZE, FitMode.CROP, 25) as reader:
+        assert number(reader.frame_at(0.5)) == 12
+
+
 @pytest.mark.parametrize("kind, reason", [
     ("missing", "file not found"),
     ("empty", "is empty or truncated"),
@@ -387,3 +397,23 @@ def test_readers_never_leave_ffmpeg_running(tmp_path: Path) -> None:
         r.frame_at(0.1)
         raise RuntimeError("the caller failed mid-render")
     assert ffmpeg_children() == []
+
+
+@pytest.mark.parametrize("fit", list(FitMode))
+def test_every_kind_of_clip_in_every_fit_mode(tmp_path: Path, fit: FitMode) -> None:
+    """Each special path (HDR, BT.2020, interlaced, rotated, anamorphic) composes with
+    each placement into exact frames, portrait and landscape."""
+    clips = [
+        mc.bt2020(tmp_path / "hlg.mp4", RGB, transfer="arib-std-b67"),
+        mc.bt2020(tmp_path / "sdr2020.mp4", RGB),
+        mc.interlaced(tmp_path / "i.mp4", size="64x36"),
+        mc.marked(tmp_path / "r.mp4", rotation=90),
+        mc.marked(tmp_path / "a.mp4", sar="2"),
+    ]
+    for path in clips:
+        info = probe_clip(path)
+        for size in ((48, 64), (128, 72)):
+            with ClipReader(info, size, fit, 30) as reader:
+                frame = reader.frame_at(0.2)
+            assert (frame.width, frame.height) == size
+            assert frame.y.max() > 40, (path.name, size)  # the picture, not black
