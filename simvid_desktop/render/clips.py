@@ -52,16 +52,16 @@ decisions on the same numbers:
   ``start_time`` is a whole second, exact in any time base (a fractional one is
   rounded into the input time base first and moved frames near a tick boundary by
   one); ``trim=start_pts=m`` (integers) then starts the output at tick m;
-* a seek is an accurate input seek (``-ss`` before ``-i``: decode from the keyframe
-  before the seek point, discard the frames before it) to ``_MARGIN`` (2 s) before t,
-  so that the frame held at t and the neighbours ``bwdif`` needs are decoded. Decoding
-  from a keyframe is deterministic, so the frames equal those decoded from the start
-  (open-GOP leading pictures lie before their keyframe: never needed). Tested on
-  H.264 and open-GOP HEVC, MP4 and MKV, constant and variable rate.
-
-Known limit: a variable-rate clip with a gap longer than ``_MARGIN`` (a frame held for
-over 2 s) seeks to a point inside the gap, and ``fps`` pads backwards with the frame
-after the gap; streaming shows the frame before it.
+* a seek is an input seek to ``_MARGIN`` (2 s) before t with ``-noaccurate_seek``:
+  decoding starts at the keyframe at or before that point and *every* frame from
+  there reaches ``fps`` (``trim`` drops what precedes tick m only after it), so the
+  frame held at t is decoded even when it lies before the seek point (a variable-rate
+  gap longer than the margin, e.g. a screen recording of a still screen; an accurate
+  seek discarded it and ``fps`` padded with the frame *after* the gap). The margin
+  gives ``bwdif`` its neighbours. Decoding from a keyframe is deterministic, so the
+  frames equal those decoded from the start (open-GOP leading pictures lie before
+  their keyframe: never needed). Tested on H.264 and open-GOP HEVC, MP4 and MKV,
+  constant and variable rate, with a 3 s gap.
 """
 
 from __future__ import annotations
@@ -212,7 +212,9 @@ def clip_filtergraph(info: ClipInfo, size: tuple[int, int], fit: FitMode, fps: i
 def _ffmpeg_args(info: ClipInfo, graph: str, seek: float | None) -> list[str]:
     args = ["-v", "error", "-nostats", "-noautorotate"]
     if seek is not None and seek > 0:
-        args += ["-ss", f"{seek:.6f}"]
+        # Keep every frame from the keyframe before the seek point: the frame held at t
+        # may lie before it (a long variable-rate gap); trim drops the rest after fps.
+        args += ["-ss", f"{seek:.6f}", "-noaccurate_seek"]
     return [*args, "-copyts", "-i", str(info.path), "-an", "-sn", "-dn",
             "-filter_complex", f"[0:v:0]{graph}[out]", "-map", "[out]",
             "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1"]

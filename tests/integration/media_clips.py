@@ -16,10 +16,11 @@ def _ff(*args: str) -> None:
 
 
 def numbered(path: Path, *, seconds: float = 2.0, fps: int = 25, size: str = "64x36",
-             vfr: bool = False, gop: int = 10, codec: str = "libx264") -> Path:
+             vfr: bool = False, gop: int = 10, codec: str = "libx264",
+             gap: float = 0.5) -> Path:
     """Grey frames numbered by their luma, losslessly coded with a keyframe every ``gop``.
 
-    ``vfr``: frame N is stamped N/fps + 0.015 (N mod 3), and from frame 20 on 0.5 s later
+    ``vfr``: frame N is stamped N/fps + 0.015 (N mod 3), and from frame 20 on ``gap`` s later
     (a long gap), in a 1 ms time base: real variable-rate timing (see :func:`vfr_stamp`).
     ``codec`` libx265 makes open-GOP HEVC (leading pictures before each keyframe).
     """
@@ -27,7 +28,7 @@ def numbered(path: Path, *, seconds: float = 2.0, fps: int = 25, size: str = "64
          f"geq=lum='{LUMA0}+{LUMA_STEP}*N':cb=128:cr=128"
     extra: list[str] = []
     if vfr:
-        vf += f",settb=1/1000,setpts='(N/{fps}+0.015*mod(N,3)+if(gte(N,20),0.5,0))/TB'"
+        vf += f",settb=1/1000,setpts='(N/{fps}+0.015*mod(N,3)+if(gte(N,20),{gap},0))/TB'"
         extra = ["-fps_mode", "vfr", "-enc_time_base", "1/1000"]
     if codec == "libx265":
         extra += ["-x265-params", f"log-level=error:lossless=1:keyint={gop}:min-keyint={gop}"
@@ -38,9 +39,9 @@ def numbered(path: Path, *, seconds: float = 2.0, fps: int = 25, size: str = "64
     return path
 
 
-def vfr_stamp(n: int, fps: int = 25) -> float:
-    """When frame n of ``numbered(vfr=True, fps=fps)`` is stamped (seconds)."""
-    return n / fps + 0.015 * (n % 3) + (0.5 if n >= 20 else 0.0)
+def vfr_stamp(n: int, fps: int = 25, gap: float = 0.5) -> float:
+    """When frame n of ``numbered(vfr=True, fps=fps, gap=gap)`` is stamped (seconds)."""
+    return n / fps + 0.015 * (n % 3) + (gap if n >= 20 else 0.0)
 
 
 def frame_number(luma_mean: float) -> int:

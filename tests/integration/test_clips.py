@@ -105,17 +105,19 @@ def test_streaming_and_seeking_give_the_same_frames_bit_for_bit(tmp_path: Path, 
             assert np.array_equal(reader.frame_at(k / fps).buf, expected), f"tick {k}"
 
 
-@pytest.mark.parametrize("codec, vfr, name", [
-    ("libx264", False, "n.mkv"), ("libx264", True, "n.mkv"), ("libx265", False, "n.mkv"),
-    ("libx264", False, "n.mp4"), ("libx265", True, "n.mp4"),
-], ids=["h264", "h264-vfr", "hevc", "h264-mp4", "hevc-vfr-mp4"])
-def test_real_seeks_far_into_a_clip_match_streaming(tmp_path: Path, codec: str,
-                                                    vfr: bool, name: str) -> None:
+@pytest.mark.parametrize("codec, vfr, name, gap", [
+    ("libx264", False, "n.mkv", 0), ("libx264", True, "n.mkv", 0.5),
+    ("libx265", False, "n.mkv", 0), ("libx264", False, "n.mp4", 0),
+    ("libx265", True, "n.mp4", 0.5), ("libx264", True, "n.mp4", 3.0),
+], ids=["h264", "h264-vfr", "hevc", "h264-mp4", "hevc-vfr-mp4", "h264-3s-gap"])
+def test_real_seeks_far_into_a_clip_match_streaming(tmp_path: Path, codec: str, vfr: bool,
+                                                    name: str, gap: float) -> None:
     """Past the seek margin ffmpeg really seeks (-ss to a keyframe): same frames still,
-    also for open-GOP HEVC whose leading pictures precede their keyframe."""
+    also for open-GOP HEVC whose leading pictures precede their keyframe, and inside a
+    gap longer than the margin (a screen recording of a still screen)."""
     info = probe_clip(mc.numbered(tmp_path / name, seconds=4.5, fps=10, vfr=vfr, gop=7,
-                                  codec=codec))
-    stamps = [mc.vfr_stamp(n, 10) if vfr else n / 10 for n in range(45)]
+                                  codec=codec, gap=gap))
+    stamps = [mc.vfr_stamp(n, 10, gap) if vfr else n / 10 for n in range(45)]
     fps = 25
     ticks = range(0, round((stamps[-1] + 0.2) * fps))
     with ClipReader(info, SIZE, FitMode.CROP, fps) as reader:
