@@ -94,7 +94,13 @@ def make_clip(path: Path, size: tuple[int, int], fps: int, rotation: int) -> Non
 
 def write_project(work: Path, size: str) -> Path:
     from simvid_desktop.model.project import (
-        AudioBed, FitMode, OutputSettings, Project, Resolution, Slide, Transition,
+        AudioBed,
+        FitMode,
+        OutputSettings,
+        Project,
+        Resolution,
+        Slide,
+        Transition,
         TransitionKind,
     )
     from simvid_desktop.model.project_io import save_project
@@ -151,9 +157,9 @@ def floor_main(argv: list[str]) -> int:
     project_path, cache, out = Path(argv[0]), Path(argv[1]), Path(argv[2])
     from simvid_desktop.model.project_io import load_project
     from simvid_desktop.model.timeline import Timeline
+    from simvid_desktop.render.audio import soundtrack_plan
     from simvid_desktop.render.encoder import single_pass_args
     from simvid_desktop.render.ffmpeg import ffmpeg_exe as exe
-    from simvid_desktop.render.audio import soundtrack_plan
 
     project = load_project(project_path)
     plan = soundtrack_plan(project, Timeline(project), 1)

@@ -80,6 +80,7 @@ from PIL import Image
 from simvid_desktop.errors import ClipUnreadable
 from simvid_desktop.model.project import FitMode
 from simvid_desktop.render.clip_probe import ClipInfo, probe_clip
+from simvid_desktop.render.encoder import FRAMES_IN_FLIGHT
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.fit import fitted_size
 from simvid_desktop.render.yuv import Frame, frame_to_rgb
@@ -90,7 +91,10 @@ logger = logging.getLogger(__name__)
 
 #: Seconds decoded before a seek target: covers variable-rate gaps and bwdif's neighbours.
 _MARGIN = 2.0
-_RING = 4  #: frames read in turn into preallocated buffers (see ClipReader)
+#: Buffers frames are read into in turn (see ClipReader): more than the render's encoder
+#: pipe holds at once (its queue of 4 and the frame being written), so a frame handed on
+#: is written before its buffer is read into again.
+_RING = FRAMES_IN_FLIGHT + 3
 _PHASE_STEPS = 1_000_000  # the phase is kept in millionths of a frame
 _SCALE_FLAGS = "bicubic+accurate_rnd+full_chroma_int"
 _SWS_MATRIX = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "bt601",
@@ -224,9 +228,11 @@ class ClipReader:
     """Frames of one clip placed in the show's frame, streamed from one ffmpeg process.
 
     A returned frame is shared, not copied: callers must not modify it, and it stays
-    valid while the reader returns ``_RING - 1`` more frames (3; asking again for the
+    valid while the reader returns ``_RING - 1`` more frames (7; asking again for the
     same time or past the end returns the same frame and reads nothing). Keep one
-    longer with ``frame.copy()``.
+    longer with ``frame.copy()``. Each frame read is a new :class:`Frame` object over a
+    reused buffer, so whatever caches by frame (the transitions' blender) never takes
+    a later frame for an earlier one.
     """
 
     def __init__(self, info: ClipInfo, size: tuple[int, int], fit: FitMode, fps: int) -> None:
@@ -244,7 +250,7 @@ class ClipReader:
         self._eof = False
         # Frames are read into these in turn: a fresh 3 MB buffer per 1080p frame costs
         # page faults (a quarter of the reader's time in a 4K -> 1080p test).
-        self._ring = [Frame.empty(w, h) for _ in range(_RING)]
+        self._ring = [Frame.empty(w, h).buf for _ in range(_RING)]
         self._slot = 0
 
     # -- process ---------------------------------------------------------------------
@@ -265,7 +271,7 @@ class ClipReader:
         """The next frame from the pipe; None at its end."""
         assert self._proc is not None and self._proc.proc.stdout is not None
         pipe = cast(io.RawIOBase, self._proc.proc.stdout)  # unbuffered: a FileIO
-        frame = self._ring[self._slot]
+        frame = Frame(self._ring[self._slot], *self.size)
         self._slot = (self._slot + 1) % len(self._ring)
         view = frame.buf.data
         got, total = 0, len(view)

@@ -15,8 +15,9 @@ pillow-heif resets the EXIF tag to 1 in what it hands over (keeping the original
 ``original_orientation``). An iPhone writes both, with the same value: then the EXIF tag
 is not applied again. A HEIF with no ``irot``/``imir`` but an EXIF orientation (some
 converters and cameras write that) gets its EXIF orientation, as a JPEG does, so the photo
-is upright whichever of the two says how to turn it. AVIF: Pillow reports ``irot``/``imir`` *as* the EXIF
-orientation (replacing whatever the EXIF block said), so the EXIF path applies it. JPEG XL:
+is upright whichever of the two says how to turn it. AVIF: Pillow reports ``irot``/``imir``
+*as* the EXIF orientation (replacing whatever the EXIF block said), so the EXIF path
+applies it. JPEG XL:
 libjxl applies the codestream's orientation while decoding, and the standard says the Exif
 box's tag is ignored; a JXL that losslessly wraps a JPEG is handed over as that JPEG,
 whose EXIF orientation is then applied. Camera RAW: LibRaw's ``flip``.
