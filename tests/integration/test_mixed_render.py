@@ -211,3 +211,24 @@ def test_quick_form_takes_photos_clips_and_a_title(tmp_path: Path) -> None:
     assert len(frames) == 4 * FPS
     assert frames[int(1.5 * FPS)][H // 2, W // 2][0] > 150  # the photo, second
     assert np.ptp(frames[int(2.5 * FPS)][H // 2, W // 2].astype(int)) < 12  # the grey clip
+
+
+@pytest.mark.parametrize(("make", "reason"), [
+    (lambda p: p.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64), "clip.mp4: "),
+    (lambda p: subprocess.run([FF, "-v", "error", "-y", "-f", "lavfi", "-i",
+                               "sine=duration=0.5", str(p)], check=True), "no video stream"),
+], ids=["truncated", "sound only"])
+def test_a_bad_clip_is_one_line_naming_it_and_nothing_is_written(
+        tmp_path: Path, make: object, reason: str) -> None:
+    clip = tmp_path / "clip.mp4"
+    make(clip)  # type: ignore[operator]
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (96, 54), (200, 30, 30)).save(photo)
+    out = tmp_path / "show.mp4"
+    res = subprocess.run([sys.executable, "-m", "simvid_desktop", "render", str(photo),
+                          str(clip), "-o", str(out), "--resolution", f"{W}x{H}"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1, res.stderr
+    assert "clip.mp4" in lines[0] and reason in lines[0] and "Traceback" not in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "clip.mp4"]
