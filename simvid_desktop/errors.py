@@ -67,6 +67,10 @@ class AudioUnreadable(MediaError):
     """The music file has no decodable audio stream."""
 
 
+class ClipUnreadable(MediaError):
+    """Not a video clip Simvid can decode (missing, no video stream, truncated, corrupt)."""
+
+
 class OutputError(SimvidError):
     """The output file cannot be written (folder missing, not writable, disk full)."""
 

@@ -17,6 +17,8 @@ from simvid_desktop.model.project import (
     Quality,
     Resolution,
     Slide,
+    TitleBackground,
+    TitleCard,
     Transition,
     TransitionKind,
 )
@@ -42,6 +44,9 @@ def demo_project(resolution: Resolution) -> Project:
             caption=caption,
             transition=Transition(_TRANSITIONS[i % len(_TRANSITIONS)], 0.8),
         ))
+    intro = TitleCard("Simvid Desktop", "photos, clips and music into one video",
+                      background=TitleBackground.GRADIENT, color="#1d3557", color2="#0b132b")
+    slides.insert(0, Slide(title=intro, transition=Transition(TransitionKind.FADE, 0.8)))
     music = sorted(resource("music").glob("*.m4a"))
     return Project(
         slides=tuple(slides),

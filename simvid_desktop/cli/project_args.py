@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from simvid_desktop.errors import Problem, ProjectInvalid
-from simvid_desktop.model.media_types import images_in
+from simvid_desktop.errors import MediaError, Problem, ProjectInvalid
+from simvid_desktop.model.media_types import MediaKind, media_in, sniff_file
 from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
     TRANSITION_NAMES,
@@ -49,8 +49,9 @@ _FIELD_TO_OPTION = {
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``render`` and ``queue add``."""
-    p.add_argument("inputs", nargs="+", metavar="PROJECT|IMAGE|FOLDER",
-                   help="a .simvid project, or photos and/or folders of photos (in name order)")
+    p.add_argument("inputs", nargs="+", metavar="PROJECT|PHOTO|CLIP|FOLDER",
+                   help="a .simvid project, or photos, video clips and/or folders of them "
+                        "(in name order)")
     p.add_argument("-o", "--output", required=True, type=Path, help="the .mp4 file to write")
     g = p.add_argument_group("show (override the project's values)")
     g.add_argument("--audio", type=Path, help="music (or a video whose sound to use)")
@@ -70,21 +71,55 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--audio-start", type=float, help="skip this many seconds of the music")
     g.add_argument("--no-loop", action="store_true",
                    help="pad short music with silence instead of looping it")
+    g.add_argument("--title", metavar="TEXT",
+                   help="open the show with a title card (e.g. \"Summer 2026\")")
+    g.add_argument("--subtitle", metavar="TEXT", help="a second line for the --title card")
+    g.add_argument("--outro", metavar="TEXT",
+                   help="end the show with a title card (e.g. \"The End\")")
 
 
-def _expand_images(inputs: Sequence[str]) -> tuple[list[Path], list[Problem]]:
-    images: list[Path] = []
+def _expand_media(inputs: Sequence[str]) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
     problems: list[Problem] = []
     for raw in inputs:
         path = Path(raw).expanduser()
         if path.is_dir():
-            found = images_in(path)
+            found = media_in(path)
             if not found:
-                problems.append(Problem(str(path), "folder contains no photos"))
-            images.extend(found)
+                problems.append(Problem(str(path), "folder contains no photos or clips"))
+            files.extend(found)
         else:
-            images.append(path)  # existence and format are checked by preflight, by content
-    return images, problems
+            files.append(path)  # existence and format are checked by preflight, by content
+    return files, problems
+
+
+def _slides_of(files: Sequence[Path], problems: list[Problem]) -> list[Slide]:
+    """A slide for each file: a clip when its content says video (its length read now,
+    on the way), else a photo (which preflight then opens, naming what is wrong)."""
+    from simvid_desktop.render.clips import probe_clip  # noqa: PLC0415 - ffmpeg
+
+    slides: list[Slide] = []
+    for path in files:
+        resolved = path.resolve()
+        if sniff_file(path) is not MediaKind.VIDEO:
+            slides.append(Slide.photo(resolved))
+            continue
+        try:
+            info = probe_clip(resolved)
+        except MediaError as exc:
+            problems.append(Problem(exc.path, exc.reason))
+            continue
+        slides.append(Slide.video(resolved, info.duration))
+    return slides
+
+
+def _with_title_cards(project: Project, args: argparse.Namespace) -> Project:
+    slides = list(project.slides)
+    if args.title is not None or args.subtitle is not None:
+        slides.insert(0, Slide.card(args.title or "", args.subtitle or ""))
+    if args.outro is not None:
+        slides.append(Slide.card(args.outro))
+    return project.with_slides(slides)
 
 
 def project_from_args(args: argparse.Namespace) -> Project:
@@ -98,8 +133,8 @@ def project_from_args(args: argparse.Namespace) -> Project:
     inputs: list[str] = args.inputs
     quick = not (len(inputs) == 1 and inputs[0].lower().endswith(".simvid"))
     if quick:
-        images, problems = _expand_images(inputs)
-        project = Project(slides=tuple(Slide(image=p.resolve()) for p in images))
+        files, problems = _expand_media(inputs)
+        project = Project(slides=tuple(_slides_of(files, problems)))
     else:
         project, problems = read_project(inputs[0])
         if any(p.where == "schema_version" for p in problems):
@@ -158,6 +193,7 @@ def project_from_args(args: argparse.Namespace) -> Project:
         default_duration=args.duration if args.duration is not None else project.default_duration,
         motion=Motion(MotionMode(args.motion)) if args.motion else project.motion,
     )
+    project = _with_title_cards(project, args)
     for problem in preflight(project, args.output.expanduser().resolve()):
         if problem in problems or (problem.where == "slides" and problems and quick):
             continue  # an empty folder was already named

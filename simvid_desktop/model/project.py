@@ -340,7 +340,9 @@ class TitleCard:
     color2: str = "#000000"  #: the gradient's bottom
     photo: Path | None = None  #: the photo behind a PHOTO background
     font: str = DEFAULT_TITLE_FONT  #: a font family (shipped or the system's)
-    size: float = 0.09  #: the title's text height, as a fraction of the frame's height
+    #: The title's text height, as a fraction of the frame's shorter side (its height in a
+    #: landscape video; a vertical video's text is as big, in pixels, as a landscape one's).
+    size: float = 0.09
     text_color: str = "#ffffff"
     align: TextAlign = TextAlign.CENTER
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
@@ -609,7 +611,7 @@ def _check_title(problems: list[Problem], where: str, title: TitleCard) -> None:
     low, high = TITLE_SIZES
     if not (is_number(title.size) and low <= title.size <= high):
         problems.append(Problem(f"{where}.size", f"must be between {low} and {high} of the "
-                                f"frame's height, got {title.size!r}"))
+                                f"frame's shorter side, got {title.size!r}"))
     if not isinstance(title.font, str) or not title.font.strip() or len(title.font) > 200:
         problems.append(Problem(f"{where}.font", "must name a font"))
 

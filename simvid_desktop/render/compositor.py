@@ -1,9 +1,12 @@
 """Composing the frames of a show: the one code path behind both the video and the preview.
 
 Each slide is prepared once (decoded at the size it needs, placed, converted to YUV,
-caption laid out); a still slide is then a single cached frame that every one of its
-video frames reuses. Slides are prepared one or two ahead on a background thread, and
-those already shown are dropped, so memory stays flat however many photos a show has.
+caption laid out); a still slide (a photo without motion, a title card) is then a single
+cached frame that every one of its video frames reuses. A video clip is prepared as a
+reader that streams its frames, already placed, from its own ffmpeg (``render.clips``);
+frames of the preview, asked for out of order, make it seek. Slides are prepared one or
+two ahead on a background thread, and those already shown are dropped (a clip's ffmpeg
+with them), so memory stays flat however many photos and clips a show has.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from simvid_desktop.model.project import Project
+from simvid_desktop.model.project import Project, SlideKind
 from simvid_desktop.model.timeline import Shot, Timeline
 from simvid_desktop.render.captions import CaptionOverlay, make_caption
+from simvid_desktop.render.clips import ClipReader, probe_clip
 from simvid_desktop.render.fit import compose_canvas, decode_size
 from simvid_desktop.render.images import load_rgb, probe_image
 from simvid_desktop.render.motion import (
@@ -27,6 +31,7 @@ from simvid_desktop.render.motion import (
     motion_path,
     source_box,
 )
+from simvid_desktop.render.titles import render_title
 from simvid_desktop.render.transitions import Blender, render_transition
 from simvid_desktop.render.yuv import Frame, frame_from_rgb, plane_images
 
@@ -43,12 +48,27 @@ class PreparedSlide:
     canvas: tuple[int, int]
     path: MotionPath | None
     caption: CaptionOverlay | None
+    clip: ClipReader | None = None  #: a video clip's frames
+
+    def close(self) -> None:
+        if self.clip is not None:
+            self.clip.close()
 
 
 def prepare_slide(project: Project, index: int, size: tuple[int, int]) -> PreparedSlide:
     """Decode and place slide ``index`` for frames of ``size``. Raises MediaError."""
     slide = project.slides[index]
-    assert slide.image is not None
+    caption = make_caption(slide.caption, size) if slide.caption else None
+    if slide.clip is not None:
+        reader = ClipReader(probe_clip(slide.clip.path), size, project.fit_of(index),
+                            project.output.fps)
+        return PreparedSlide(index, None, None, size, None, caption, reader)
+    if slide.title is not None:
+        frame = frame_from_rgb(render_title(slide.title, size))
+        if caption is not None:
+            caption.apply(frame)
+        return PreparedSlide(index, frame, None, size, None, caption)
+    assert slide.image is not None and slide.kind is SlideKind.PHOTO
     path = motion_path(project.motion_of(index), index)
     scale = canvas_scale(path)
     canvas = (even(size[0] * scale), even(size[1] * scale)) if path else size
@@ -57,7 +77,6 @@ def prepare_slide(project: Project, index: int, size: tuple[int, int]) -> Prepar
     image = load_rgb(slide.image, decode_size((info.width, info.height), canvas, fit))
     frame = frame_from_rgb(compose_canvas(image, canvas, fit))
     del image
-    caption = make_caption(slide.caption, size) if slide.caption else None
     if path is None:
         if caption is not None:
             caption.apply(frame)
@@ -117,9 +136,7 @@ class Compositor:
     def focus(self, first: int, last: int) -> None:
         """Keep slides ``first..last`` (plus look-ahead) and drop the ones behind."""
         for index in [i for i in self._slides if i < first - 1 or i > last + self._lookahead + 1]:
-            entry = self._slides.pop(index)
-            if isinstance(entry, Future):
-                entry.cancel()
+            _discard(self._slides.pop(index))
         for index in range(first, last + self._lookahead + 1):
             self._request(index)
 
@@ -128,6 +145,12 @@ class Compositor:
         prepared = self.slide(index)
         if prepared.still is not None:
             return prepared.still
+        if prepared.clip is not None:
+            frame = prepared.clip.frame_at(self.timeline.clip_time(index, t))
+            if prepared.caption is not None:
+                frame = frame.copy()  # the reader's frame is shared
+                prepared.caption.apply(frame)
+            return frame
         u = self.timeline.slides[index].progress(t)
         if self._last_moving and self._last_moving[:2] == (index, u):
             return self._last_moving[2]
@@ -151,6 +174,8 @@ class Compositor:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        for entry in self._slides.values():
+            _discard(entry)
         self._slides.clear()
         self._blender.forget()
 
@@ -159,3 +184,17 @@ class Compositor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _discard(entry: Future[PreparedSlide] | PreparedSlide) -> None:
+    """Forget a prepared slide, stopping a clip's ffmpeg (once it is ready, if it is
+    being prepared now)."""
+    if isinstance(entry, PreparedSlide):
+        entry.close()
+    elif not entry.cancel():
+        entry.add_done_callback(_close_when_done)
+
+
+def _close_when_done(future: Future[PreparedSlide]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()

@@ -75,6 +75,11 @@ def failure(proc: FFmpegProcess, output: Path) -> SimvidError:
     return RenderFailed(f"{output}: encoding failed ({last})", log)
 
 
+#: Frames handed to a :class:`FramePipe` and not yet written: its queue, and the one its
+#: thread is writing. A frame's buffer must not change until it is written.
+FRAMES_IN_FLIGHT = 5
+
+
 class FramePipe:
     """ffmpeg reading raw frames from stdin; a thread writes while the next frame is composed.
 
@@ -86,7 +91,7 @@ class FramePipe:
         self._output = output
         self._cancel = cancel
         self._proc = FFmpegProcess(args, stdin=True)
-        self._queue: queue.Queue[memoryview | None] = queue.Queue(maxsize=4)
+        self._queue: queue.Queue[memoryview | None] = queue.Queue(maxsize=FRAMES_IN_FLIGHT - 1)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="ffmpeg-writer", daemon=True)
         self._thread.start()

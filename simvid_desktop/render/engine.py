@@ -28,7 +28,7 @@ from simvid_desktop.errors import OutputError, RenderCancelled, RenderFailed, Si
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy, numbered_names
 from simvid_desktop.model.timeline import Timeline
-from simvid_desktop.render.audio import audio_plan
+from simvid_desktop.render.audio import soundtrack_plan
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.encoder import (
     FramePipe,
@@ -205,7 +205,7 @@ def _encode_frames(comp: Compositor, first: int, end: int, pipe: FramePipe,
 
 def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
                  cancel: CancelToken) -> None:
-    plan = audio_plan(spec.project.audio, comp.timeline.total, input_index=1)
+    plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1)
     with FramePipe(single_pass_args(spec.project, plan, tmp), spec.output, cancel) as pipe:
         _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
         cancel.raise_if_cancelled()
@@ -232,7 +232,7 @@ def render_audio(project: Project, total: float, work: WorkDir) -> None:
         return
     part = work.part(work.audio_path)
     try:
-        plan = audio_plan(project.audio, total, input_index=0)
+        plan = soundtrack_plan(project, Timeline(project), first_input_index=0)
         with FFmpegProcess(audio_args(plan, part)) as proc:
             if proc.finish() != 0:
                 raise failure(proc, work.audio_path)

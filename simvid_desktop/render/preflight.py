@@ -7,14 +7,26 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from simvid_desktop.errors import MediaError, Problem, ProjectInvalid
-from simvid_desktop.model.project import Project, check_project
+from simvid_desktop.model.project import Project, Slide, check_project
+from simvid_desktop.render.clips import probe_clip
 from simvid_desktop.render.ffmpeg import probe_media
 from simvid_desktop.render.images import probe_image
 
+#: How much shorter than the project says a clip may turn out (container rounding).
+CLIP_LENGTH_SLACK = 0.1
 
-def _image_problem(path: Path) -> Problem | None:
+
+def _slide_problem(slide: Slide) -> Problem | None:
+    """Open the slide's file as what it is meant to be: a photo, a clip, a title's photo."""
     try:
-        probe_image(path)
+        if slide.clip is not None:
+            info = probe_clip(slide.clip.path)
+            if info.duration + CLIP_LENGTH_SLACK < slide.clip.end:
+                return Problem(str(slide.clip.path), f"is {info.duration:.2f} s long, shorter "
+                               f"than its trim-out point at {slide.clip.end:.2f} s (the file "
+                               "changed since it was added?)")
+        elif slide.source is not None:
+            probe_image(slide.source)
     except MediaError as exc:
         return Problem(exc.path, exc.reason)
     return None
@@ -49,9 +61,11 @@ def output_problem(output: Path) -> Problem | None:
 def preflight(project: Project, output: Path | None = None) -> list[Problem]:
     """All problems with the project's values, its files and the output path."""
     problems = check_project(project)
-    paths = [s.source for s in project.slides if s.source is not None]
+    # Each file once, however many slides show it.
+    slides = list({(s.kind, s.source, s.clip.end if s.clip else None): s
+                   for s in project.slides if s.source}.values())
     with ThreadPoolExecutor(max_workers=4) as pool:
-        problems += [p for p in pool.map(_image_problem, paths) if p is not None]
+        problems += [p for p in pool.map(_slide_problem, slides) if p is not None]
     if project.audio is not None:
         p = audio_problem(project.audio.path)
         if p is not None:

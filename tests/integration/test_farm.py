@@ -38,8 +38,10 @@ from simvid_desktop.model.project import (
 )
 from simvid_desktop.model.project_io import project_to_dict
 from simvid_desktop.model.settings import CollisionPolicy, Settings
+from simvid_desktop.render.clips import probe_clip
+from tests.integration import media_clips as mc
 from tests.integration.farm_helpers import RedisServer, Workers, free_port
-from tests.integration.media import leftovers, probe, solid, tone
+from tests.integration.media import frames_rgb, leftovers, probe, solid, tone
 
 COLORS = [(220, 30, 30), (30, 200, 40), (30, 60, 220), (230, 220, 40)]
 
@@ -331,6 +333,24 @@ def test_one_show_split_over_two_workers(farm: Farm, store: Store) -> None:
     assert {m.get("worker") for m in helper_meta} | {rq_meta(farm, job.id)["worker"]} == {
         "w1", "w2"}, "both workers rendered pieces"
     assert not (farm.shared / "out" / ".simvid-work").exists(), "no empty .simvid-work left"
+
+
+def test_a_show_with_a_clip_and_a_title_split_over_two_workers(farm: Farm, store: Store) -> None:
+    clip = mc.numbered(farm.shared / "photos" / "clip.mp4", seconds=2.0, fps=25,
+                       size="160x90")
+    base = project(farm, 1.0, 3, "160x90")
+    proj = base.with_slides([Slide.card("Farm"), base.slides[0],
+                             Slide.video(clip, probe_clip(clip).duration), *base.slides[1:]])
+    job = queue_farm_job(store, farm, "mixed", proj, segment_seconds=1.0, split=2)
+    RunnerThread(store, farm.redis.url).join(120)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    valid_video(Path(done.output), proj.total_duration)
+    frames = frames_rgb(Path(done.output), 160, 90)
+    clip_start = 2.0  # a 1 s title, a 1 s photo, then the clip: its frame numbers show
+    for n in (int(clip_start * 25) + 5, int(clip_start * 25) + 30):
+        luma = frames[n][45, 80].mean() * 219 / 255 + 16
+        assert mc.frame_number(luma) == n - int(clip_start * 25), n
 
 
 # -- failures -------------------------------------------------------------------------------

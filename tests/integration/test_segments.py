@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simvid_desktop.model.project import AudioBed, Motion, MotionMode, Project
+from simvid_desktop.model.project import AudioBed, Motion, MotionMode, Project, Slide
 from simvid_desktop.render import engine
+from simvid_desktop.render.clips import probe_clip
 from simvid_desktop.render.engine import RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
+from tests.integration import media_clips as mc
 from tests.integration.conftest import small_project
 from tests.integration.media import audio_samples, frames_rgb, leftovers, probe, tone
 
@@ -198,3 +200,30 @@ def test_segments_and_the_video_are_fsynced_before_they_count(
         assert "w" in synced and "." in synced, "the folders naming them"
     assert outcome.output.name == "out.mp4"
     assert any(s.endswith(".simvid-part.mp4") for s in synced), "the video, before its move"
+
+
+def test_a_show_with_clips_renders_the_same_in_segments_and_resumes_mid_clip(
+        tmp_path: Path, photos: list[Path]) -> None:
+    """Segments start inside clips (their readers seek there): the video is the same as a
+    single pass, frame for frame, and a crash inside a clip resumes after its last piece."""
+    clip = mc.numbered(tmp_path / "n.mp4", seconds=2.0, fps=25, size="128x72", vfr=True)
+    base = small_project(photos[:2])
+    project = base.with_slides([base.slides[0],
+                                Slide.video(clip, probe_clip(clip).duration),
+                                base.slides[1]])
+    single = tmp_path / "single.mp4"
+    render(RenderSpec(project, single))
+    work, out = tmp_path / "w", tmp_path / "out.mp4"
+
+    def crash_inside_the_clip(event: ProgressEvent) -> None:
+        if event.stage is RenderStage.RENDERING and event.frames_done >= 60:
+            raise Crash
+
+    with pytest.raises(Crash):
+        render(RenderSpec(project, out, work_dir=work, segment_seconds=0.6),
+               progress=crash_inside_the_clip)
+    outcome = render(RenderSpec(project, out, work_dir=work, segment_seconds=0.6))
+    assert outcome.resumed_frames > 0
+    a, b = frames_rgb(single, 128, 72), frames_rgb(out, 128, 72)
+    assert a.shape == b.shape and a.shape[0] == round(project.total_duration * 25)
+    assert np.array_equal(a, b), "segments differ from the single pass"

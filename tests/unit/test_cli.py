@@ -246,7 +246,7 @@ def test_empty_folder_is_a_problem_naming_it(tmp_path: Path, out: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     problems = _problems(empty, "-o", out)
-    assert (str(empty), "folder contains no photos") in problems
+    assert (str(empty), "folder contains no photos or clips") in problems
 
 
 def test_folder_without_photos_is_a_problem(tmp_path: Path, out: Path) -> None:
@@ -397,7 +397,7 @@ def test_main_empty_folder(tmp_path: Path, out: Path, capsys: pytest.CaptureFixt
     empty.mkdir()
     assert cli.main(["render", str(empty), "-o", str(out)]) == 2
     lines, _ = _stderr_lines(capsys)
-    assert f"simvid: {empty}: folder contains no photos" in lines
+    assert f"simvid: {empty}: folder contains no photos or clips" in lines
     assert all(line.startswith("simvid: ") for line in lines)
 
 
@@ -408,7 +408,7 @@ def test_main_empty_folder_is_one_line(
     empty.mkdir()
     assert cli.main(["render", str(empty), "-o", str(out)]) == 2
     lines, _ = _stderr_lines(capsys)
-    assert lines == [f"simvid: {empty}: folder contains no photos"]
+    assert lines == [f"simvid: {empty}: folder contains no photos or clips"]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ The layers, lowest first (a folder may import itself and anything below it):
     errors, paths,  the foundation        stdlib, platformdirs
     durable
     model/          project, settings     the foundation
-    render/         frames, ffmpeg        model (+ Pillow, numpy, imageio-ffmpeg)
+    render/         frames, ffmpeg        model (+ Pillow, numpy, imageio-ffmpeg; moviepy,
+                                          optional, in render.moviepy_clip alone)
     jobs/           store, runner, pool   render, model
     farm/           Redis + RQ            jobs, render, model (+ rq, redis)
     cli/ | ui/      the two front ends    everything below; never each other
@@ -18,6 +19,7 @@ Every import counts, a function-level one too: a lazy import is still a dependen
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,10 +37,14 @@ LIBRARIES: dict[str, set[str]] = {
     "shiboken6": {"ui"},
     "rq": {"farm"},
     "redis": {"farm"},
-    "moviepy": set(),
+    "moviepy": {"render"},
     "numpy": {"render", "ui"},
     "PIL": {"render", "ui"},
     "imageio_ffmpeg": {"render"},
+    "pillow_heif": {"render"},  # photo decoding lives in render/images.py alone
+    "pillow_jxl": {"render"},
+    "rawpy": {"render"},
+    "tifffile": set(),  # tests only
 }
 
 
@@ -137,3 +143,29 @@ def test_worker_side_imports_load_no_qt() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+#: The one module that may import moviepy (an optional extra, for scripts): nothing the
+#: window, the command line or a worker runs may need it.
+MOVIEPY_MODULES = {"simvid_desktop.render.moviepy_clip"}
+
+
+def test_only_the_moviepy_module_imports_moviepy() -> None:
+    importers = {m for m, names in package_imports().items()
+                 if any(n.split(".")[0] == "moviepy" for n in names)}
+    assert importers == MOVIEPY_MODULES
+
+
+def test_importing_the_whole_package_loads_no_moviepy() -> None:
+    """moviepy is imported when a clip is made, not when a module is imported (the window's
+    modules and moviepy_clip itself included), so an install without the extra works."""
+    modules = sorted(module_name(p) for p in PACKAGE.rglob("*.py") if p.name != "__main__.py")
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'moviepy']\n"
+        "assert not bad, bad\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
