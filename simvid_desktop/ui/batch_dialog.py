@@ -49,6 +49,7 @@ from simvid_desktop.model.project import (
 )
 from simvid_desktop.model.settings import CollisionPolicy, Settings
 from simvid_desktop.model.units import format_eta
+from simvid_desktop.render.clips import probe_clip
 from simvid_desktop.ui.job_bridge import JobBridge
 from simvid_desktop.ui.job_view import TABLE_STYLE
 from simvid_desktop.ui.tasks import Pool, TaskChannel
@@ -86,8 +87,6 @@ class FolderScan:
 
 def _probe_clips(paths: list[Path]) -> tuple[list[tuple[Path, float]], list[str]]:
     """Lengths of the clips that can be read and a line for each that cannot (pool)."""
-    from simvid_desktop.render.clips import probe_clip  # noqa: PLC0415 - on first use
-
     clips: list[tuple[Path, float]] = []
     problems: list[str] = []
     for path in paths:

@@ -37,10 +37,11 @@ from PySide6.QtGui import QImage
 
 from simvid_desktop import paths
 from simvid_desktop.errors import MediaError
-from simvid_desktop.model import media_types
-from simvid_desktop.model.media_types import VIDEO_SUFFIXES, images_in, natural_key
+from simvid_desktop.model.media_types import is_video, media_in
 from simvid_desktop.model.project import Size, Slide, SlideKind, TitleCard
+from simvid_desktop.render.clips import clip_frame_rgb, probe_clip
 from simvid_desktop.render.images import load_rgb, probe_image
+from simvid_desktop.render.titles import render_title
 from simvid_desktop.ui.tasks import Pool, TaskChannel, pool
 
 logger = logging.getLogger(__name__)
@@ -58,22 +59,7 @@ _EXIF_IFD, _DATE_TIME_ORIGINAL, _DATE_TIME = 0x8769, 0x9003, 0x0132
 
 def is_clip_file(path: Path) -> bool:
     """Whether ``path`` names a video clip (by its name: this runs on the UI thread)."""
-    test = getattr(media_types, "is_video", None)
-    if test is not None:
-        return bool(test(path))
-    return path.suffix.lower() in VIDEO_SUFFIXES
-
-
-def media_in(folder: Path) -> list[Path]:
-    """The photos and clips directly inside ``folder``, in natural name order."""
-    listing = getattr(media_types, "media_in", None)
-    if listing is not None:
-        return list(listing(folder))
-    with os.scandir(folder) as entries:
-        clips = [folder / e.name for e in entries
-                 if not e.name.startswith(".")
-                 and os.path.splitext(e.name)[1].lower() in VIDEO_SUFFIXES and e.is_file()]
-    return sorted([*images_in(folder), *clips], key=lambda p: natural_key(p.name))
+    return is_video(path)
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -189,11 +175,6 @@ def thumbnail_ident(slide: Slide, frame: Size) -> str | None:
 def _produce_clip(folder: Path, path: str, at: float, size: int) -> QImage:
     """A clip's frame at ``at`` (its own time), on the decode pool; cached on disk like
     photos. Raises MediaError when the clip cannot be read."""
-    from simvid_desktop.render.clips import (  # noqa: PLC0415 - loaded on first use
-        clip_frame_rgb,
-        probe_clip,
-    )
-
     source = Path(path)
     key = cache_key(source, size)
     if key is None:
@@ -213,8 +194,6 @@ def _produce_clip(folder: Path, path: str, at: float, size: int) -> QImage:
 
 def _produce_title(card: TitleCard, size: Size) -> QImage:
     """A title card drawn small by the renderer's own code, on the decode pool."""
-    from simvid_desktop.render.titles import render_title  # noqa: PLC0415 - on first use
-
     return _to_qimage(render_title(card, size))
 
 

@@ -33,9 +33,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from simvid_desktop.errors import MediaError
-from simvid_desktop.model import media_types
-from simvid_desktop.model.media_types import is_image, natural_key
+from simvid_desktop.model.media_types import MediaKind, is_image, natural_key, sniff_file
 from simvid_desktop.model.project import Project, Slide, SlideKind, Transition, TransitionKind
+from simvid_desktop.render.clips import probe_clip
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
 from simvid_desktop.ui.thumbnails import (
@@ -116,19 +116,13 @@ class AddResult:
 
 def _sniffed_video(path: Path) -> bool:
     """Whether a file named without a known suffix holds a video (its first bytes say)."""
-    sniff = getattr(media_types, "sniff_file", None)
-    if sniff is None:
-        return False
-    kind = sniff(path)
-    return kind is not None and getattr(kind, "value", None) == "video"
+    return sniff_file(path) is MediaKind.VIDEO
 
 
 def _probe_lengths(clips: list[Path], unknown: list[Path]) -> dict[Path, float | str]:
     """Each clip's length in seconds, or the one-line reason it cannot be used; files of
     no known suffix that hold a video are probed too. On a pool: it reads files and runs
     ffmpeg once per clip."""
-    from simvid_desktop.render.clips import probe_clip  # noqa: PLC0415 - on first use
-
     out: dict[Path, float | str] = {}
     for path in [*clips, *(p for p in unknown if _sniffed_video(p))]:
         try:

@@ -37,6 +37,7 @@ from simvid_desktop.model.project import (
     TitleBackground,
     TitleCard,
 )
+from simvid_desktop.render.titles import font_families
 from simvid_desktop.ui.clip_fields import Edit
 from simvid_desktop.ui.tasks import Pool, TaskChannel
 
@@ -47,8 +48,6 @@ _PHOTO_FILTER = f"Photos ({' '.join(f'*{s}' for s in sorted(IMAGE_SUFFIXES))})"
 
 def _font_families() -> list[str]:
     """On a pool: the renderer's font list (shipped fonts first)."""
-    from simvid_desktop.render.titles import font_families  # noqa: PLC0415 - loaded on first use
-
     return list(font_families())
 
 
