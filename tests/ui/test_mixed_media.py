@@ -35,7 +35,7 @@ from simvid_desktop.ui.preview_widget import picture_of
 from simvid_desktop.ui.thumbnails import ThumbnailProvider
 from simvid_desktop.ui.timeline_model import AddResult, CardData, TimelineModel, TimelineRole
 from simvid_desktop.ui.timeline_view import TILE, TimelineDelegate, TimelineView, clock_text
-from tests.ui.grab import grab, pixels
+from tests.ui.grab import grab, pixels, region
 
 FPS = 30
 
@@ -394,9 +394,18 @@ def test_window_screenshot_with_photos_a_clip_and_a_title(
     model = window.timeline_model
     qtbot.waitUntil(lambda: all(card(model, r).thumbnail is not None
                                 for r in range(model.rowCount())), timeout=20_000)
-    window.timeline.select_rows([2])
+    # The clip selected: the preview seeks into it and shows its frame.
+    with qtbot.waitSignal(window.preview.frameShown, timeout=30_000,
+                          check_params_cb=lambda t: 6.0 <= t < 7.0):
+        window.timeline.select_rows([2])
     assert window.inspector.clip_fields.isVisible()
-    grab(window, "/tmp/ui_mixed.png")
+    delegate = window.timeline.itemDelegate()
+    assert isinstance(delegate, TimelineDelegate)
+    qtbot.waitUntil(lambda: window.timeline.grab() is not None and delegate.deferred == 0)
+    shot = grab(window, "/tmp/ui_mixed.png")
+    # The preview shows the clip's test pattern (saturated colour bars), not a card.
+    stage = region(shot, window, window.preview)
+    assert (stage.max(axis=2).astype(int) - stage.min(axis=2) > 150).mean() > 0.1
     window.timeline.select_rows([3])
     assert window.inspector.title_fields.isVisible()
     assert not window.inspector.clip_fields.isVisible()
