@@ -12,9 +12,11 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ def ffmpeg_exe() -> str:
 
 
 _OWN_GROUP = True
+#: Option values longer than this go to ffmpeg through a file (see FFmpegProcess._spilled).
+LONG_ARGUMENT = 8000
 
 
 def keep_children_in_my_group() -> None:
@@ -65,7 +69,8 @@ class FFmpegProcess:
     """
 
     def __init__(self, args: Sequence[str], *, stdin: bool = False, stdout: bool = False) -> None:
-        self.args = [ffmpeg_exe(), "-hide_banner", *args]
+        self._spill: Path | None = None
+        self.args = [ffmpeg_exe(), "-hide_banner", *self._spilled(args)]
         logger.debug("ffmpeg %s", subprocess.list2cmdline(self.args[1:]))
         self._tail: collections.deque[str] = collections.deque(maxlen=80)
         self.proc: subprocess.Popen[bytes] = subprocess.Popen(
@@ -78,6 +83,21 @@ class FFmpegProcess:
         )
         self._drain = threading.Thread(target=self._read_stderr, name="ffmpeg-stderr", daemon=True)
         self._drain.start()
+
+    def _spilled(self, args: Sequence[str]) -> list[str]:
+        """``args`` with each over-long option value moved into a file ffmpeg reads
+        (``-/filter_complex FILE``): Windows limits a whole command line to 32,767
+        characters and Linux one argument to 128 KiB, and the filter graph of a show with
+        many clips with sound is longer than that."""
+        out = list(args)
+        for i in range(1, len(out)):
+            if len(out[i]) > LONG_ARGUMENT and out[i - 1].startswith("-") and len(out[i - 1]) > 1:
+                if self._spill is None:
+                    self._spill = Path(tempfile.mkdtemp(prefix="simvid-ffmpeg-"))
+                value = self._spill / f"arg{i}.txt"
+                value.write_text(out[i], encoding="utf-8")
+                out[i - 1], out[i] = "-/" + out[i - 1][1:], str(value)
+        return out
 
     def _read_stderr(self) -> None:
         assert self.proc.stderr is not None
@@ -141,6 +161,8 @@ class FFmpegProcess:
         self._drain.join(timeout=5)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
 
 def run_ffmpeg(args: Sequence[str], timeout: float = 120) -> tuple[int, bytes, str]:

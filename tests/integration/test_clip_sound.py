@@ -7,6 +7,7 @@ runs it into the video), read back sample by sample.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +187,29 @@ def test_a_loud_clip_is_held_under_full_scale(tmp_path: Path) -> None:
     x = pcm(show(tmp_path, Clip(path, 1.0, volume=4.0), music=True), tmp_path / "l.wav")
     assert np.abs(x).max() <= 0.8913 + 1e-3  # the limiter's -1 dBFS
     assert level(seconds(x[:, 0], 1.2, 1.8), CLIP_HZ) > 0.6  # limited, not silenced
+
+
+def test_a_show_of_many_clips_with_sound_renders_its_soundtrack(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """150 clips with sound make a filter graph past Windows' 32,767-character command
+    line: it goes to ffmpeg through a file, removed afterwards."""
+    clip = make_clip(tmp_path / "c.mp4", 0.2)
+    project = Project(slides=tuple(Slide(clip=Clip(clip, 0.2)) for _ in range(150)),
+                      audio=AudioBed(tone(tmp_path / "m.wav", 2.0)),
+                      output=OutputSettings(resolution=Resolution("64x36"), fps=25))
+    plan = soundtrack_plan(project, Timeline(project), first_input_index=0)
+    assert len(plan.filter) > 32767
+    before = set(Path(tempfile.gettempdir()).glob("simvid-ffmpeg-*"))
+    commands: list[list[str]] = []
+    spilled = FFmpegProcess._spilled
+
+    def spy(self: FFmpegProcess, args: list[str]) -> list[str]:
+        commands.append(spilled(self, args))
+        return commands[-1]
+
+    monkeypatch.setattr(FFmpegProcess, "_spilled", spy)
+    out = write_soundtrack(project, tmp_path / "s.wav")
+    graph = [c for c in commands if "-/filter_complex" in c]
+    assert len(graph) == 1 and max(map(len, graph[0])) < 8000
+    assert abs(len(audio_samples(out)) / 8000 - 30.0) < 0.01
+    assert set(Path(tempfile.gettempdir()).glob("simvid-ffmpeg-*")) == before

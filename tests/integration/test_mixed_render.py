@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from simvid_desktop.model.project import (
+    Clip,
     OutputSettings,
     Project,
     Resolution,
@@ -232,3 +233,38 @@ def test_a_bad_clip_is_one_line_naming_it_and_nothing_is_written(
     assert res.returncode == 2 and len(lines) == 1, res.stderr
     assert "clip.mp4" in lines[0] and reason in lines[0] and "Traceback" not in res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "clip.mp4"]
+
+
+def test_a_trimmed_clip_stays_in_sync_to_a_frame(tmp_path: Path) -> None:
+    """A clip whose picture turns white at 1.0 s exactly when a beep starts, trimmed from
+    0.3 s and placed after a photo of 1.1 s (mid-frame at 25 fps): in the video, the first
+    white frame and the beep's onset are within one frame of each other and of 1.8 s."""
+    clip = tmp_path / "flash.mp4"
+    subprocess.run([
+        FF, "-v", "error", "-y", "-f", "lavfi", "-i",
+        "color=c=black:s=96x54:r=30:d=2,geq=lum='if(gte(T,1),235,16)':cb=128:cr=128",
+        "-f", "lavfi", "-i", "aevalsrc='if(gte(t,1),0.5*sin(2*PI*1000*t),0)':s=48000:d=2",
+        "-c:v", "libx264", "-qp", "0", "-c:a", "aac", "-b:a", "192k", str(clip)], check=True)
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (96, 54), (40, 40, 40)).save(photo)
+    project = Project(slides=(Slide.photo(photo, duration=1.1),
+                              Slide(clip=Clip(clip, probe_clip(clip).duration, trim_in=0.3))),
+                      transition=Transition(TransitionKind.NONE, 0.0),
+                      output=OutputSettings(resolution=Resolution(f"{W}x{H}"), fps=FPS))
+    save_project(project, tmp_path / "s.simvid")
+    out = tmp_path / "s.mp4"
+    res = subprocess.run([sys.executable, "-m", "simvid_desktop", "render",
+                          str(tmp_path / "s.simvid"), "-o", str(out)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    frames = frames_rgb(out, W, H)
+    first_white = next(n for n, f in enumerate(frames) if f[H // 2, W // 2].mean() > 128)
+    rate = 48000
+    sound = np.abs(audio_samples(out, rate))
+    onset = int(np.argmax(sound > 0.1)) / rate
+    flash = 1.1 + (1.0 - 0.3)  # the photo, then the clip from its 0.3 s point
+    assert abs(first_white / FPS - flash) <= 1 / FPS + 1e-9, first_white
+    assert abs(onset - flash) <= 1 / FPS, onset
+    assert abs(onset - first_white / FPS) <= 1 / FPS
+    print(f"flash at {flash:.3f} s: first white frame {first_white} ({first_white / FPS:.3f} s),"
+          f" beep onset {onset:.4f} s")
