@@ -122,3 +122,18 @@ def big(path: Path, size: str = "3840x2160", fps: int = 60, seconds: float = 3.0
     _ff("-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}:duration={seconds}",
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path))
     return path
+
+
+def phone_portrait(path: Path, tone_hz: int = 880) -> Path:
+    """A portrait phone clip as phones store it: landscape pixels (red left quarter, blue
+    elsewhere), a display matrix turning it a quarter, and a tone."""
+    raw = path.with_suffix(".raw.mp4")
+    subprocess.run([
+        FF, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x1428DC:s=128x72:r=30:d=1.2",
+        "-f", "lavfi", "-i", f"sine=frequency={tone_hz}:sample_rate=48000:duration=1.2",
+        "-vf", "drawbox=x=0:y=0:w=32:h=72:color=0xE61414:t=fill,format=yuv420p",
+        "-c:v", "libx264", "-crf", "12", "-c:a", "aac", "-shortest", str(raw)], check=True)
+    subprocess.run([FF, "-v", "error", "-y", "-display_rotation", "90", "-i", str(raw),
+                    "-c", "copy", str(path)], check=True)
+    raw.unlink()
+    return path

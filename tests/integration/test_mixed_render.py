@@ -42,21 +42,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TONE_HZ = 880
 
 
-def phone_clip(path: Path) -> Path:
-    """A portrait phone clip as phones store it: landscape pixels (red left quarter, blue
-    elsewhere), a display matrix turning it a quarter, and a tone."""
-    raw = path.with_suffix(".raw.mp4")
-    subprocess.run([
-        FF, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x1428DC:s=128x72:r=30:d=1.2",
-        "-f", "lavfi", "-i", f"sine=frequency={TONE_HZ}:sample_rate=48000:duration=1.2",
-        "-vf", "drawbox=x=0:y=0:w=32:h=72:color=0xE61414:t=fill,format=yuv420p",
-        "-c:v", "libx264", "-crf", "12", "-c:a", "aac", "-shortest", str(raw)], check=True)
-    subprocess.run([FF, "-v", "error", "-y", "-display_rotation", "90", "-i", str(raw),
-                    "-c", "copy", str(path)], check=True)
-    raw.unlink()
-    return path
-
-
 def upright_by_ffmpeg(path: Path, size: tuple[int, int]) -> np.ndarray:
     """The clip's first frame as ffmpeg's own autorotate shows it, at ``size``."""
     out = subprocess.run([FF, "-v", "error", "-i", str(path), "-frames:v", "1", "-vf",
@@ -71,7 +56,7 @@ def show(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, np.ndarray,
     p3 = d / "p3.jpg"
     Image.new("RGB", (96, 54), (200, 120, 80)).save(p3, quality=95,
                                                     icc_profile=mp.display_p3_icc())
-    clips = [phone_clip(d / "portrait.mov"),
+    clips = [mc.phone_portrait(d / "portrait.mov", TONE_HZ),
              mc.bt2020(d / "hlg.mp4", (170, 110, 70), transfer="arib-std-b67", size="96x54"),
              mc.numbered(d / "vfr.mkv", vfr=True, fps=FPS, size="96x54", seconds=1.2)]
     slides = [
