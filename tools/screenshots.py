@@ -3,7 +3,8 @@
 
     python tools/screenshots.py [OUT_DIR]     (default docs/screenshots)
 
-States: empty, timeline filled (bundled samples + music, one slide selected), rendering
+States: empty, timeline filled (bundled samples + music, one slide selected), a timeline
+of photos, a video clip and title cards (the clip selected), rendering
 (a real render running in the real queue, plus finished ones), the batch export dialog, and
 the render farm monitor (a real ``redis-server`` on a loopback port, two workers announced
 the way ``simvid worker`` does; skipped when redis-server is not installed).
@@ -33,8 +34,9 @@ def main() -> None:
 
     from simvid_desktop.cli.demo import demo_project  # noqa: PLC0415
     from simvid_desktop.jobs.model import Job, JobStatus  # noqa: PLC0415
-    from simvid_desktop.model.project import Resolution  # noqa: PLC0415
+    from simvid_desktop.model.project import Resolution, Slide  # noqa: PLC0415
     from simvid_desktop.model.settings import Settings  # noqa: PLC0415
+    from simvid_desktop.render.clips import probe_clip  # noqa: PLC0415
     from simvid_desktop.ui.app import create_application  # noqa: PLC0415
     from simvid_desktop.ui.batch_dialog import BatchExportDialog  # noqa: PLC0415
     from simvid_desktop.ui.main_window import MainWindow  # noqa: PLC0415
@@ -72,6 +74,18 @@ def main() -> None:
     wait(2500)
     window.grab().save(str(out / "timeline.png"))
 
+    # Photos, a video clip and title cards on one timeline, the clip selected.
+    clip = make_clip(work / "fractal.mp4")
+    mixed = project.with_slides([
+        *project.slides[:3], Slide.video(clip, probe_clip(clip).duration),
+        *project.slides[3:], Slide.card("The End", "thanks for watching")])
+    window.document.reset(mixed, None)
+    window.timeline.select_rows([3])
+    wait_for(window.preview.frameShown, 30_000)
+    wait(3000)
+    window.grab().save(str(out / "mixed.png"))
+    window.document.reset(project, None)
+
     # Two quick renders that finish, then a bigger one caught mid-way.
     quick = replace(project, default_duration=1.0,
                     output=replace(project.output, resolution=Resolution("640x360")))
@@ -101,6 +115,18 @@ def main() -> None:
     window.close()
     print(f"screenshots in {out}")
     QApplication.quit()
+
+
+def make_clip(path: Path) -> Path:
+    """A 6 s 1280x720 clip of a zooming Mandelbrot set, made by the bundled ffmpeg."""
+    import subprocess  # noqa: PLC0415
+
+    from simvid_desktop.render.ffmpeg import ffmpeg_exe  # noqa: PLC0415
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "mandelbrot=size=1280x720:rate=30", "-t", "6", "-c:v", "libx264",
+                    "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
 
 
 def farm_shot(window: object, work: Path, target: Path, wait_for: object) -> None:
