@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from simvid_desktop.paths import resource
+from simvid_desktop.render.fonts import FREETYPE_LOCK
 from simvid_desktop.render.yuv import Frame, rgb_to_planes
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ def make_caption(text: str, size: tuple[int, int]) -> CaptionOverlay | None:
     text = text.strip()
     if not text:
         return None
+    with FREETYPE_LOCK:
+        return _lay_out(text, size)
+
+
+def _lay_out(text: str, size: tuple[int, int]) -> CaptionOverlay:
     width, height = size
     font_px = max(12, round(min(height, width * 9 / 16) * 0.055))
     font = _font(font_px)

@@ -18,6 +18,7 @@ import logging
 import os
 import struct
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,12 @@ from simvid_desktop.model.project import DEFAULT_TITLE_FONT
 from simvid_desktop.paths import resource
 
 logger = logging.getLogger(__name__)
+
+#: FreeType faces are not safe to use from two threads at once, and the font objects are
+#: cached and shared: the window draws title cards on its thumbnail pool while its preview
+#: composes frames (captions, cards) on another thread. Text is laid out and drawn under
+#: this lock, one at a time.
+FREETYPE_LOCK = threading.Lock()
 
 #: The fonts in ``resources/fonts``, in the order a font menu lists them (the default first).
 SHIPPED: tuple[tuple[str, str], ...] = (

@@ -24,6 +24,7 @@ from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageEnhance, ImageFil
 from simvid_desktop.model.project import FitMode, TextAlign, TitleBackground, TitleCard
 from simvid_desktop.render.fit import fitted_size
 from simvid_desktop.render.fonts import (
+    FREETYPE_LOCK,
     FontFace,
     find_face,
     find_font,
@@ -479,6 +480,13 @@ def render_title(card: TitleCard, size: tuple[int, int]) -> Image.Image:
     canvas = _background(card, (w, h))
     if not (card.text.strip() or card.subtitle.strip()):
         return canvas
+    with FREETYPE_LOCK:
+        _draw_text(canvas, card)
+    return canvas
+
+
+def _draw_text(canvas: Image.Image, card: TitleCard) -> None:
+    w, h = canvas.size
     face = resolve_face(card.font)
     area = safe_area((w, h))
     reach = _shadow_extent(max(MIN_PX, round(card.size * min(w, h))))
@@ -491,5 +499,4 @@ def render_title(card: TitleCard, size: tuple[int, int]) -> Image.Image:
     lines = _place(block, card.align, inner, h)
     if lines:
         _draw(canvas, lines, _rgb(card.text_color), area)
-    return canvas
 
