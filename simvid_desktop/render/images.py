@@ -62,11 +62,13 @@ XL's size is read from its codestream header first.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -542,32 +544,11 @@ def _raw_geometry(path: Path, raw: Any) -> tuple[int, int, int]:
     return (h, w, orient) if orient in _ROTATED else (w, h, orient)
 
 
-def _probe_raw(path: Path) -> ImageInfo:
-    rawpy = _rawpy(path)
+@contextlib.contextmanager
+def _raw_errors(path: Path, rawpy: Any) -> Iterator[None]:
+    """LibRaw's failures as the one-line errors every photo gets."""
     try:
-        with rawpy.imread(str(path)) as raw:
-            w, h, orient = _raw_geometry(path, raw)
-    except FileNotFoundError:
-        raise ImageUnreadable(path, "file not found") from None
-    except PermissionError:
-        raise ImageUnreadable(path, "permission denied") from None
-    except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise _raw_error(path, exc) from None
-    return ImageInfo(w, h, "RAW", orient)
-
-
-def _load_raw(path: Path, need: tuple[int, int] | None) -> Image.Image:
-    rawpy = _rawpy(path)
-    try:
-        with rawpy.imread(str(path)) as raw:
-            w, h, orient = _raw_geometry(path, raw)
-            if need is not None:
-                preview = _raw_preview(raw, rawpy, (w, h), orient, need)
-                if preview is not None:
-                    return preview
-            half = need is not None and w // 2 >= need[0] and h // 2 >= need[1]
-            rgb = raw.postprocess(use_camera_wb=True, half_size=half, output_bps=8,
-                                  output_color=rawpy.ColorSpace.sRGB)
+        yield
     except FileNotFoundError:
         raise ImageUnreadable(path, "file not found") from None
     except PermissionError:
@@ -576,6 +557,26 @@ def _load_raw(path: Path, need: tuple[int, int] | None) -> Image.Image:
         raise ImageTooLarge(path, "not enough memory to decode this image") from None
     except (rawpy.LibRawError, OSError, ValueError) as exc:
         raise _raw_error(path, exc) from None
+
+
+def _probe_raw(path: Path) -> ImageInfo:
+    rawpy = _rawpy(path)
+    with _raw_errors(path, rawpy), rawpy.imread(str(path)) as raw:
+        w, h, orient = _raw_geometry(path, raw)
+    return ImageInfo(w, h, "RAW", orient)
+
+
+def _load_raw(path: Path, need: tuple[int, int] | None) -> Image.Image:
+    rawpy = _rawpy(path)
+    with _raw_errors(path, rawpy), rawpy.imread(str(path)) as raw:
+        w, h, orient = _raw_geometry(path, raw)
+        if need is not None:
+            preview = _raw_preview(raw, rawpy, (w, h), orient, need)
+            if preview is not None:
+                return preview
+        half = need is not None and w // 2 >= need[0] and h // 2 >= need[1]
+        rgb = raw.postprocess(use_camera_wb=True, half_size=half, output_bps=8,
+                              output_color=rawpy.ColorSpace.sRGB)
     return Image.fromarray(np.ascontiguousarray(rgb, np.uint8))  # LibRaw flipped it
 
 

@@ -134,11 +134,9 @@ def _produce(folder: Path, path: str, size: int) -> QImage:
         probe_image(source)  # raises the user-facing reason (not found, permission...)
         raise MediaError(source, "cannot be read")
     cached = folder / f"{key}.jpg"
-    if cached.is_file():
-        image = QImage(str(cached))
-        if not image.isNull():
-            return image.convertToFormat(QImage.Format.Format_RGB32)
-        logger.debug("unreadable cached thumbnail %s, decoding again", cached)
+    image = _from_cache(cached)
+    if image is not None:
+        return image
     img = load_rgb(source, need=(size, size))  # header-checked, EXIF upright
     img.thumbnail((size, size), Image.Resampling.LANCZOS)
     _store(img, cached)
@@ -181,10 +179,9 @@ def _produce_clip(folder: Path, path: str, at: float, size: int) -> QImage:
         probe_clip(source)  # raises the user-facing reason (not found, permission...)
         raise MediaError(source, "cannot be read")
     cached = folder / f"{key}-{at:.3f}.jpg"
-    if cached.is_file():
-        image = QImage(str(cached))
-        if not image.isNull():
-            return image.convertToFormat(QImage.Format.Format_RGB32)
+    image = _from_cache(cached)
+    if image is not None:
+        return image
     info = probe_clip(source)
     img = clip_frame_rgb(info, min(at, max(0.0, info.duration - 0.05)), (size, size))
     img.thumbnail((size, size), Image.Resampling.LANCZOS)
@@ -195,6 +192,17 @@ def _produce_clip(folder: Path, path: str, at: float, size: int) -> QImage:
 def _produce_title(card: TitleCard, size: Size) -> QImage:
     """A title card drawn small by the renderer's own code, on the decode pool."""
     return _to_qimage(render_title(card, size))
+
+
+def _from_cache(cached: Path) -> QImage | None:
+    """A thumbnail stored earlier, or None (not there, or unreadable: made again)."""
+    if not cached.is_file():
+        return None
+    image = QImage(str(cached))
+    if image.isNull():
+        logger.debug("unreadable cached thumbnail %s, decoding again", cached)
+        return None
+    return image.convertToFormat(QImage.Format.Format_RGB32)
 
 
 def _store(img: Image.Image, target: Path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QAction, QDropEvent, QImage
+from PySide6.QtGui import QAction, QDropEvent
 from pytestqt.qtbot import QtBot
 
 from simvid_desktop.jobs.model import JobStatus
@@ -30,19 +30,13 @@ from simvid_desktop.ui.main_window import MainWindow
 from tests.integration import media_clips as mc
 from tests.integration import media_photos as mp
 from tests.integration.media import frames_rgb
+from tests.ui.grab import pixels
 
 pytest.importorskip("pillow_heif")
 pytest.importorskip("rawpy")
 pytest.importorskip("tifffile")
 
 W, H, FPS = 160, 90, 25
-
-
-def pixels(image: QImage) -> np.ndarray:
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    w, h, stride = image.width(), image.height(), image.bytesPerLine()
-    raw = np.frombuffer(image.constBits(), np.uint8, count=stride * h).reshape(h, stride)
-    return raw[:, : w * 3].reshape(h, w, 3).copy()
 
 
 @pytest.fixture
