@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from simvid_desktop.errors import ImageTooLarge, ImageUnreadable
-from simvid_desktop.render import images
+from simvid_desktop.render import images, photo_headers
 from simvid_desktop.render.images import load_rgb, probe_image
 from tests.integration.media import frames_rgb
 from tests.integration.media_photos import (
@@ -106,10 +106,10 @@ def test_jxl_header_size_checked_before_decoding(tmp_path: Path) -> None:
     images._codecs()
     for size in ((96, 160), (300, 200), (8, 8), (1000, 1)):
         Image.new("RGB", size, RED).save(tmp_path / "s.jxl", "JXL", lossless=True)
-        assert images._jxl_size(tmp_path / "s.jxl") == size
+        assert photo_headers.jxl_size(tmp_path / "s.jxl") == size
         Image.new("RGB", size, RED).save(tmp_path / "c.jxl", "JXL", lossless=True,
                                          use_container=True)
-        assert images._jxl_size(tmp_path / "c.jxl") == size
+        assert photo_headers.jxl_size(tmp_path / "c.jxl") == size
 
 
 # --- colour management -------------------------------------------------------------------
@@ -333,7 +333,7 @@ def _jxl_header(width: int, height: int) -> bytes:
 def test_huge_jxl_refused_from_its_header(tmp_path: Path) -> None:
     path = tmp_path / "bomb.jxl"
     path.write_bytes(_jxl_header(40000, 30000))
-    assert images._jxl_size(path) == (40000, 30000)
+    assert photo_headers.jxl_size(path) == (40000, 30000)
     for call in (probe_image, load_rgb):
         with pytest.raises(ImageTooLarge, match="40000x30000"):
             call(path)
