@@ -95,6 +95,11 @@ class Timeline:
         to ``end``, stay in sync."""
         return self._trim_in[index] + (t - self.slides[index].start)
 
+    def slide_start_frames(self) -> list[int]:
+        """The frame where each slide begins (its nominal start): where a player seeking
+        to it lands, so the encoder puts a keyframe there."""
+        return [round(span.start * self.fps) for span in self.slides]
+
     def time_of(self, frame: int) -> float:
         return (frame + 0.5) / self.fps
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -27,33 +28,41 @@ def _video_input(project: Project) -> list[str]:
     ]
 
 
-def _video_codec(project: Project) -> list[str]:
+def _video_codec(project: Project, keyframes: Sequence[int] = ()) -> list[str]:
+    """x264 at the project's settings; ``keyframes``: frames (counted from the first one
+    this ffmpeg is given) that must be keyframes, so seeking to a slide is exact."""
     enc = project.output.encoder
-    return [
+    args = [
         "-c:v", "libx264", "-preset", enc.x264_preset, "-crf", str(enc.crf),
         "-pix_fmt", "yuv420p", "-r", str(project.output.fps),
     ]
+    fps = project.output.fps
+    # Half a frame early: ffmpeg forces the first frame at or after each time.
+    times = [f"{(n - 0.5) / fps:.6f}" for n in sorted(set(keyframes)) if n > 0]
+    return [*args, "-force_key_frames", ",".join(times)] if times else args
 
 
 def _audio_codec() -> list[str]:
     return ["-c:a", "aac", "-b:a", "192k", "-ar", "48000"]
 
 
-def single_pass_args(project: Project, plan: AudioPlan, out: Path) -> list[str]:
+def single_pass_args(project: Project, plan: AudioPlan, out: Path,
+                     keyframes: Sequence[int] = ()) -> list[str]:
     """One ffmpeg run: frames from the pipe plus the music, straight to the final MP4."""
     return [
         "-loglevel", "error", "-y", *_video_input(project), *plan.input_args,
         "-filter_complex", f"[0:v]{_TAG_BT709}[vout];{plan.filter}",
-        "-map", "[vout]", "-map", "[aout]", *_video_codec(project), *_audio_codec(),
+        "-map", "[vout]", "-map", "[aout]", *_video_codec(project, keyframes), *_audio_codec(),
         "-movflags", "+faststart", "-f", "mp4", str(out),
     ]
 
 
-def segment_args(project: Project, out: Path) -> list[str]:
-    """A video-only piece of the show, to be joined later without re-encoding."""
+def segment_args(project: Project, out: Path, keyframes: Sequence[int] = ()) -> list[str]:
+    """A video-only piece of the show, to be joined later without re-encoding
+    (``keyframes`` counted from the piece's first frame)."""
     return [
         "-loglevel", "error", "-y", *_video_input(project), "-vf", _TAG_BT709,
-        *_video_codec(project), "-an", "-f", "mp4", str(out),
+        *_video_codec(project, keyframes), "-an", "-f", "mp4", str(out),
     ]
 
 

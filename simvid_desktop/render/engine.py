@@ -206,7 +206,9 @@ def _encode_frames(comp: Compositor, first: int, end: int, pipe: FramePipe,
 def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
                  cancel: CancelToken) -> None:
     plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1)
-    with FramePipe(single_pass_args(spec.project, plan, tmp), spec.output, cancel) as pipe:
+    keyframes = comp.timeline.slide_start_frames()
+    with FramePipe(single_pass_args(spec.project, plan, tmp, keyframes), spec.output,
+                   cancel) as pipe:
         _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
         cancel.raise_if_cancelled()
         progress.stage(RenderStage.FINALIZING, "Finishing the video")
@@ -219,7 +221,9 @@ def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Fra
     final = work.segment_path(seg)
     part = work.part(final)
     try:
-        with FramePipe(segment_args(comp.project, part), final, cancel) as pipe:
+        keyframes = [n - seg.first for n in comp.timeline.slide_start_frames()
+                     if seg.first < n < seg.end]
+        with FramePipe(segment_args(comp.project, part, keyframes), final, cancel) as pipe:
             _encode_frames(comp, seg.first, seg.end, pipe, progress, cancel)
             pipe.finish()
         work.commit(part, final, seg.frames)
