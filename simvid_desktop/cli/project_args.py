@@ -16,6 +16,7 @@ from simvid_desktop.model.project import (
     TRANSITION_NAMES,
     X264_PRESETS,
     AudioBed,
+    ChapterMode,
     FitMode,
     Motion,
     MotionMode,
@@ -65,6 +66,11 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quality", choices=[q.value for q in Quality])
     g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
     g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
+    g.add_argument("--chapters", choices=[m.value for m in ChapterMode],
+                   help="chapters in the video: at every slide, or at every title card")
+    g.add_argument("--chapter-list", action="store_true",
+                   help="also write the chapters beside the video (NAME.chapters.txt, "
+                        "YouTube's '00:00 Title' lines)")
     g.add_argument("--volume", type=float, help="music volume (1 = as is)")
     g.add_argument("--fade-in", type=float, help="music fade-in, seconds")
     g.add_argument("--fade-out", type=float, help="music fade-out, seconds")
@@ -165,6 +171,8 @@ def project_from_args(args: argparse.Namespace) -> Project:
         fit=FitMode(args.fit) if args.fit else out.fit,
         x264_preset=args.x264_preset or out.x264_preset,
         crf=args.crf if args.crf is not None else out.crf,
+        chapters=ChapterMode(args.chapters) if args.chapters else out.chapters,
+        chapter_list=True if args.chapter_list else out.chapter_list,
     )
     transition = project.transition
     if args.transition is not None or args.transition_duration is not None:

@@ -253,6 +253,14 @@ class AudioBed:
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
+class ChapterMode(str, Enum):
+    """Where the video's chapters begin (players list them and jump to them)."""
+
+    NONE = "none"
+    SLIDES = "slides"  #: at every slide
+    TITLES = "titles"  #: at every title card (and at the start, if no card is first)
+
+
 @dataclass(frozen=True)
 class OutputSettings:
     resolution: Resolution = DEFAULT_RESOLUTION
@@ -261,6 +269,9 @@ class OutputSettings:
     fit: FitMode = FitMode.LETTERBOX
     x264_preset: str | None = None  #: pins the encoder speed (benchmarks); overrides quality
     crf: int | None = None  #: pins the encoder CRF (benchmarks); overrides quality
+    chapters: ChapterMode = ChapterMode.NONE
+    #: Also write the chapters beside the video as a YouTube-style list (``00:00 Intro``).
+    chapter_list: bool = False
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
     @property
@@ -661,6 +672,11 @@ def check_project(project: Project) -> list[Problem]:
         problems.append(Problem("output.crf", f"must be an integer 0..51, got {out.crf!r}"))
     if not isinstance(out.fit, FitMode):
         problems.append(Problem("output.fit", f"unknown fit mode {out.fit!r}"))
+    if not isinstance(out.chapters, ChapterMode):
+        names = ", ".join(m.value for m in ChapterMode)
+        problems.append(Problem("output.chapters", f"unknown chapters {out.chapters!r} ({names})"))
+    if not isinstance(out.chapter_list, bool):
+        problems.append(Problem("output.chapter_list", "must be true or false"))
     if project.audio is not None:
         a = project.audio
         v = a.volume

@@ -43,6 +43,7 @@ from simvid_desktop.model.project import (
     SCHEMA_MINOR,
     SCHEMA_VERSION,
     AudioBed,
+    ChapterMode,
     Clip,
     FitMode,
     Motion,
@@ -371,7 +372,8 @@ class _Reader:
     def output(self, value: Any) -> OutputSettings:
         if value is None:
             return OutputSettings()
-        keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf"}
+        keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf", "chapters",
+                "chapter_list"}
         d, unknown = self.obj(value, "output", keys)
         fps = self.number(d, "fps", "output", 30)
         crf = self.number(d, "crf", "output", None)
@@ -382,6 +384,9 @@ class _Reader:
             fit=self.enum(d, "fit", "output", FitMode, FitMode.LETTERBOX),
             x264_preset=self.string(d, "x264_preset", "output", None),
             crf=int(crf) if isinstance(crf, float) and crf.is_integer() else crf,
+            chapters=self.enum(d, "chapters", "output", ChapterMode, ChapterMode.NONE,
+                               "chapters"),
+            chapter_list=self.boolean(d, "chapter_list", "output", False),
             unknown=unknown,
         )
 
@@ -592,6 +597,10 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         output["x264_preset"] = out.x264_preset
     if out.crf is not None:
         output["crf"] = out.crf
+    if out.chapters is not ChapterMode.NONE:
+        output["chapters"] = out.chapters.value
+    if out.chapter_list:
+        output["chapter_list"] = True
     _with_unknown(output, out.unknown)
     data: dict[str, Any] = {
         "schema_version": WRITTEN_VERSION,

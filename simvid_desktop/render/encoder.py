@@ -11,6 +11,7 @@ from types import TracebackType
 from simvid_desktop.errors import OutputError, RenderFailed, SimvidError
 from simvid_desktop.model.project import Project
 from simvid_desktop.render.audio import AudioPlan
+from simvid_desktop.render.chapters import chapter_args
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.progress import CancelToken
 from simvid_desktop.render.yuv import Frame
@@ -47,13 +48,15 @@ def _audio_codec() -> list[str]:
 
 
 def single_pass_args(project: Project, plan: AudioPlan, out: Path,
-                     keyframes: Sequence[int] = ()) -> list[str]:
-    """One ffmpeg run: frames from the pipe plus the music, straight to the final MP4."""
+                     keyframes: Sequence[int] = (), chapters: Path | None = None) -> list[str]:
+    """One ffmpeg run: frames from the pipe plus the music, straight to the final MP4
+    (with the chapters of the ffmetadata file ``chapters``)."""
+    meta_in, meta_out = chapter_args(chapters, 1 + plan.input_args.count("-i"))
     return [
-        "-loglevel", "error", "-y", *_video_input(project), *plan.input_args,
+        "-loglevel", "error", "-y", *_video_input(project), *plan.input_args, *meta_in,
         "-filter_complex", f"[0:v]{_TAG_BT709}[vout];{plan.filter}",
-        "-map", "[vout]", "-map", "[aout]", *_video_codec(project, keyframes), *_audio_codec(),
-        "-movflags", "+faststart", "-f", "mp4", str(out),
+        "-map", "[vout]", "-map", "[aout]", *meta_out, *_video_codec(project, keyframes),
+        *_audio_codec(), "-movflags", "+faststart", "-f", "mp4", str(out),
     ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -25,10 +26,12 @@ from typing import Any, Protocol
 
 from simvid_desktop.durable import move_no_replace
 from simvid_desktop.errors import OutputError, RenderCancelled, RenderFailed, SimvidError
+from simvid_desktop.model.chapters import chapters_of
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy, numbered_names
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import soundtrack_plan
+from simvid_desktop.render.chapters import chapter_args, write_chapter_list, write_metadata
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.encoder import (
     FramePipe,
@@ -142,6 +145,12 @@ def place_output(tmp: Path, output: Path, collision: CollisionPolicy) -> Path:
     raise AssertionError("numbered_names never ends")
 
 
+def _chapter_list(project: Project, video: Path) -> None:
+    """The YouTube-style chapter list beside the video, when the project asks for it."""
+    if project.output.chapter_list:
+        write_chapter_list(video, chapters_of(project))
+
+
 def _reporter(callback: ProgressCallback | None) -> ProgressCallback:
     """Every event goes out; the edges that pay for one (a store write, a line) throttle."""
     return callback if callback is not None else (lambda _event: None)
@@ -207,12 +216,15 @@ def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progr
                  cancel: CancelToken) -> None:
     plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1)
     keyframes = comp.timeline.slide_start_frames()
-    with FramePipe(single_pass_args(spec.project, plan, tmp, keyframes), spec.output,
-                   cancel) as pipe:
-        _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
-        cancel.raise_if_cancelled()
-        progress.stage(RenderStage.FINALIZING, "Finishing the video")
-        pipe.finish()
+    with tempfile.TemporaryDirectory(prefix="simvid-meta-") as folder:
+        meta = write_metadata(chapters_of(spec.project, comp.timeline),
+                              Path(folder) / "chapters.ffmeta")
+        args = single_pass_args(spec.project, plan, tmp, keyframes, meta)
+        with FramePipe(args, spec.output, cancel) as pipe:
+            _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
+            cancel.raise_if_cancelled()
+            progress.stage(RenderStage.FINALIZING, "Finishing the video")
+            pipe.finish()
 
 
 def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _FrameCounter,
@@ -245,13 +257,17 @@ def render_audio(project: Project, total: float, work: WorkDir) -> None:
         part.unlink(missing_ok=True)
 
 
-def join_segments(work: WorkDir, segments: list[Segment], tmp: Path) -> None:
-    """Concatenate the pieces and the music into ``tmp`` without re-encoding."""
+def join_segments(project: Project, work: WorkDir, segments: list[Segment],
+                  tmp: Path) -> None:
+    """Concatenate the pieces and the music into ``tmp`` without re-encoding (with the
+    show's chapters)."""
     listing = work.concat_list(segments)
+    meta = write_metadata(chapters_of(project), work.path / "chapters.ffmeta")
+    meta_in, meta_out = chapter_args(meta, 2)
     args = [
         "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-        "-i", str(work.audio_path), "-map", "0:v", "-map", "1:a", "-c", "copy",
-        "-movflags", "+faststart", "-f", "mp4", str(tmp),
+        "-i", str(work.audio_path), *meta_in, "-map", "0:v", "-map", "1:a", *meta_out,
+        "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(tmp),
     ]
     with FFmpegProcess(args) as proc:
         if proc.finish() != 0:
@@ -274,7 +290,7 @@ def _segmented(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progres
     cancel.raise_if_cancelled()
     progress.stage(RenderStage.FINALIZING, "Joining segments and music")
     render_audio(spec.project, comp.timeline.total, work)
-    join_segments(work, segments, tmp)
+    join_segments(spec.project, work, segments, tmp)
     return resumed
 
 
@@ -316,6 +332,7 @@ def render(
             frames, duration = comp.timeline.frame_count, comp.timeline.total
         cancel.raise_if_cancelled()
         output = place_output(tmp, output, spec.collision)
+        _chapter_list(project, output)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         elapsed = time.monotonic() - started
@@ -413,8 +430,9 @@ def finish_pieces(project: Project, output: Path, work_dir: Path, segment_second
     tmp = temp_path_for(output)
     try:
         render_audio(project, total, work)
-        join_segments(work, segments, tmp)
+        join_segments(project, work, segments, tmp)
         output = place_output(tmp, output, collision)
+        _chapter_list(project, output)
     finally:
         tmp.unlink(missing_ok=True)
     frames = segments[-1].end if segments else 0

@@ -1,4 +1,5 @@
-"""What the video will be: size, frame rate, quality, photo fit, and where it is written.
+"""What the video will be: size, frame rate, quality, photo fit, chapters, and where it is
+written.
 
 Size, rate, quality and fit belong to the project (they change the render, so they are
 undoable edits and travel with the project file). The folder and file name belong to the
@@ -16,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QSignalBlocker, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -35,6 +37,7 @@ from simvid_desktop.model.project import (
     MIN_SIDE,
     QUALITY_PRESETS,
     RESOLUTION_PRESETS,
+    ChapterMode,
     FitMode,
     OutputSettings,
     Project,
@@ -53,6 +56,8 @@ _QUALITY_NAMES = {Quality.DRAFT: "Draft: quick, smaller", Quality.STANDARD: "Sta
                   Quality.HIGH: "High", Quality.BEST: "Best: slow, larger"}
 _FIT_NAMES = {FitMode.LETTERBOX: "Whole photo (black bars)", FitMode.CROP: "Fill the frame (crop)",
               FitMode.BLUR: "Whole photo on a blurred copy"}
+_CHAPTER_NAMES = {ChapterMode.NONE: "None", ChapterMode.SLIDES: "At every slide",
+                  ChapterMode.TITLES: "At every title card"}
 DEFAULT_FILE_NAME = "slideshow.mp4"
 
 
@@ -122,6 +127,14 @@ class OutputPanel(QWidget):
             self.fit.addItem(_FIT_NAMES.get(mode, mode.value), mode.value)
         self.fit.setToolTip("How photos of another shape than the video fill the frame "
                             "(each slide can override it)")
+        self.chapters = QComboBox()
+        for chapters in ChapterMode:
+            self.chapters.addItem(_CHAPTER_NAMES[chapters], chapters.value)
+        self.chapters.setToolTip("Chapters players list and jump to, named after the title "
+                                 "card, the caption or the file")
+        self.chapter_list = QCheckBox("Also a chapter list for YouTube (.txt)")
+        self.chapter_list.setToolTip("Beside the video, NAME.chapters.txt: '00:00 Title' "
+                                     "lines to paste into the video's description")
 
         self.folder_edit = QLineEdit(str(default_output_folder()))
         self.browse_button = QPushButton("Browse…")
@@ -150,6 +163,8 @@ class OutputPanel(QWidget):
         form.addRow("Frame rate", self.fps)
         form.addRow("Quality", self.quality)
         form.addRow("Photo fit", self.fit)
+        form.addRow("Chapters", self.chapters)
+        form.addRow("", self.chapter_list)
         form.addRow(_heading("Save as"))
         form.addRow("Folder", folder_row)
         form.addRow("File name", self.name_edit)
@@ -173,6 +188,12 @@ class OutputPanel(QWidget):
         self.fit.currentIndexChanged.connect(
             lambda _: self._edit_output("Change photo fit",
                                         lambda o: replace(o, fit=FitMode(self.fit.currentData()))))
+        self.chapters.currentIndexChanged.connect(
+            lambda _: self._edit_output("Change chapters", lambda o: replace(
+                o, chapters=ChapterMode(self.chapters.currentData()))))
+        self.chapter_list.toggled.connect(
+            lambda on: self._edit_output("Change chapter list",
+                                         lambda o: replace(o, chapter_list=on)))
         self.browse_button.clicked.connect(self._browse)
         self.folder_edit.textChanged.connect(lambda _: self.outputChanged.emit())
         self.name_edit.textChanged.connect(lambda _: self.outputChanged.emit())
@@ -209,11 +230,16 @@ class OutputPanel(QWidget):
         out = project.output
         preset = out.resolution.preset or CUSTOM
         for combo, value in ((self.preset, preset), (self.fps, out.fps),
-                             (self.quality, out.quality.value), (self.fit, out.fit.value)):
+                             (self.quality, out.quality.value), (self.fit, out.fit.value),
+                             (self.chapters, out.chapters.value)):
             index = combo.findData(value)
             if index >= 0 and index != combo.currentIndex():
                 with QSignalBlocker(combo):
                     combo.setCurrentIndex(index)
+        if self.chapter_list.isChecked() != out.chapter_list:
+            with QSignalBlocker(self.chapter_list):
+                self.chapter_list.setChecked(out.chapter_list)
+        self.chapter_list.setEnabled(out.chapters is not ChapterMode.NONE)
         custom = preset == CUSTOM
         self._form.setRowVisible(self._custom_row, custom)
         width, height = out.size

@@ -14,6 +14,7 @@ from PySide6.QtGui import QDropEvent
 from simvid_desktop.model.estimate import estimate_size_bytes
 from simvid_desktop.model.project import (
     AudioBed,
+    ChapterMode,
     FitMode,
     Motion,
     MotionMode,
@@ -268,6 +269,22 @@ def test_output_panel_edits_update_project_and_info(qtbot, document, tmp_path) -
         document.undo_stack.undo()
     assert document.project.output == OutputSettings()
     assert panel.preset.currentData() == "1080p" and panel.info_text().startswith("1920×1080")
+
+
+def test_output_panel_sets_chapters_and_the_chapter_list(qtbot, document, tmp_path) -> None:
+    panel = OutputPanel(document)
+    qtbot.addWidget(panel)
+    document.reset(show(tmp_path), None)
+    assert not panel.chapter_list.isEnabled()  # nothing to list without chapters
+    panel.chapters.setCurrentIndex(panel.chapters.findData("titles"))
+    assert document.project.output.chapters is ChapterMode.TITLES
+    assert panel.chapter_list.isEnabled()
+    panel.chapter_list.setChecked(True)
+    assert document.project.output.chapter_list is True
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    assert document.project.output == OutputSettings()
+    assert panel.chapters.currentData() == "none" and not panel.chapter_list.isChecked()
 
 
 def test_custom_size_is_always_even(qtbot, document, tmp_path) -> None:

@@ -17,6 +17,7 @@ from simvid_desktop.cli.project_args import project_from_args
 from simvid_desktop.errors import ProjectInvalid, RenderFailed
 from simvid_desktop.model.project import (
     AudioBed,
+    ChapterMode,
     FitMode,
     Motion,
     MotionMode,
@@ -92,13 +93,15 @@ def test_every_option_reaches_the_project(photos: list[Path], out: Path) -> None
         *photos, "-o", out, "--duration", "2.5", "--transition", "wipe-left",
         "--transition-duration", "0.5", "--resolution", "720p", "--fps", "25", "--fit", "crop",
         "--motion", "auto", "--quality", "high", "--x264-preset", "fast", "--crf", "20",
+        "--chapters", "titles", "--chapter-list",
     )
     assert project.default_duration == 2.5
     assert project.transition == Transition(TransitionKind.WIPE_LEFT, 0.5)
     assert project.motion == Motion(MotionMode.AUTO)
     assert project.output == OutputSettings(resolution=Resolution("720p"), fps=25,
                                             quality=Quality.HIGH, fit=FitMode.CROP,
-                                            x264_preset="fast", crf=20)
+                                            x264_preset="fast", crf=20,
+                                            chapters=ChapterMode.TITLES, chapter_list=True)
     assert project.output.size == (1280, 720)
     assert project.total_duration == 7.5
 
