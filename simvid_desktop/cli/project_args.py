@@ -17,6 +17,7 @@ from simvid_desktop.model.project import (
     X264_PRESETS,
     AudioBed,
     FitMode,
+    Loudness,
     Motion,
     MotionMode,
     Project,
@@ -65,6 +66,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quality", choices=[q.value for q in Quality])
     g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
     g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
+    g.add_argument("--loudness", choices=[m.value for m in Loudness],
+                   help="bring the soundtrack to this loudness, LUFS (-14: online video, the "
+                        "default; -16: podcasts; -23: EBU R128 broadcast), or leave it off")
     g.add_argument("--volume", type=float, help="music volume (1 = as is)")
     g.add_argument("--fade-in", type=float, help="music fade-in, seconds")
     g.add_argument("--fade-out", type=float, help="music fade-out, seconds")
@@ -165,6 +169,7 @@ def project_from_args(args: argparse.Namespace) -> Project:
         fit=FitMode(args.fit) if args.fit else out.fit,
         x264_preset=args.x264_preset or out.x264_preset,
         crf=args.crf if args.crf is not None else out.crf,
+        loudness=Loudness(args.loudness) if args.loudness else out.loudness,
     )
     transition = project.transition
     if args.transition is not None or args.transition_duration is not None:

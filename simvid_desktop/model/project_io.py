@@ -37,6 +37,7 @@ from typing import Any
 from simvid_desktop.durable import write_atomic
 from simvid_desktop.errors import Problem, ProjectInvalid
 from simvid_desktop.model.project import (
+    DEFAULT_LOUDNESS,
     DEFAULT_RESOLUTION,
     NO_UNKNOWN_FIELDS,
     READABLE_OLDER_VERSIONS,
@@ -45,6 +46,7 @@ from simvid_desktop.model.project import (
     AudioBed,
     Clip,
     FitMode,
+    Loudness,
     Motion,
     MotionMode,
     OutputSettings,
@@ -221,6 +223,17 @@ class _Reader:
             self.bad(f"{where}.{key}" if where else key, str(exc))
             return default
 
+    def loudness(self, d: dict[str, Any]) -> Loudness:
+        """The target loudness: ``"-14"``, ``"-16"``, ``"-23"`` or ``"off"``; the number
+        itself (``-14``) is taken too, as a person editing the file may write it. A file
+        without it (written before it existed) gets the default."""
+        value = d.get("loudness")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            d = {**d, "loudness": f"{value:g}"}
+        found: Loudness = self.enum(d, "loudness", "output", Loudness, DEFAULT_LOUDNESS,
+                                    "loudness")
+        return found
+
     def resolution(self, d: dict[str, Any]) -> Resolution:
         text = self.string(d, "resolution", "output", None)
         if text is None:
@@ -371,7 +384,7 @@ class _Reader:
     def output(self, value: Any) -> OutputSettings:
         if value is None:
             return OutputSettings()
-        keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf"}
+        keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf", "loudness"}
         d, unknown = self.obj(value, "output", keys)
         fps = self.number(d, "fps", "output", 30)
         crf = self.number(d, "crf", "output", None)
@@ -382,6 +395,7 @@ class _Reader:
             fit=self.enum(d, "fit", "output", FitMode, FitMode.LETTERBOX),
             x264_preset=self.string(d, "x264_preset", "output", None),
             crf=int(crf) if isinstance(crf, float) and crf.is_integer() else crf,
+            loudness=self.loudness(d),
             unknown=unknown,
         )
 
@@ -586,7 +600,7 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
     out = project.output
     output: dict[str, Any] = {
         "resolution": out.resolution.text, "fps": out.fps, "quality": out.quality.value,
-        "fit": out.fit.value,
+        "fit": out.fit.value, "loudness": out.loudness.value,
     }
     if out.x264_preset is not None:
         output["x264_preset"] = out.x264_preset
