@@ -210,7 +210,7 @@ def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progr
     # only audio): the encoder then takes the mix with its gain.
     if spec.project.output.loudness.target is not None:
         progress.stage(RenderStage.PREPARING, "Measuring the soundtrack's loudness")
-    gain = loudness_gain(spec.project, comp.timeline)
+    gain = loudness_gain(spec.project, comp.timeline, cancel=cancel)
     plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1, loudness=gain)
     with FramePipe(single_pass_args(spec.project, plan, tmp), spec.output, cancel) as pipe:
         _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from simvid_desktop.render.audio import (
 )
 from simvid_desktop.render.encoder import audio_args, failure
 from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.progress import CancelToken
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +94,20 @@ def parse_ebur128(log: str) -> Measurement | None:
     return Measurement(float(i[1]), float(tp[1]))
 
 
-def _ebur128(args: list[str]) -> Measurement:
+def _finish(proc: FFmpegProcess, cancel: CancelToken | None) -> int:
+    """Wait for ``proc``; a cancelled render stops it at once (the context kills it)."""
+    while cancel is not None:
+        try:
+            return proc.finish(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            cancel.raise_if_cancelled()
+    return proc.finish()
+
+
+def _ebur128(args: list[str], cancel: CancelToken | None = None) -> Measurement:
     """Run ffmpeg with ``args`` (inputs, then a graph or filter ending in ``ebur128``)."""
     with FFmpegProcess(["-nostats", "-loglevel", "info", *args, "-f", "null", "-"]) as proc:
-        code = proc.finish()
+        code = _finish(proc, cancel)
         log = proc.log_tail(80)
     found = parse_ebur128(log) if code == 0 else None
     if found is None:
@@ -104,33 +116,37 @@ def _ebur128(args: list[str]) -> Measurement:
     return found
 
 
-def measure(plan: AudioPlan) -> Measurement:
+def measure(plan: AudioPlan, cancel: CancelToken | None = None) -> Measurement:
     """Run ``plan`` (its ``[aout]``) through ``ebur128`` and return what it measured.
 
     Raises:
         RenderFailed: ffmpeg failed (an input it cannot read) or printed no summary.
     """
     graph = f"{plan.filter};[aout]ebur128=peak=true:framelog=quiet[measured]"
-    return _ebur128([*plan.input_args, "-filter_complex", graph, "-map", "[measured]"])
+    return _ebur128([*plan.input_args, "-filter_complex", graph, "-map", "[measured]"],
+                    cancel)
 
 
-def measure_encoded(plan: AudioPlan, folder: Path) -> Measurement:
+def measure_encoded(plan: AudioPlan, folder: Path,
+                    cancel: CancelToken | None = None) -> Measurement:
     """Encode ``plan`` to AAC as the render does, into ``folder``, and measure that."""
     encoded = folder / "check.m4a"
     with FFmpegProcess(audio_args(plan, encoded)) as proc:
-        if proc.finish() != 0:
+        if _finish(proc, cancel) != 0:
             raise failure(proc, encoded)
     return _ebur128(["-i", str(encoded), "-map", "0:a:0",
-                     "-af", "ebur128=peak=true:framelog=quiet"])
+                     "-af", "ebur128=peak=true:framelog=quiet"], cancel)
 
 
 def loudness_gain(project: Project, timeline: Timeline | None = None, *,
-                  has_audio: Callable[[Path], bool] = clip_has_audio) -> LoudnessGain | None:
+                  has_audio: Callable[[Path], bool] = clip_has_audio,
+                  cancel: CancelToken | None = None) -> LoudnessGain | None:
     """How to bring the whole show's mix to its target; None: leave it as it is
     (loudness off, or a silent show: silence stays silence).
 
     Raises:
         RenderFailed: ffmpeg could not measure the mix.
+        RenderCancelled: ``cancel`` was triggered (the ffmpeg at work is stopped).
     """
     target = project.output.loudness.target
     if target is None:
@@ -143,7 +159,7 @@ def loudness_gain(project: Project, timeline: Timeline | None = None, *,
             known[path] = has_audio(path)
         return known[path]
 
-    mix = measure(mix_plan(project, timeline, 0, has_audio=cached))
+    mix = measure(mix_plan(project, timeline, 0, has_audio=cached), cancel)
     if mix.silent:
         logger.info("the soundtrack is silent: no loudness to adjust")
         return None
@@ -154,7 +170,7 @@ def loudness_gain(project: Project, timeline: Timeline | None = None, *,
     with tempfile.TemporaryDirectory(prefix="simvid-loudness-") as folder:
         for _ in range(MAX_ROUNDS):
             plan = soundtrack_plan(project, timeline, 0, has_audio=cached, loudness=stage)
-            result = measure_encoded(plan, Path(folder))
+            result = measure_encoded(plan, Path(folder), cancel)
             logger.info("gain %+.2f dB, ceiling %.2f dBTP: %.2f LUFS, true peak %.2f dBTP",
                         stage.gain_db, stage.ceiling_db, result.integrated, result.true_peak)
             tried.append((stage, result))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from simvid_desktop.cli.main import build_parser
 from simvid_desktop.cli.project_args import project_from_args
+from simvid_desktop.errors import RenderCancelled
 from simvid_desktop.model.project import (
     DEFAULT_LOUDNESS,
     AudioBed,
@@ -26,7 +28,7 @@ from simvid_desktop.model.project import (
 from simvid_desktop.model.project_io import parse_project, project_to_json, read_project
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render import engine
-from simvid_desktop.render.audio import mix_plan, soundtrack_plan
+from simvid_desktop.render.audio import LoudnessGain, mix_plan, soundtrack_plan
 from simvid_desktop.render.engine import (
     RenderSpec,
     finish_pieces,
@@ -34,6 +36,7 @@ from simvid_desktop.render.engine import (
     render_handed_pieces,
 )
 from simvid_desktop.render.loudness import loudness_gain, measure
+from simvid_desktop.render.progress import CancelToken
 from simvid_desktop.render.segments import WorkDir
 from tests.integration.conftest import small_project
 from tests.integration.media import FF, audio_samples, probe
@@ -123,6 +126,17 @@ def test_a_silent_show_stays_silent(tmp_path: Path, photos: list[Path]) -> None:
     assert np.abs(audio_samples(out)).max() == 0.0
 
 
+def test_cancelling_stops_the_measurement(tmp_path: Path, photos: list[Path], mid: Path) -> None:
+    project = show(photos[:1], mid)  # the music loops under one photo of ten minutes
+    project = project.with_slides([replace(project.slides[0], duration=600.0)])
+    token = CancelToken()
+    token.cancel()
+    started = time.monotonic()
+    with pytest.raises(RenderCancelled):
+        loudness_gain(project, cancel=token)
+    assert time.monotonic() - started < 5.0  # not the whole measurement
+
+
 class Crash(BaseException):
     """Stands in for the process dying."""
 
@@ -143,8 +157,9 @@ def test_segmented_and_resumed_renders_have_the_single_pass_loudness(
     calls: list[float] = []
     measured = engine.loudness_gain
 
-    def counting(p: Project, timeline: Timeline | None = None) -> float | None:
-        gain = measured(p, timeline)
+    def counting(p: Project, timeline: Timeline | None = None,
+                 **kw: object) -> LoudnessGain | None:
+        gain = measured(p, timeline, **kw)  # type: ignore[arg-type]
         calls.append(Timeline(p).total if timeline is None else timeline.total)
         return gain
 
@@ -179,9 +194,9 @@ def test_a_farm_split_render_sets_the_loudness_of_the_whole_show(
     totals: list[float] = []
     measured = engine.loudness_gain
 
-    def spy(p: Project, timeline: Timeline | None = None) -> float | None:
+    def spy(p: Project, timeline: Timeline | None = None, **kw: object) -> LoudnessGain | None:
         totals.append(Timeline(p).total if timeline is None else timeline.total)
-        return measured(p, timeline)
+        return measured(p, timeline, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine, "loudness_gain", spy)
     work = tmp_path / "farm"
