@@ -600,8 +600,12 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
     out = project.output
     output: dict[str, Any] = {
         "resolution": out.resolution.text, "fps": out.fps, "quality": out.quality.value,
-        "fit": out.fit.value, "loudness": out.loudness.value,
+        "fit": out.fit.value,
     }
+    # Written when it is not the default, as a file without it (from before it existed)
+    # means the default: files made without touching it save back byte for byte.
+    if out.loudness is not DEFAULT_LOUDNESS:
+        output["loudness"] = out.loudness.value
     if out.x264_preset is not None:
         output["x264_preset"] = out.x264_preset
     if out.crf is not None:
