@@ -20,6 +20,7 @@ from simvid_desktop.errors import RenderCancelled
 from simvid_desktop.model.project import (
     DEFAULT_LOUDNESS,
     AudioBed,
+    Clip,
     Loudness,
     OutputSettings,
     Project,
@@ -38,6 +39,7 @@ from simvid_desktop.render.engine import (
 from simvid_desktop.render.loudness import loudness_gain, measure
 from simvid_desktop.render.progress import CancelToken
 from simvid_desktop.render.segments import WorkDir
+from tests.integration import test_clip_sound as cs
 from tests.integration.conftest import small_project
 from tests.integration.media import FF, audio_samples, probe
 
@@ -258,3 +260,17 @@ def test_the_command_line_sets_the_loudness(tmp_path: Path, photos: list[Path]) 
     assert project_from_args(args).output.loudness is DEFAULT_LOUDNESS
     with pytest.raises(SystemExit):
         parser.parse_args(["render", str(photos[0]), "-o", "x.mp4", "--loudness", "-20"])
+
+
+def test_the_music_still_dips_12_db_under_a_clip(tmp_path: Path) -> None:
+    """One gain for the whole mix: the balance within it (the ducking) stays as made."""
+    path = cs.make_clip(tmp_path / "c.mp4", 2.0)
+    made = cs.show(tmp_path, Clip(path, 2.0), music=True, before=2.0)
+    project = replace(made, output=replace(made.output, loudness=Loudness.ONLINE))
+    x = cs.pcm(project, tmp_path / "d.wav")[:, 0]
+    before, under = (cs.level(cs.seconds(x, a, b), cs.MUSIC_HZ) for a, b in ((0.2, 1.6),
+                                                                            (2.1, 3.9)))
+    assert 20 * np.log10(under / before) == pytest.approx(-12.0, abs=0.3)
+    made_level = cs.level(cs.seconds(cs.pcm(made, tmp_path / "m.wav")[:, 0], 0.2, 1.6),
+                          cs.MUSIC_HZ)
+    assert before != pytest.approx(made_level, rel=0.1)  # and the gain did apply
