@@ -135,17 +135,28 @@ def click_track(path: Path, clicks: Iterable[float], seconds: float, *, rate: in
     return path
 
 
-def flash_clip(path: Path, seconds: float, flash: float, *, rate: int = 48000) -> Path:
-    """A video clip (H.264 + AAC in MP4) of black frames with one white frame at ``flash``
-    (its own time) and, on its sound, a click at the same instant."""
-    frame = round(flash * FPS)
-    picture = (f"color=c=black:s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds},format=yuv420p,"
-               f"geq=lum='if(eq(N,{frame}),235,16)':cb=128:cr=128")
-    sound = path.with_suffix(".clicks.wav")
-    click_track(sound, [flash], seconds, rate=rate, channels=2)
-    _ff("-f", "lavfi", "-i", picture, "-i", str(sound), "-c:v", "libx264", "-preset",
-        "ultrafast", "-qp", "0", "-c:a", "aac", "-b:a", "128k", "-shortest", str(path))
-    sound.unlink()
+def flash_clip(path: Path, seconds: float, flash: float, *, rate: int = 48000,
+               sound_late: float = 0.0) -> Path:
+    """A video clip (H.264 + AAC in MP4) of ``seconds``: black frames with one white
+    frame at ``flash`` (seconds from the file's start) and, on its sound, a click at the
+    same instant.
+
+    ``sound_late``: the sound stream starts this long after the picture (negative: the
+    picture starts later), as in many cameras' files; the flash and the click still
+    coincide in the file.
+    """
+    picture_at, sound_at = max(0.0, -sound_late), max(0.0, sound_late)
+    frame = round((flash - picture_at) * FPS)
+    picture = (f"color=c=black:s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds - picture_at},"
+               f"format=yuv420p,geq=lum='if(eq(N,{frame}),235,16)':cb=128:cr=128")
+    sound = click_wav(path.with_suffix(".clicks.wav"), [flash - sound_at],
+                      seconds - sound_at, rate=rate, channels=2)
+    try:
+        _ff("-itsoffset", f"{picture_at}", "-f", "lavfi", "-i", picture,
+            "-itsoffset", f"{sound_at}", "-i", str(sound), "-c:v", "libx264", "-preset",
+            "ultrafast", "-qp", "0", "-c:a", "aac", "-b:a", "128k", str(path))
+    finally:
+        sound.unlink()
     return path
 
 

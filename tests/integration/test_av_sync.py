@@ -200,11 +200,19 @@ def test_music_of_any_rate_and_layout_stays_on_its_samples(
     check_sync(show, measure(render_short(tmp_path, show.project)), TIGHT)
 
 
-@pytest.mark.parametrize("trim_in", [0.0, 0.76])
-def test_a_clip_s_sound_stays_with_its_picture(tmp_path: Path, trim_in: float) -> None:
-    """A clip (H.264 + AAC) whose picture flashes where its sound clicks, played from its
-    start or trimmed: the click stays on the flash. With music under it (which ducks)."""
-    clip, flash = trimmed_clip(tmp_path, trim_in)
+@pytest.mark.parametrize(("trim_in", "sound_late", "rate"), [
+    (0.0, 0.0, 48000),
+    (0.76, 0.0, 44100),
+    (0.76, 0.2, 48000),
+    (0.0, -0.2, 44100),
+])
+def test_a_clip_s_sound_stays_with_its_picture(tmp_path: Path, trim_in: float,
+                                               sound_late: float, rate: int) -> None:
+    """A clip (H.264 + AAC at ``rate``) whose picture flashes where its sound clicks,
+    played from its start or trimmed, its sound stream starting with the picture, later
+    or earlier: the click stays on the flash. With music under it (which ducks)."""
+    clip = Clip(flash_clip(tmp_path / "clip.mp4", 3.0, 1.4, rate=rate,
+                           sound_late=sound_late), 3.0, trim_in=trim_in)
     music = click_track(tmp_path / "music.wav", [0.4], 6.0, rate=44100, channels=2)
-    show = sync_show(tmp_path, music, [0.4], 6.0, clip=(2.0, clip, flash))
+    show = sync_show(tmp_path, music, [0.4], 6.0, clip=(2.0, clip, 1.4))
     check_sync(show, measure(render_short(tmp_path, show.project)), TIGHT)
