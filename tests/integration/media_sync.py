@@ -47,8 +47,8 @@ CLICK_HZ, CLICK_SECONDS, CLICK_LEVEL = 1000, 0.005, 0.8
 _SAME_CLICK = 0.1
 
 
-def _ff(*args: str, stdin: bytes | None = None) -> None:
-    subprocess.run([FF, "-v", "error", "-y", *args], input=stdin, check=True)
+def _ff(*args: str) -> None:
+    subprocess.run([FF, "-v", "error", "-y", *args], check=True)
 
 
 def stills(folder: Path) -> tuple[Path, Path]:
@@ -57,11 +57,6 @@ def stills(folder: Path) -> tuple[Path, Path]:
     Image.new("RGB", (WIDTH, HEIGHT), (0, 0, 0)).save(black)
     Image.new("RGB", (WIDTH, HEIGHT), (255, 255, 255)).save(white)
     return black, white
-
-
-def on_frame(t: float) -> float:
-    """``t`` rounded to a frame boundary (flashes and clicks are put there)."""
-    return round(t * FPS) / FPS
 
 
 # -- sound -------------------------------------------------------------------------------
