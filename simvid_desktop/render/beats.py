@@ -8,9 +8,11 @@ local tempo so a song that speeds up or slows down is followed:
 2. an onset-strength envelope: STFT magnitude on a mel scale, log-compressed, half-wave
    rectified spectral flux, one value per ~10 ms;
 3. the tempo: autocorrelation of the envelope in overlapping ~12 s windows, weighted by a
-   log-normal prior around 120 BPM, and a smooth tempo path through the windows (Viterbi,
-   with a jump to another octave costing much more than a drift), so the tracker neither
-   flips between double and half time nor misses a real tempo change;
+   log-normal prior around 120 BPM; octave errors (hi-hat eighths read as the beat, or two
+   beats read as one) are settled by the low bands alone: the beat is the fastest level at
+   which kick and bass repeat. Then a smooth tempo path through the windows (Viterbi, a
+   jump to another octave costing much more than a drift), so the tracker neither flips
+   between double and half time nor misses a real tempo change;
 4. the beats: dynamic programming that maximises the onset strength at the beats minus a
    penalty on each inter-beat interval's deviation from the local period; beats in silence
    at either end are trimmed.
@@ -50,6 +52,8 @@ N_FFT = 1024  #: 46 ms: enough frequency resolution to tell a kick from a hi-hat
 HOP = 220  #: ~10 ms between envelope values
 FPS = SAMPLE_RATE / HOP
 N_MELS = 48
+_LOW_BANDS = 10  #: the mel bands under ~570 Hz
+LOW_WEIGHT = 2.0  #: weight of the low bands in the tempo score (see _tempo_scores)
 COMPRESSION = 100.0  #: log(1 + 100 x) of the normalised magnitude (see onset_envelope)
 MIN_BPM, MAX_BPM = 40.0, 240.0
 PRIOR_BPM = 120.0
@@ -92,10 +96,10 @@ def beats_of_samples(samples: np.ndarray, rate: int = SAMPLE_RATE) -> BeatTrack:
     """The beats of mono float samples at ``rate`` Hz (resampled by ffmpeg beforehand: the
     constants here assume 22.05 kHz)."""
     duration = samples.size / rate
-    envelope = onset_envelope(samples)
+    envelope, low = onset_envelopes(samples)
     if envelope.size < int(2 * FPS) or not np.any(envelope > 0):
         return BeatTrack(0.0, (), duration)
-    periods = local_periods(envelope)
+    periods = local_periods(envelope, low)
     frames = track_beats(envelope, periods)
     beats = tuple(round(float(f) / FPS + _LATENCY_S, 4) for f in frames)
     beats = tuple(b for b in beats if 0.0 <= b <= duration)
@@ -159,6 +163,12 @@ def _mel_filterbank() -> np.ndarray:
 def onset_envelope(samples: np.ndarray) -> np.ndarray:
     """Spectral flux of the log mel spectrum, one value per HOP samples, frame k centred on
     sample k*HOP; normalised to unit standard deviation."""
+    return onset_envelopes(samples)[0]
+
+
+def onset_envelopes(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The onset envelope of all bands, and of the bands under LOW_HZ alone (kick, bass,
+    snare body: the instruments that mark the beat rather than its subdivisions)."""
     x = np.asarray(samples, np.float32)
     if x.size < N_FFT:
         x = np.pad(x, (0, N_FFT - x.size))
@@ -175,8 +185,12 @@ def onset_envelope(samples: np.ndarray) -> np.ndarray:
     # log(1 + gamma * magnitude): logarithmic for loud sounds, linear for quiet ones, so
     # a faint hi-hat over silence does not count as much as a kick (it would in dB).
     logmel = np.log1p(COMPRESSION * np.sqrt(logmel / max(float(logmel.max()), 1e-20)))
-    flux = np.maximum(np.diff(logmel, axis=0, prepend=logmel[:1]), 0.0).mean(axis=1)
-    # Remove the slowly varying part (a crescendo is not an onset).
+    rise = np.maximum(np.diff(logmel, axis=0, prepend=logmel[:1]), 0.0)
+    return _normalised(rise.mean(axis=1)), _normalised(rise[:, :_LOW_BANDS].mean(axis=1))
+
+
+def _normalised(flux: np.ndarray) -> np.ndarray:
+    """Flux minus its slowly varying part (a crescendo is not an onset), unit deviation."""
     smooth = _moving_average(flux, int(FPS))
     env: np.ndarray = np.maximum(flux - smooth, 0.0).astype(np.float64)
     std = float(env.std())
@@ -204,10 +218,29 @@ def _lags() -> np.ndarray:
     return np.arange(math.floor(60.0 * FPS / MAX_BPM), math.ceil(60.0 * FPS / MIN_BPM) + 1)
 
 
-def _tempo_scores(envelope: np.ndarray, lags: np.ndarray) -> np.ndarray:
-    """(n_windows, n_lags) log-score of each period in each window: normalised
-    autocorrelation (plus half of it at twice the lag, which favours the period whose
-    multiples are also strong: kick and snare over the hi-hats), and the log-normal prior."""
+def _autocorrelation(seg: np.ndarray, hann: np.ndarray, max_lag: int) -> np.ndarray:
+    """Normalised, unbiased, non-negative autocorrelation of a window of an envelope, each
+    lag holding the best of itself and its neighbours (tolerance for a rounded period)."""
+    seg = (seg - seg.mean()) * hann[:seg.size]
+    spec = np.fft.rfft(seg, 2 * seg.size)
+    acf = np.fft.irfft(np.abs(spec) ** 2)[:max_lag]
+    acf = acf / np.maximum(seg.size - np.arange(max_lag), 1)
+    acf = acf / acf[0] if acf[0] > 0 else acf
+    acf = np.maximum(acf, 0.0)
+    local: np.ndarray = np.maximum(np.maximum(acf, np.roll(acf, 1)), np.roll(acf, -1))
+    return local
+
+
+def _tempo_scores(envelope: np.ndarray, low: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """(n_windows, n_lags) log-score of each period in each window, from:
+
+    * the autocorrelation of the full envelope at the lag, plus half of it at twice the lag
+      (the period whose multiples are also strong: the bar pattern, not noise);
+    * the low bands' autocorrelation at the lag, minus half of it at HALF the lag: the beat
+      is the fastest level the kick and bass repeat at, so a period whose half is also
+      periodic in the low bands is probably two beats (the hi-hats' eighths are not in the
+      low bands, so they cannot make the tempo double);
+    * the log-normal prior around PRIOR_BPM."""
     win = int(WINDOW_S * FPS)
     hop = int(WINDOW_HOP_S * FPS)
     n = envelope.size
@@ -219,26 +252,22 @@ def _tempo_scores(envelope: np.ndarray, lags: np.ndarray) -> np.ndarray:
     hann = np.hanning(min(win, n))
     scores = np.empty((len(starts), lags.size))
     max_lag = 2 * int(lags[-1]) + 1
+    double = np.minimum(2 * lags, max_lag - 1)
+    half = lags // 2
     for w, s in enumerate(starts):
-        seg = envelope[s:s + win]
-        seg = (seg - seg.mean()) * hann[:seg.size]
-        spec = np.fft.rfft(seg, 2 * seg.size)
-        acf = np.fft.irfft(np.abs(spec) ** 2)[:max_lag]
-        acf = acf / np.maximum(seg.size - np.arange(max_lag), 1)  # unbiased
-        acf = acf / acf[0] if acf[0] > 0 else acf
-        acf = np.maximum(acf, 0.0)
-        # Peak picking tolerance: a lag's score is the best within +-1 frame.
-        local = np.maximum(np.maximum(acf, np.roll(acf, 1)), np.roll(acf, -1))
-        strength = local[lags] + 0.5 * local[np.minimum(2 * lags, max_lag - 1)]
-        scores[w] = np.log(strength + 1e-3) + log_prior
+        full_acf = _autocorrelation(envelope[s:s + win], hann, max_lag)
+        low_acf = _autocorrelation(low[s:s + win], hann, max_lag)
+        strength = (full_acf[lags] + 0.5 * full_acf[double]
+                    + LOW_WEIGHT * (low_acf[lags] - 0.5 * low_acf[half]))
+        scores[w] = np.log(np.maximum(strength, 0.0) + 1e-3) + log_prior
     return scores
 
 
-def local_periods(envelope: np.ndarray) -> np.ndarray:
+def local_periods(envelope: np.ndarray, low: np.ndarray | None = None) -> np.ndarray:
     """The beat period (in frames) at every envelope frame: a smooth path through the
     windows' tempo scores (Viterbi), interpolated between window centres."""
     lags = _lags()
-    scores = _tempo_scores(envelope, lags)
+    scores = _tempo_scores(envelope, envelope if low is None else low, lags)
     log_lag = np.log2(lags.astype(np.float64))
     # Transition cost: drifting a few percent per second is free-ish, an octave jump is not.
     jump = np.abs(log_lag[:, None] - log_lag[None, :])

@@ -65,8 +65,9 @@ def _add(out: np.ndarray, at: float, sound: np.ndarray, gain: float, rate: int) 
 
 def drum_song(bpm: float, seconds: float, *, change_to: float | None = None,
               swing: float = 0.0, noise: float = 0.0, pad: float = 0.25, seed: int = 0,
-              rate: int = RATE) -> Song:
-    """``swing`` moves each off-beat hi-hat later by that fraction of a beat (0.17 makes a
+              four_on_the_floor: bool = True, rate: int = RATE) -> Song:
+    """Without ``four_on_the_floor`` the kick plays beats 1 and 3 only (a rock beat).
+    ``swing`` moves each off-beat hi-hat later by that fraction of a beat (0.17 makes a
     triplet feel); ``noise`` is the level of white noise added under everything."""
     rng = np.random.default_rng(seed)
     beats = beat_times(bpm, seconds, change_to)
@@ -74,7 +75,8 @@ def drum_song(bpm: float, seconds: float, *, change_to: float | None = None,
     kick, snare, hat = _kick(rate), _snare(rate, rng), _hat(rate, rng)
     for k, b in enumerate(beats):
         period = (beats[k + 1] - b) if k + 1 < len(beats) else (b - beats[k - 1])
-        _add(out, b, kick, 0.8, rate)
+        if four_on_the_floor or k % 2 == 0:
+            _add(out, b, kick, 0.8, rate)
         if k % 2 == 1:
             _add(out, b, snare, 0.7, rate)
         _add(out, b, hat, 1.0, rate)
