@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from simvid_desktop.errors import AudioUnreadable
+from simvid_desktop.errors import AudioUnreadable, RenderCancelled
 from simvid_desktop.render import beats as beats_mod
 from simvid_desktop.render.beats import analyse_beats
 from tests.integration.media_beats import Song, drum_song, f_measure, write_wav
@@ -41,7 +42,7 @@ def test_the_second_analysis_reads_the_cache(tmp_path: Path,
     path = write_wav(tmp_path / "s.wav", drum_song(120, 6.0))
     first = analyse_beats(path)
 
-    def no_decoding(_: Path) -> np.ndarray:
+    def no_decoding(_: Path, *args: object) -> np.ndarray:
         raise AssertionError("decoded again instead of reading the cache")
 
     monkeypatch.setattr(beats_mod, "_decode_mono", no_decoding)
@@ -57,9 +58,9 @@ def test_a_changed_file_is_analysed_again(tmp_path: Path,
     calls: list[Path] = []
     real = beats_mod._decode_mono
 
-    def counting(p: Path) -> np.ndarray:
+    def counting(p: Path, *args: Callable[[], bool]) -> np.ndarray:
         calls.append(p)
-        return real(p)
+        return real(p, *args)
 
     monkeypatch.setattr(beats_mod, "_decode_mono", counting)
     assert analyse_beats(path).duration == pytest.approx(7.0, abs=0.01)
@@ -88,3 +89,10 @@ def test_silence_has_no_beats(tmp_path: Path) -> None:
     track = analyse_beats(path)
     assert track.beats == ()
     assert track.duration == pytest.approx(3.0, abs=0.01)
+
+
+def test_cancelling_stops_ffmpeg_and_caches_nothing(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "s.wav", drum_song(120, 30.0))
+    with pytest.raises(RenderCancelled):
+        analyse_beats(path, cancelled=lambda: True)
+    assert not list((tmp_path / "data" / "cache" / "beats").glob("*"))
