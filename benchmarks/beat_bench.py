@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -63,10 +64,17 @@ def to_mp3(wav: Path) -> Path:
 
 
 def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="beat-bench-"))
+    try:
+        return bench(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench(work: Path) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 5-minute timing")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="beat-bench-"))
     os.environ["SIMVID_DATA_DIR"] = str(work / "data")  # a cold, private cache
     rows = []
     print("| class | track | reference BPM | found BPM | beats found/ref | F (+-70 ms) | time |")
