@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from simvid_desktop.errors import MediaError, Problem, ProjectInvalid
+from simvid_desktop.model.beat_sync import show_beats, sync_to_beats
 from simvid_desktop.model.media_types import MediaKind, media_in, sniff_file
 from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
@@ -81,6 +82,11 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--audio-start", type=float, help="skip this many seconds of the music")
     g.add_argument("--no-loop", action="store_true",
                    help="pad short music with silence instead of looping it")
+    g.add_argument("--sync", choices=["beats"],
+                   help="cut on the beat: slides change on the music's beats (each slide's "
+                        "duration is a guide; clips keep their length)")
+    g.add_argument("--beat-every", type=int, choices=[1, 2, 4], default=1,
+                   help="with --sync beats: cut on every beat, every 2nd or every 4th")
     g.add_argument("--title", metavar="TEXT",
                    help="open the show with a title card (e.g. \"Summer 2026\")")
     g.add_argument("--subtitle", metavar="TEXT", help="a second line for the --title card")
@@ -121,6 +127,26 @@ def _slides_of(files: Sequence[Path], problems: list[Problem]) -> list[Slide]:
             continue
         slides.append(Slide.video(resolved, info.duration))
     return slides
+
+
+def _synced_to_beats(project: Project, every: int, problems: list[Problem]) -> Project:
+    """Slides cut on the music's beats; a problem (named by the option) when there is no
+    music to cut to or it cannot be read (preflight names the file too)."""
+    from simvid_desktop.render.beats import analyse_beats  # noqa: PLC0415 - numpy, ffmpeg
+
+    if project.audio is None:
+        problems.append(Problem("--sync", "cutting on the beat needs music (--audio)"))
+        return project
+    try:
+        track = analyse_beats(project.audio.path)
+    except MediaError:
+        return project  # preflight says what is wrong with the file
+    beats = show_beats(track.beats, track.duration, start=project.audio.start,
+                       loop=project.audio.loop, until=2 * project.total_duration + 60)
+    if not beats:
+        problems.append(Problem("--sync", f"no beats found in {project.audio.path.name}"))
+        return project
+    return sync_to_beats(project, beats, every=every)
 
 
 def _with_title_cards(project: Project, args: argparse.Namespace) -> Project:
@@ -207,6 +233,8 @@ def project_from_args(args: argparse.Namespace) -> Project:
         motion=Motion(MotionMode(args.motion)) if args.motion else project.motion,
     )
     project = _with_title_cards(project, args)
+    if getattr(args, "sync", None) == "beats":
+        project = _synced_to_beats(project, args.beat_every, problems)
     for problem in preflight(project, args.output.expanduser().resolve()):
         if problem in problems or (problem.where == "slides" and problems and quick):
             continue  # an empty folder was already named

@@ -29,6 +29,9 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
+from dataclasses import replace
+
+from simvid_desktop.model.project import Project
 
 _INF = math.inf
 
@@ -142,3 +145,30 @@ def nearest_beat(t: float, grid: Sequence[float]) -> float | None:
     k = bisect.bisect_left(grid, t)
     near = [grid[x] for x in (k - 1, k) if 0 <= x < len(grid)]
     return min(near, key=lambda b: abs(b - t))
+
+
+def show_beats(beats: Sequence[float], track_length: float, *, start: float = 0.0,
+               loop: bool = True, until: float = _INF) -> list[float]:
+    """A track's beats on the show's clock: its first ``start`` seconds skipped, repeated
+    from the track's beginning when it loops (as the soundtrack plays it), up to ``until``."""
+    first = [b - start for b in sorted(beats) if b >= start]
+    if not loop or track_length <= 0 or math.isinf(until):
+        return [b for b in first if b <= until]
+    out = list(first)
+    offset = track_length - start
+    while offset <= until and beats:
+        out += [b + offset for b in sorted(beats)]
+        offset += track_length
+    return [b for b in out if b <= until]
+
+
+def sync_to_beats(project: Project, beats: Sequence[float], *, every: int = 1,
+                  min_duration: float = 1.5) -> Project:
+    """The project with each photo's and title card's duration set so slides change on the
+    beats (show-clock ``beats``); clips keep their trimmed length."""
+    durations = [project.duration_of(i) for i in range(len(project.slides))]
+    fixed = [s.clip is not None for s in project.slides]
+    new = cut_on_beats(durations, beats, every=every, min_duration=min_duration, fixed=fixed)
+    slides = [s if s.clip is not None else replace(s, duration=round(d, 6))
+              for s, d in zip(project.slides, new, strict=True)]
+    return project.with_slides(slides)

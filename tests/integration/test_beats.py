@@ -96,3 +96,47 @@ def test_cancelling_stops_ffmpeg_and_caches_nothing(tmp_path: Path) -> None:
     with pytest.raises(RenderCancelled):
         analyse_beats(path, cancelled=lambda: True)
     assert not list((tmp_path / "data" / "cache" / "beats").glob("*"))
+
+
+def test_render_sync_beats_cuts_every_slide_on_a_beat(tmp_path: Path) -> None:
+    """`simvid render photos --audio song --sync beats --beat-every 2`: the user's 2.3 s
+    slides become slides that change on every other beat of a 120 BPM song."""
+    from PIL import Image
+
+    from simvid_desktop.cli.main import build_parser
+    from simvid_desktop.cli.project_args import project_from_args
+    from simvid_desktop.model.timeline import Timeline
+
+    song = drum_song(120, 20.0)
+    music = write_wav(tmp_path / "song.wav", song)
+    photos = []
+    for i in range(4):
+        photos.append(tmp_path / f"p{i}.jpg")
+        Image.new("RGB", (64, 36), (60 * i, 80, 120)).save(photos[-1])
+    args = build_parser().parse_args([
+        "render", *map(str, photos), "-o", str(tmp_path / "out.mp4"), "--audio", str(music),
+        "--duration", "2.3", "--sync", "beats", "--beat-every", "2"])
+    project = project_from_args(args)
+    grid = song.beats[::2]
+    cuts = [span.end for span in Timeline(project).slides]
+    for cut in cuts:
+        assert min(abs(cut - b) for b in song.beats) < 0.03, cut  # on a detected beat
+    assert all(d >= 1.5 for d in (project.duration_of(i) for i in range(4)))
+    # near the cuts the user asked for (2.3 s apart): within one grid step
+    for k, cut in enumerate(cuts, start=1):
+        assert abs(cut - 2.3 * k) <= (grid[1] - grid[0]) + 0.03, (k, cut)
+
+
+def test_sync_beats_without_music_is_named(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from simvid_desktop.cli.main import build_parser
+    from simvid_desktop.cli.project_args import project_from_args
+    from simvid_desktop.errors import ProjectInvalid
+
+    photo = tmp_path / "p.jpg"
+    Image.new("RGB", (64, 36)).save(photo)
+    args = build_parser().parse_args(["render", str(photo), "-o", str(tmp_path / "o.mp4"),
+                                      "--sync", "beats"])
+    with pytest.raises(ProjectInvalid, match="needs music"):
+        project_from_args(args)

@@ -108,3 +108,13 @@ def test_bad_arguments_are_refused() -> None:
 def test_nearest_beat() -> None:
     assert nearest_beat(1.3, [1.0, 1.5, 2.0]) == 1.5
     assert nearest_beat(1.0, []) is None
+
+
+def test_show_beats_skip_the_start_and_repeat_with_the_loop() -> None:
+    from simvid_desktop.model.beat_sync import show_beats
+
+    beats = [0.5, 1.5, 2.5, 3.5]  # a 4 s track
+    assert show_beats(beats, 4.0, start=1.0, loop=False) == [0.5, 1.5, 2.5]
+    assert show_beats(beats, 4.0, start=1.0, loop=True, until=8.0) == [
+        0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]
+    assert show_beats(beats, 4.0, loop=True) == beats  # no end given: one pass
