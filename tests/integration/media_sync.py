@@ -26,8 +26,10 @@ import numpy as np
 from PIL import Image
 
 from simvid_desktop.model.project import (
+    DEFAULT_LOUDNESS,
     AudioBed,
     Clip,
+    Loudness,
     OutputSettings,
     Project,
     Quality,
@@ -169,7 +171,8 @@ class SyncShow:
 
 def sync_show(folder: Path, music: Path, flashes: Sequence[float], total: float, *,
               clip: tuple[float, Clip, float] | None = None,
-              quality: Quality = Quality.DRAFT) -> SyncShow:
+              quality: Quality = Quality.DRAFT,
+              loudness: Loudness = DEFAULT_LOUDNESS) -> SyncShow:
     """Black slides, a one-frame white slide at each of ``flashes`` (frame boundaries,
     sorted), and ``music`` under it all (no fades, no loop, no transitions).
 
@@ -200,7 +203,7 @@ def sync_show(folder: Path, music: Path, flashes: Sequence[float], total: float,
         slides=tuple(slides), transition=Transition(TransitionKind.NONE, 0.0),
         audio=AudioBed(music, fade_in=0.0, fade_out=0.0, loop=False),
         output=OutputSettings(resolution=Resolution(f"{WIDTH}x{HEIGHT}"), fps=FPS,
-                              quality=quality),
+                              quality=quality, loudness=loudness),
     )
     assert math.isclose(project.total_duration, total, abs_tol=1e-6), project.total_duration
     return SyncShow(project, tuple(sorted(shown)))
