@@ -262,7 +262,7 @@ def join_segments(project: Project, work: WorkDir, segments: list[Segment],
     """Concatenate the pieces and the music into ``tmp`` without re-encoding (with the
     show's chapters)."""
     listing = work.concat_list(segments)
-    meta = write_metadata(chapters_of(project), work.path / "chapters.ffmeta")
+    meta = write_metadata(chapters_of(project), work.chapters_path)
     meta_in, meta_out = chapter_args(meta, 2)
     args = [
         "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),

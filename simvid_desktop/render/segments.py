@@ -45,7 +45,7 @@ _MARKER_TEXT = "A Simvid render's work folder: Simvid deletes it when the render
 #: Names Simvid writes in a work folder (plan.json, seg-0001.mp4, audio.m4a, concat.txt,
 #: their ``.<random>.part.mp4`` and ``.tmp`` forms, records such as ``seg-0001.json`` and
 #: the hidden temporary names of atomic writes, ``.seg-0001.json.<random>.tmp``).
-_OWN_NAME = re.compile(r"\.?(plan|concat|audio|seg-[0-9]{4,})(\.[A-Za-z0-9_-]+)+")
+_OWN_NAME = re.compile(r"\.?(plan|concat|audio|chapters|seg-[0-9]{4,})(\.[A-Za-z0-9_-]+)+")
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,11 @@ class WorkDir:
         self._verified.pop(final, None)
         logger.warning("%s is damaged (%s); rendering it again", final.name, problem)
         return False
+
+    @property
+    def chapters_path(self) -> Path:
+        """Where the join's chapter metadata is written (one of the folder's own names)."""
+        return self.path / "chapters.ffmeta"
 
     def concat_list(self, segments: list[Segment]) -> Path:
         listing = self.path / "concat.txt"

@@ -24,6 +24,7 @@ def used(path: Path, key: str = "k1") -> WorkDir:
     work.audio_path.write_bytes(b"music")
     work.part(work.segment_path(Segment(1, 25, 50))).write_bytes(b"half a piece")
     work.concat_list([SEG])
+    work.chapters_path.write_text(";FFMETADATA1\n")  # the join had begun
     (work.path / ".seg-0001.json.0a1b2c3d.tmp").write_text("{")  # an atomic write cut short
     return work
 
