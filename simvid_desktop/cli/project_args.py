@@ -18,6 +18,7 @@ from simvid_desktop.model.project import (
     AudioBed,
     ChapterMode,
     FitMode,
+    Loudness,
     Motion,
     MotionMode,
     Project,
@@ -71,6 +72,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chapter-list", action="store_true",
                    help="also write the chapters beside the video (NAME.chapters.txt, "
                         "YouTube's '00:00 Title' lines)")
+    g.add_argument("--loudness", choices=[m.value for m in Loudness],
+                   help="bring the soundtrack to this loudness, LUFS (-14: online video, the "
+                        "default; -16: podcasts; -23: EBU R128 broadcast), or leave it off")
     g.add_argument("--volume", type=float, help="music volume (1 = as is)")
     g.add_argument("--fade-in", type=float, help="music fade-in, seconds")
     g.add_argument("--fade-out", type=float, help="music fade-out, seconds")
@@ -173,6 +177,7 @@ def project_from_args(args: argparse.Namespace) -> Project:
         crf=args.crf if args.crf is not None else out.crf,
         chapters=ChapterMode(args.chapters) if args.chapters else out.chapters,
         chapter_list=True if args.chapter_list else out.chapter_list,
+        loudness=Loudness(args.loudness) if args.loudness else out.loudness,
     )
     transition = project.transition
     if args.transition is not None or args.transition_duration is not None:

@@ -144,6 +144,27 @@ QUALITY_PRESETS: dict[Quality, QualityPreset] = {
     Quality.BEST: QualityPreset(17, "slow"),
 }
 
+class Loudness(str, Enum):
+    """The integrated loudness the final mix is brought to (EBU R128 / ITU-R BS.1770), or
+    off. The value is the target in LUFS as written in project files and on the command
+    line: -14 is what online video sites play at (they turn louder uploads down, never
+    quieter ones up), -16 is the level of podcasts and of Apple's players, -23 is EBU R128
+    for broadcast."""
+
+    ONLINE = "-14"
+    PODCAST = "-16"
+    BROADCAST = "-23"
+    OFF = "off"
+
+    @property
+    def target(self) -> float | None:
+        """The target integrated loudness in LUFS; None: the mix is left as it is."""
+        return None if self is Loudness.OFF else float(self.value)
+
+
+#: Online video's level: what the mix is brought to unless the project says otherwise.
+DEFAULT_LOUDNESS = Loudness.ONLINE
+
 X264_PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
     "medium", "slow", "slower", "veryslow",
@@ -287,6 +308,7 @@ class OutputSettings:
     #: Also write the chapters beside the video as a YouTube-style list (``00:00 Intro``).
     chapter_list: bool = False
     video_encoder: VideoEncoder = VideoEncoder.AUTO
+    loudness: Loudness = DEFAULT_LOUDNESS  #: the soundtrack's target loudness, or off
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
     @property
@@ -696,6 +718,10 @@ def check_project(project: Project) -> list[Problem]:
                                 f"unknown encoder {out.video_encoder!r} ({names})"))
     if not isinstance(out.chapter_list, bool):
         problems.append(Problem("output.chapter_list", "must be true or false"))
+    if not isinstance(out.loudness, Loudness):
+        names = ", ".join(m.value for m in Loudness)
+        problems.append(Problem("output.loudness",
+                                f"unknown loudness {out.loudness!r} ({names})"))
     if project.audio is not None:
         a = project.audio
         v = a.volume

@@ -37,6 +37,7 @@ from typing import Any
 from simvid_desktop.durable import write_atomic
 from simvid_desktop.errors import Problem, ProjectInvalid
 from simvid_desktop.model.project import (
+    DEFAULT_LOUDNESS,
     DEFAULT_RESOLUTION,
     NO_UNKNOWN_FIELDS,
     READABLE_OLDER_VERSIONS,
@@ -46,6 +47,7 @@ from simvid_desktop.model.project import (
     ChapterMode,
     Clip,
     FitMode,
+    Loudness,
     Motion,
     MotionMode,
     OutputSettings,
@@ -223,6 +225,17 @@ class _Reader:
             self.bad(f"{where}.{key}" if where else key, str(exc))
             return default
 
+    def loudness(self, d: dict[str, Any]) -> Loudness:
+        """The target loudness: ``"-14"``, ``"-16"``, ``"-23"`` or ``"off"``; the number
+        itself (``-14``) is taken too, as a person editing the file may write it. A file
+        without it (written before it existed) gets the default."""
+        value = d.get("loudness")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            d = {**d, "loudness": f"{value:g}"}
+        found: Loudness = self.enum(d, "loudness", "output", Loudness, DEFAULT_LOUDNESS,
+                                    "loudness")
+        return found
+
     def resolution(self, d: dict[str, Any]) -> Resolution:
         text = self.string(d, "resolution", "output", None)
         if text is None:
@@ -374,7 +387,7 @@ class _Reader:
         if value is None:
             return OutputSettings()
         keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf", "chapters",
-                "chapter_list", "video_encoder"}
+                "chapter_list", "loudness", "video_encoder"}
         d, unknown = self.obj(value, "output", keys)
         fps = self.number(d, "fps", "output", 30)
         crf = self.number(d, "crf", "output", None)
@@ -390,6 +403,7 @@ class _Reader:
             chapter_list=self.boolean(d, "chapter_list", "output", False),
             video_encoder=self.enum(d, "video_encoder", "output", VideoEncoder,
                                     VideoEncoder.AUTO, "encoder"),
+            loudness=self.loudness(d),
             unknown=unknown,
         )
 
@@ -596,6 +610,10 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         "resolution": out.resolution.text, "fps": out.fps, "quality": out.quality.value,
         "fit": out.fit.value,
     }
+    # Written when it is not the default, as a file without it (from before it existed)
+    # means the default: files made without touching it save back byte for byte.
+    if out.loudness is not DEFAULT_LOUDNESS:
+        output["loudness"] = out.loudness.value
     if out.x264_preset is not None:
         output["x264_preset"] = out.x264_preset
     if out.crf is not None:

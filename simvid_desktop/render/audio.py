@@ -47,6 +47,13 @@ _DECLICK = 240
 #: filter's default would raise the whole mix); ``latency=1``: the look-ahead delay is
 #: removed, so the sound stays on its sample.
 _LIMITER = "alimiter=limit=0.891251:level=0:latency=1"
+#: Where the loudness stage holds the true peak (dBTP): 0.5 dB under the -1 dBTP that
+#: online and broadcast delivery ask for, as room for the AAC encoder's overshoot.
+TRUE_PEAK_CEILING = -1.5
+#: The loudness stage limits at four times the sample rate: a peak between two samples
+#: (what a true-peak meter reads, BS.1770 oversamples 4x too) is then a sample the limiter
+#: sees. At 48 kHz alone a limiter holds the samples and the waveform overshoots them.
+_OVERSAMPLE = 4
 
 
 @dataclass(frozen=True)
@@ -75,10 +82,14 @@ def _bed(audio: AudioBed | None, total: float, input_index: int, label: str) -> 
     args: list[str] = []
     if audio.loop:
         args += ["-stream_loop", "-1"]
-    if audio.start > 0:
-        args += ["-ss", f"{audio.start:.6f}"]
     args += ["-vn", "-i", str(audio.path)]
-    chain = [head, f"volume={audio.volume:.4f}", tail]
+    chain = [head]
+    if audio.start > 0:
+        # Cut on the exact sample, not with -ss: after a seek in AAC (M4A) the samples
+        # lie up to ~20 ms from where their timestamps say, and they are renumbered
+        # here. Skipped once: a looped track starts again from its beginning.
+        chain += [f"atrim=start_sample={round(audio.start * SAMPLE_RATE)}", "asetpts=N/SR/TB"]
+    chain += [f"volume={audio.volume:.4f}", tail]
     if audio.fade_in > 0:
         chain.append(f"afade=t=in:st=0:d={min(audio.fade_in, total):.6f}")
     if audio.fade_out > 0:
@@ -210,8 +221,52 @@ def _duck_graph(spans: list[tuple[float, float]], samples: int, src: str, dst: s
     return ";".join(graph)
 
 
+@dataclass(frozen=True)
+class LoudnessGain:
+    """How the mix is brought to its loudness: one gain, then a true-peak ceiling."""
+
+    gain_db: float
+    ceiling_db: float = TRUE_PEAK_CEILING  #: where the limiter holds the true peak (dBTP)
+
+
+def loudness_stage(loudness: LoudnessGain, samples: int) -> str:
+    """The last stage of a normalised mix: a fixed gain, then a true-peak limiter.
+
+    One gain for the whole show (the loudness measured over all of it brought to the
+    target), so quiet and loud parts keep their balance; the limiter only touches the
+    peaks that the gain pushes over the ceiling. It runs oversampled
+    (:data:`_OVERSAMPLE`), without its look-ahead delay (``latency=1``) and without auto
+    gain (``level=0``); the result is cut to ``samples`` again, so the track lasts the show.
+    """
+    ceiling = 10 ** (loudness.ceiling_db / 20)
+    return (
+        f"volume={loudness.gain_db:.4f}dB:precision=float,"
+        f"aresample={SAMPLE_RATE * _OVERSAMPLE},"
+        f"alimiter=limit={ceiling:.6f}:level=0:latency=1,aresample={SAMPLE_RATE},"
+        f"asetpts=N/SR/TB,apad,atrim=end_sample={samples}"
+    )
+
+
+def _with_loudness(plan: AudioPlan, loudness: LoudnessGain | None, total: float) -> AudioPlan:
+    if loudness is None:
+        return plan
+    assert plan.filter.endswith("[aout]")
+    stage = loudness_stage(loudness, round(total * SAMPLE_RATE))
+    return AudioPlan(plan.input_args, f"{plan.filter[:-len('[aout]')]}[mix];[mix]{stage}[aout]")
+
+
 def soundtrack_plan(project: Project, timeline: Timeline, first_input_index: int, *,
-                    has_audio: Callable[[Path], bool] = clip_has_audio) -> AudioPlan:
+                    has_audio: Callable[[Path], bool] = clip_has_audio,
+                    loudness: LoudnessGain | None = None) -> AudioPlan:
+    """The soundtrack, brought to its loudness by ``loudness`` (decided by
+    :func:`simvid_desktop.render.loudness.loudness_gain`, which measures the mix that
+    :func:`mix_plan` plans); None: the mix as it is."""
+    return _with_loudness(mix_plan(project, timeline, first_input_index, has_audio=has_audio),
+                          loudness, timeline.total)
+
+
+def mix_plan(project: Project, timeline: Timeline, first_input_index: int, *,
+             has_audio: Callable[[Path], bool] = clip_has_audio) -> AudioPlan:
     """Plan the whole soundtrack: the music (or silence) and every audible clip's sound.
 
     Inputs are numbered from ``first_input_index`` in the order of ``input_args``: the

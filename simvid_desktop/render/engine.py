@@ -42,6 +42,7 @@ from simvid_desktop.render.encoder import (
 )
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.hw_encoders import HARDWARE, resolve
+from simvid_desktop.render.loudness import loudness_gain
 from simvid_desktop.render.preflight import ensure_still_there, ensure_valid
 from simvid_desktop.render.progress import (
     CancelToken,
@@ -237,7 +238,12 @@ def _fall_back(encoder: VideoEncoder, exc: RenderFailed, progress: _Progress,
 def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
                  cancel: CancelToken, encoder: VideoEncoder) -> VideoEncoder:
     """Render in one ffmpeg run; returns the encoder that made the video."""
-    plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1)
+    # The whole show's sound is measured before the first frame is encoded (it decodes
+    # only audio): the encoder then takes the mix with its gain.
+    if spec.project.output.loudness.target is not None:
+        progress.stage(RenderStage.PREPARING, "Measuring the soundtrack's loudness")
+    gain = loudness_gain(spec.project, comp.timeline, cancel=cancel)
+    plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1, loudness=gain)
     keyframes = comp.timeline.slide_start_frames()
     with tempfile.TemporaryDirectory(prefix="simvid-meta-") as folder:
         meta = write_metadata(chapters_of(spec.project, comp.timeline),
@@ -276,11 +282,20 @@ def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Fra
 
 
 def render_audio(project: Project, total: float, work: WorkDir) -> None:
+    """The whole show's soundtrack, once, beside the segments (which are video only).
+
+    Its loudness is measured and set over the whole show here, never per segment. A
+    resumed render reuses the file already made (the work folder's fingerprint covers the
+    project, its loudness setting included); made again, it gets the same gain, which
+    depends on the project alone.
+    """
     if work.verified(work.audio_path):
         return
     part = work.part(work.audio_path)
     try:
-        plan = soundtrack_plan(project, Timeline(project), first_input_index=0)
+        timeline = Timeline(project)
+        plan = soundtrack_plan(project, timeline, first_input_index=0,
+                               loudness=loudness_gain(project, timeline))
         with FFmpegProcess(audio_args(plan, part)) as proc:
             if proc.finish() != 0:
                 raise failure(proc, work.audio_path)

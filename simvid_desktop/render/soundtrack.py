@@ -2,7 +2,8 @@
 picture (moviepy, an editor) and for checking the mix sample by sample.
 
 It is the very graph the video's audio comes from (:func:`soundtrack_plan`), written
-uncompressed, so it lasts exactly the show and every sound is on its sample.
+uncompressed, so it lasts exactly the show and every sound is on its sample, and brought to
+the project's loudness as the video's sound is (:mod:`simvid_desktop.render.loudness`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import SAMPLE_RATE, soundtrack_plan
 from simvid_desktop.render.encoder import failure
 from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.loudness import loudness_gain
 
 #: 16-bit for files handed on; 32-bit float keeps the mix exactly as computed.
 WAV_CODECS = ("pcm_s16le", "pcm_f32le")
@@ -28,7 +30,9 @@ def write_soundtrack(project: Project, out: Path, *, codec: str = "pcm_s16le") -
     """
     if codec not in WAV_CODECS:
         raise ValueError(f"codec must be one of {', '.join(WAV_CODECS)}, got {codec!r}")
-    plan = soundtrack_plan(project, Timeline(project), first_input_index=0)
+    timeline = Timeline(project)
+    plan = soundtrack_plan(project, timeline, first_input_index=0,
+                           loudness=loudness_gain(project, timeline))
     args = [
         "-loglevel", "error", "-y", *plan.input_args, "-filter_complex", plan.filter,
         "-map", "[aout]", "-c:a", codec, "-ar", str(SAMPLE_RATE), "-f", "wav", str(out),

@@ -39,6 +39,7 @@ from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
     ChapterMode,
     FitMode,
+    Loudness,
     OutputSettings,
     Project,
     Quality,
@@ -58,6 +59,9 @@ _FIT_NAMES = {FitMode.LETTERBOX: "Whole photo (black bars)", FitMode.CROP: "Fill
               FitMode.BLUR: "Whole photo on a blurred copy"}
 _CHAPTER_NAMES = {ChapterMode.NONE: "None", ChapterMode.SLIDES: "At every slide",
                   ChapterMode.TITLES: "At every title card"}
+_LOUDNESS_NAMES = {Loudness.ONLINE: "−14 LUFS: online video", Loudness.PODCAST: "−16 LUFS",
+                   Loudness.BROADCAST: "−23 LUFS: broadcast (EBU R128)",
+                   Loudness.OFF: "Off: as mixed"}
 DEFAULT_FILE_NAME = "slideshow.mp4"
 
 
@@ -127,6 +131,11 @@ class OutputPanel(QWidget):
             self.fit.addItem(_FIT_NAMES.get(mode, mode.value), mode.value)
         self.fit.setToolTip("How photos of another shape than the video fill the frame "
                             "(each slide can override it)")
+        self.loudness = QComboBox()
+        for level in Loudness:
+            self.loudness.addItem(_LOUDNESS_NAMES[level], level.value)
+        self.loudness.setToolTip("The level the soundtrack is brought to, measured over the "
+                                 "whole show; peaks stay under -1 dBTP")
         self.chapters = QComboBox()
         for chapters in ChapterMode:
             self.chapters.addItem(_CHAPTER_NAMES[chapters], chapters.value)
@@ -163,6 +172,7 @@ class OutputPanel(QWidget):
         form.addRow("Frame rate", self.fps)
         form.addRow("Quality", self.quality)
         form.addRow("Photo fit", self.fit)
+        form.addRow("Loudness", self.loudness)
         form.addRow("Chapters", self.chapters)
         form.addRow("", self.chapter_list)
         form.addRow(_heading("Save as"))
@@ -188,6 +198,9 @@ class OutputPanel(QWidget):
         self.fit.currentIndexChanged.connect(
             lambda _: self._edit_output("Change photo fit",
                                         lambda o: replace(o, fit=FitMode(self.fit.currentData()))))
+        self.loudness.currentIndexChanged.connect(
+            lambda _: self._edit_output("Change loudness", lambda o: replace(
+                o, loudness=Loudness(self.loudness.currentData()))))
         self.chapters.currentIndexChanged.connect(
             lambda _: self._edit_output("Change chapters", lambda o: replace(
                 o, chapters=ChapterMode(self.chapters.currentData()))))
@@ -231,7 +244,8 @@ class OutputPanel(QWidget):
         preset = out.resolution.preset or CUSTOM
         for combo, value in ((self.preset, preset), (self.fps, out.fps),
                              (self.quality, out.quality.value), (self.fit, out.fit.value),
-                             (self.chapters, out.chapters.value)):
+                             (self.chapters, out.chapters.value),
+                             (self.loudness, out.loudness.value)):
             index = combo.findData(value)
             if index >= 0 and index != combo.currentIndex():
                 with QSignalBlocker(combo):

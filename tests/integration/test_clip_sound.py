@@ -1,7 +1,8 @@
 """A clip's sound in the soundtrack: on its samples, at its volume, the music ducked under it.
 
 Tested through the soundtrack's own path (the plan run by ffmpeg into a WAV, as the render
-runs it into the video), read back sample by sample.
+runs it into the video), read back sample by sample. Loudness normalisation is off here:
+these tests are about the mix itself, at the levels it is made (see test_loudness.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simvid_desktop.model.project import AudioBed, Clip, OutputSettings, Project, Resolution, Slide
+from simvid_desktop.model.project import (
+    AudioBed,
+    Clip,
+    Loudness,
+    OutputSettings,
+    Project,
+    Resolution,
+    Slide,
+)
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import SAMPLE_RATE, audio_plan, soundtrack_plan
 from simvid_desktop.render.encoder import audio_args
@@ -23,6 +32,8 @@ from tests.integration.media import FF, audio_samples, solid, tone
 
 FPS = 30
 MUSIC_HZ, CLIP_HZ = 200, 1000
+#: 64x36 at 30 fps, the mix at the level it is made (no loudness normalisation).
+OUTPUT = OutputSettings(resolution=Resolution("64x36"), fps=FPS, loudness=Loudness.OFF)
 
 
 def make_clip(path: Path, seconds: float, audio: str | None = f"0.5*sin(2*PI*{CLIP_HZ}*t)",
@@ -44,7 +55,7 @@ def show(tmp_path: Path, clip: Clip, music: bool = False, before: float = 1.0) -
     bed = AudioBed(tone(tmp_path / "music.wav", 8.0, MUSIC_HZ), fade_out=0) if music else None
     return Project(
         slides=(Slide(photo, duration=before), Slide(clip=clip), Slide(photo, duration=1.0)),
-        audio=bed, output=OutputSettings(resolution=Resolution("64x36"), fps=FPS),
+        audio=bed, output=OUTPUT,
     )
 
 
@@ -169,7 +180,7 @@ def test_clips_at_the_ends_and_close_together_share_dips(tmp_path: Path) -> None
     slides = (clip, Slide(photo, duration=2.0), clip, gap, clip, Slide(photo, duration=2.0), clip)
     project = Project(slides=slides,
                       audio=AudioBed(tone(tmp_path / "music.wav", 9.0, MUSIC_HZ), fade_out=0),
-                      output=OutputSettings(resolution=Resolution("64x36"), fps=FPS))
+                      output=OUTPUT)
     x = pcm(project, tmp_path / "e.wav")[:, 0]
     assert len(x) == round(8.5 * SAMPLE_RATE)
     full = level(seconds(x, 1.5, 2.5), MUSIC_HZ)  # between the first clip and the next
@@ -196,7 +207,8 @@ def test_a_show_of_many_clips_with_sound_renders_its_soundtrack(
     clip = make_clip(tmp_path / "c.mp4", 0.2)
     project = Project(slides=tuple(Slide(clip=Clip(clip, 0.2)) for _ in range(150)),
                       audio=AudioBed(tone(tmp_path / "m.wav", 2.0)),
-                      output=OutputSettings(resolution=Resolution("64x36"), fps=25))
+                      output=OutputSettings(resolution=Resolution("64x36"), fps=25,
+                                             loudness=Loudness.OFF))
     plan = soundtrack_plan(project, Timeline(project), first_input_index=0)
     assert len(plan.filter) > 32767
     before = set(Path(tempfile.gettempdir()).glob("simvid-ffmpeg-*"))

@@ -16,6 +16,7 @@ from simvid_desktop.model.project import (
     AudioBed,
     ChapterMode,
     FitMode,
+    Loudness,
     Motion,
     MotionMode,
     OutputSettings,
@@ -285,6 +286,17 @@ def test_output_panel_sets_chapters_and_the_chapter_list(qtbot, document, tmp_pa
     document.undo_stack.undo()
     assert document.project.output == OutputSettings()
     assert panel.chapters.currentData() == "none" and not panel.chapter_list.isChecked()
+
+
+def test_output_panel_sets_the_loudness(qtbot, document, tmp_path) -> None:
+    panel = OutputPanel(document)
+    qtbot.addWidget(panel)
+    document.reset(show(tmp_path), None)
+    assert panel.loudness.currentData() == "-14"  # online video, the default
+    panel.loudness.setCurrentIndex(panel.loudness.findData("-23"))
+    assert document.project.output.loudness is Loudness.BROADCAST
+    document.undo_stack.undo()
+    assert panel.loudness.currentData() == "-14"
 
 
 def test_custom_size_is_always_even(qtbot, document, tmp_path) -> None:
