@@ -8,6 +8,8 @@ few frames, the way a driver reset does.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +23,7 @@ from simvid_desktop.render.engine import RenderSpec, render
 from simvid_desktop.render.hw_encoders import EncoderSpec
 from simvid_desktop.render.progress import ProgressEvent
 from tests.integration.conftest import small_project
-from tests.integration.media import frames_rgb, probe
+from tests.integration.media import ffmpeg_children, frames_rgb, probe
 
 
 @pytest.fixture(autouse=True)
@@ -32,11 +34,12 @@ def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     hw_encoders.forget()
 
 
-def stand_in(monkeypatch: pytest.MonkeyPatch, *extra: str, preset: str = "medium") -> None:
-    """NVENC played by x264 (``extra``: options that make it fail part-way)."""
+def stand_in(monkeypatch: pytest.MonkeyPatch, *, preset: str = "medium",
+             worse_by: int = 0) -> None:
+    """NVENC played by x264 (``worse_by``: CRF steps coarser than it is asked for)."""
     monkeypatch.setitem(hw_encoders.HARDWARE, VideoEncoder.NVENC, EncoderSpec(
         "Stand-in NVENC", "libx264",
-        lambda crf: ["-preset", preset, "-crf", str(crf), *extra]))
+        lambda crf: ["-preset", preset, "-crf", str(crf + worse_by)]))
 
 
 def with_encoder(project: Project, encoder: VideoEncoder) -> Project:
@@ -63,28 +66,53 @@ def test_findings_are_kept_per_machine_and_ffmpeg(monkeypatch: pytest.MonkeyPatc
 
 def test_auto_takes_hardware_only_where_it_meets_the_quality(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    stand_in(monkeypatch, preset="medium")
+    stand_in(monkeypatch)
     assert hw_encoders.available() == [VideoEncoder.NVENC]
     assert hw_encoders.resolve(VideoEncoder.AUTO, 23, "medium") is VideoEncoder.NVENC
     hw_encoders.forget()
-    # a worse encoder at the same setting: measured below x264's SSIM, so auto keeps x264
-    stand_in(monkeypatch, "-x264-params", "aq-mode=0:subme=0:me=dia:trellis=0",
-             preset="ultrafast")
-    assert not hw_encoders.meets_quality(VideoEncoder.NVENC, 28, "slow")
-    assert hw_encoders.resolve(VideoEncoder.AUTO, 28, "slow") is VideoEncoder.SOFTWARE
-    assert hw_encoders.resolve(VideoEncoder.NVENC, 28, "slow") is VideoEncoder.NVENC
+    # an encoder whose picture is coarser at the same setting: measured below x264's SSIM,
+    # so auto keeps x264; chosen by name, it is used all the same
+    stand_in(monkeypatch, worse_by=8)
+    assert not hw_encoders.meets_quality(VideoEncoder.NVENC, 23, "medium")
+    assert hw_encoders.resolve(VideoEncoder.AUTO, 23, "medium") is VideoEncoder.SOFTWARE
+    assert hw_encoders.resolve(VideoEncoder.NVENC, 23, "medium") is VideoEncoder.NVENC
+
+
+def test_a_hardware_encoder_that_fails_to_open_falls_back(
+        tmp_path: Path, photos: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real NVENC, taken for working (as after a driver update): it fails here, where
+    there is no GPU, and the render goes on in software."""
+    monkeypatch.setattr(hw_encoders, "works", lambda encoder: True)
+    out = tmp_path / "show.mp4"
+    events: list[ProgressEvent] = []
+    outcome = render(RenderSpec(with_encoder(small_project(photos), VideoEncoder.NVENC), out),
+                     progress=events.append)
+    assert outcome.encoder == "software" and outcome.fell_back
+    assert any(e.message == "NVIDIA NVENC failed; rendering in software" for e in events)
+    assert len(frames_rgb(out, 128, 72)) == outcome.frames == 25 * len(photos)
 
 
 @pytest.mark.parametrize("segmented", [False, True], ids=["single pass", "segments"])
-def test_a_hardware_encoder_failing_mid_job_falls_back_to_software(
+def test_a_hardware_encoder_dying_mid_job_falls_back_to_software(
         tmp_path: Path, photos: list[Path], monkeypatch: pytest.MonkeyPatch,
         segmented: bool) -> None:
-    stand_in(monkeypatch, "-frames:v", "12")  # stops taking frames part-way, as a reset does
+    """The stand-in's ffmpeg is killed 30 frames in, as a driver reset ends a real one."""
+    stand_in(monkeypatch)
     project = with_encoder(small_project(photos), VideoEncoder.NVENC)
     events: list[ProgressEvent] = []
+    killed: list[int] = []
+
+    def watch(event: ProgressEvent) -> None:
+        events.append(event)
+        if event.frames_done >= 30 and not killed:
+            killed.extend(ffmpeg_children())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
     out = tmp_path / "show.mp4"
     outcome = render(RenderSpec(project, out, work_dir=tmp_path / "w" if segmented else None,
-                                segment_seconds=1.0), progress=events.append)
+                                segment_seconds=1.0), progress=watch)
+    assert killed, "the hardware encoder was running"
     assert outcome.encoder == "software" and outcome.fell_back
     assert any(e.message == "Stand-in NVENC failed; rendering in software" for e in events)
     assert len(frames_rgb(out, 128, 72)) == outcome.frames == 25 * len(photos)
