@@ -28,6 +28,7 @@ from simvid_desktop.model.project import (
     Slide,
     Transition,
     TransitionKind,
+    VideoEncoder,
     parse_choice,
     unknown_fields,
 )
@@ -68,6 +69,10 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quality", choices=[q.value for q in Quality])
     g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
     g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
+    g.add_argument("--encoder", choices=[m.value for m in VideoEncoder],
+                   help="auto (default: a hardware encoder where one works here and matches "
+                        "x264's quality), software (x264), or one hardware encoder; a "
+                        "hardware encoder that fails hands over to software")
     g.add_argument("--chapters", choices=[m.value for m in ChapterMode],
                    help="chapters in the video: at every slide, or at every title card")
     g.add_argument("--chapter-list", action="store_true",
@@ -201,6 +206,7 @@ def project_from_args(args: argparse.Namespace) -> Project:
         fit=FitMode(args.fit) if args.fit else out.fit,
         x264_preset=args.x264_preset or out.x264_preset,
         crf=args.crf if args.crf is not None else out.crf,
+        video_encoder=VideoEncoder(args.encoder) if args.encoder else out.video_encoder,
         chapters=ChapterMode(args.chapters) if args.chapters else out.chapters,
         chapter_list=True if args.chapter_list else out.chapter_list,
         loudness=Loudness(args.loudness) if args.loudness else out.loudness,

@@ -274,6 +274,20 @@ class AudioBed:
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
+class VideoEncoder(str, Enum):
+    """Which encoder makes the H.264: x264 in software, or the machine's video hardware."""
+
+    #: Hardware where this machine has one that was measured to meet the chosen quality
+    #: (see ``render.hw_encoders``), else software.
+    AUTO = "auto"
+    SOFTWARE = "software"  #: x264
+    NVENC = "nvenc"  #: NVIDIA
+    QSV = "qsv"  #: Intel Quick Sync
+    VAAPI = "vaapi"  #: Linux VA-API (Intel, AMD)
+    AMF = "amf"  #: AMD on Windows
+    VIDEOTOOLBOX = "videotoolbox"  #: macOS
+
+
 class ChapterMode(str, Enum):
     """Where the video's chapters begin (players list them and jump to them)."""
 
@@ -293,6 +307,7 @@ class OutputSettings:
     chapters: ChapterMode = ChapterMode.NONE
     #: Also write the chapters beside the video as a YouTube-style list (``00:00 Intro``).
     chapter_list: bool = False
+    video_encoder: VideoEncoder = VideoEncoder.AUTO
     loudness: Loudness = DEFAULT_LOUDNESS  #: the soundtrack's target loudness, or off
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
@@ -697,6 +712,10 @@ def check_project(project: Project) -> list[Problem]:
     if not isinstance(out.chapters, ChapterMode):
         names = ", ".join(m.value for m in ChapterMode)
         problems.append(Problem("output.chapters", f"unknown chapters {out.chapters!r} ({names})"))
+    if not isinstance(out.video_encoder, VideoEncoder):
+        names = ", ".join(m.value for m in VideoEncoder)
+        problems.append(Problem("output.video_encoder",
+                                f"unknown encoder {out.video_encoder!r} ({names})"))
     if not isinstance(out.chapter_list, bool):
         problems.append(Problem("output.chapter_list", "must be true or false"))
     if not isinstance(out.loudness, Loudness):

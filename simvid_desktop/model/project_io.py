@@ -61,6 +61,7 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
     UnknownFields,
+    VideoEncoder,
     View,
     check_project,
     parse_choice,
@@ -386,7 +387,7 @@ class _Reader:
         if value is None:
             return OutputSettings()
         keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf", "chapters",
-                "chapter_list", "loudness"}
+                "chapter_list", "loudness", "video_encoder"}
         d, unknown = self.obj(value, "output", keys)
         fps = self.number(d, "fps", "output", 30)
         crf = self.number(d, "crf", "output", None)
@@ -400,6 +401,8 @@ class _Reader:
             chapters=self.enum(d, "chapters", "output", ChapterMode, ChapterMode.NONE,
                                "chapters"),
             chapter_list=self.boolean(d, "chapter_list", "output", False),
+            video_encoder=self.enum(d, "video_encoder", "output", VideoEncoder,
+                                    VideoEncoder.AUTO, "encoder"),
             loudness=self.loudness(d),
             unknown=unknown,
         )
@@ -619,6 +622,8 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         output["chapters"] = out.chapters.value
     if out.chapter_list:
         output["chapter_list"] = True
+    if out.video_encoder is not VideoEncoder.AUTO:
+        output["video_encoder"] = out.video_encoder.value
     _with_unknown(output, out.unknown)
     data: dict[str, Any] = {
         "schema_version": WRITTEN_VERSION,

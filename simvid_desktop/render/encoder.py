@@ -9,10 +9,11 @@ from pathlib import Path
 from types import TracebackType
 
 from simvid_desktop.errors import OutputError, RenderFailed, SimvidError
-from simvid_desktop.model.project import Project
+from simvid_desktop.model.project import Project, VideoEncoder
 from simvid_desktop.render.audio import AudioPlan
 from simvid_desktop.render.chapters import chapter_args
 from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.hw_encoders import codec_args, global_args, upload_filter
 from simvid_desktop.render.progress import CancelToken
 from simvid_desktop.render.yuv import Frame
 
@@ -29,14 +30,13 @@ def _video_input(project: Project) -> list[str]:
     ]
 
 
-def _video_codec(project: Project, keyframes: Sequence[int] = ()) -> list[str]:
-    """x264 at the project's settings; ``keyframes``: frames (counted from the first one
-    this ffmpeg is given) that must be keyframes, so seeking to a slide is exact."""
+def _video_codec(project: Project, keyframes: Sequence[int],
+                 encoder: VideoEncoder) -> list[str]:
+    """``encoder`` (x264, or hardware) at the project's quality; ``keyframes``: frames
+    (counted from the first one this ffmpeg is given) that must be keyframes, so seeking
+    to a slide is exact."""
     enc = project.output.encoder
-    args = [
-        "-c:v", "libx264", "-preset", enc.x264_preset, "-crf", str(enc.crf),
-        "-pix_fmt", "yuv420p", "-r", str(project.output.fps),
-    ]
+    args = [*codec_args(encoder, enc.crf, enc.x264_preset), "-r", str(project.output.fps)]
     fps = project.output.fps
     # Half a frame early: ffmpeg forces the first frame at or after each time.
     times = [f"{(n - 0.5) / fps:.6f}" for n in sorted(set(keyframes)) if n > 0]
@@ -48,24 +48,29 @@ def _audio_codec() -> list[str]:
 
 
 def single_pass_args(project: Project, plan: AudioPlan, out: Path,
-                     keyframes: Sequence[int] = (), chapters: Path | None = None) -> list[str]:
+                     keyframes: Sequence[int] = (), chapters: Path | None = None,
+                     encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> list[str]:
     """One ffmpeg run: frames from the pipe plus the music, straight to the final MP4
     (with the chapters of the ffmetadata file ``chapters``)."""
     meta_in, meta_out = chapter_args(chapters, 1 + plan.input_args.count("-i"))
     return [
-        "-loglevel", "error", "-y", *_video_input(project), *plan.input_args, *meta_in,
-        "-filter_complex", f"[0:v]{_TAG_BT709}[vout];{plan.filter}",
-        "-map", "[vout]", "-map", "[aout]", *meta_out, *_video_codec(project, keyframes),
+        "-loglevel", "error", "-y", *global_args(encoder), *_video_input(project),
+        *plan.input_args, *meta_in,
+        "-filter_complex", f"[0:v]{_TAG_BT709}{upload_filter(encoder)}[vout];{plan.filter}",
+        "-map", "[vout]", "-map", "[aout]", *meta_out,
+        *_video_codec(project, keyframes, encoder),
         *_audio_codec(), "-movflags", "+faststart", "-f", "mp4", str(out),
     ]
 
 
-def segment_args(project: Project, out: Path, keyframes: Sequence[int] = ()) -> list[str]:
+def segment_args(project: Project, out: Path, keyframes: Sequence[int] = (),
+                 encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> list[str]:
     """A video-only piece of the show, to be joined later without re-encoding
     (``keyframes`` counted from the piece's first frame)."""
     return [
-        "-loglevel", "error", "-y", *_video_input(project), "-vf", _TAG_BT709,
-        *_video_codec(project, keyframes), "-an", "-f", "mp4", str(out),
+        "-loglevel", "error", "-y", *global_args(encoder), *_video_input(project),
+        "-vf", _TAG_BT709 + upload_filter(encoder),
+        *_video_codec(project, keyframes, encoder), "-an", "-f", "mp4", str(out),
     ]
 
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from simvid_desktop.durable import move_no_replace
 from simvid_desktop.errors import OutputError, RenderCancelled, RenderFailed, SimvidError
 from simvid_desktop.model.chapters import chapters_of
-from simvid_desktop.model.project import Project
+from simvid_desktop.model.project import Project, VideoEncoder
 from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy, numbered_names
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import soundtrack_plan
@@ -41,6 +41,7 @@ from simvid_desktop.render.encoder import (
     single_pass_args,
 )
 from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.hw_encoders import HARDWARE, resolve
 from simvid_desktop.render.loudness import loudness_gain
 from simvid_desktop.render.preflight import ensure_still_there, ensure_valid
 from simvid_desktop.render.progress import (
@@ -86,11 +87,14 @@ class RenderOutcome:
     frames: int
     elapsed: float  #: wall seconds the render took
     resumed_frames: int = 0  #: frames taken from segments finished before a restart
+    encoder: str = VideoEncoder.SOFTWARE.value  #: what made the video (a VideoEncoder value)
+    fell_back: bool = False  #: the chosen hardware encoder failed: software made it
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "output": str(self.output), "size_bytes": self.size_bytes, "duration": self.duration,
             "frames": self.frames, "elapsed": self.elapsed, "resumed_frames": self.resumed_frames,
+            "encoder": self.encoder, "fell_back": self.fell_back,
         }
 
     @classmethod
@@ -98,6 +102,8 @@ class RenderOutcome:
         return cls(
             Path(data["output"]), int(data["size_bytes"]), float(data["duration"]),
             int(data["frames"]), float(data["elapsed"]), int(data.get("resumed_frames", 0)),
+            str(data.get("encoder", VideoEncoder.SOFTWARE.value)),
+            bool(data.get("fell_back", False)),
         )
 
 
@@ -174,6 +180,12 @@ class _Progress:
     def skip(self, frames: int) -> None:
         self.done += frames
 
+    def restart(self, message: str) -> None:
+        """Everything is rendered again (another encoder): counts from zero, and why."""
+        self.done = self.rendered = 0
+        self._t0 = None
+        self.stage(RenderStage.RENDERING, message)
+
     def frame(self, n: int) -> None:
         now = time.monotonic()
         if self._t0 is None:
@@ -213,8 +225,19 @@ def _encode_frames(comp: Compositor, first: int, end: int, pipe: FramePipe,
         progress.frame(n)
 
 
+def _fall_back(encoder: VideoEncoder, exc: RenderFailed, progress: _Progress,
+               cancel: CancelToken) -> VideoEncoder:
+    """After ``encoder`` (hardware) failed: the render starts again in software, and says so."""
+    cancel.raise_if_cancelled()
+    label = HARDWARE[encoder].label
+    logger.warning("%s failed (%s); rendering in software", label, exc)
+    progress.restart(f"{label} failed; rendering in software")
+    return VideoEncoder.SOFTWARE
+
+
 def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
-                 cancel: CancelToken) -> None:
+                 cancel: CancelToken, encoder: VideoEncoder) -> VideoEncoder:
+    """Render in one ffmpeg run; returns the encoder that made the video."""
     # The whole show's sound is measured before the first frame is encoded (it decodes
     # only audio): the encoder then takes the mix with its gain.
     if spec.project.output.loudness.target is not None:
@@ -225,23 +248,32 @@ def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progr
     with tempfile.TemporaryDirectory(prefix="simvid-meta-") as folder:
         meta = write_metadata(chapters_of(spec.project, comp.timeline),
                               Path(folder) / "chapters.ffmeta")
-        args = single_pass_args(spec.project, plan, tmp, keyframes, meta)
-        with FramePipe(args, spec.output, cancel) as pipe:
-            _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
-            cancel.raise_if_cancelled()
-            progress.stage(RenderStage.FINALIZING, "Finishing the video")
-            pipe.finish()
+        while True:
+            args = single_pass_args(spec.project, plan, tmp, keyframes, meta, encoder)
+            try:
+                with FramePipe(args, spec.output, cancel) as pipe:
+                    _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
+                    cancel.raise_if_cancelled()
+                    progress.stage(RenderStage.FINALIZING, "Finishing the video")
+                    pipe.finish()
+                return encoder
+            except RenderFailed as exc:
+                if encoder is VideoEncoder.SOFTWARE:
+                    raise
+                encoder = _fall_back(encoder, exc, progress, cancel)
 
 
 def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _FrameCounter,
-                   cancel: CancelToken) -> None:
+                   cancel: CancelToken,
+                   encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> None:
     """Render one piece into the work folder (renamed into place when complete)."""
     final = work.segment_path(seg)
     part = work.part(final)
     try:
         keyframes = [n - seg.first for n in comp.timeline.slide_start_frames()
                      if seg.first < n < seg.end]
-        with FramePipe(segment_args(comp.project, part, keyframes), final, cancel) as pipe:
+        with FramePipe(segment_args(comp.project, part, keyframes, encoder), final,
+                       cancel) as pipe:
             _encode_frames(comp, seg.first, seg.end, pipe, progress, cancel)
             pipe.finish()
         work.commit(part, final, seg.frames)
@@ -290,23 +322,32 @@ def join_segments(project: Project, work: WorkDir, segments: list[Segment],
 
 
 def _segmented(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
-               cancel: CancelToken) -> int:
+               cancel: CancelToken, encoder: VideoEncoder) -> tuple[int, VideoEncoder]:
+    """Render in resumable pieces; returns (frames resumed, the encoder that made them)."""
     assert spec.work_dir is not None
     segments = plan_segments(spec.project, spec.segment_seconds)
     work = WorkDir(spec.work_dir)
-    work.prepare(fingerprint(spec.project, segments))
-    resumed = sum(s.frames for s in segments if work.done(s))
-    if resumed:
-        logger.info("resuming: %d of %d frames already rendered", resumed, progress.total)
-        progress.skip(resumed)
-    for seg in segments:
-        if not work.done(seg):
-            render_segment(comp, seg, work, progress, cancel)
+    while True:
+        # Pieces of one encoder only: the join copies them into one stream.
+        work.prepare(fingerprint(spec.project, segments, encoder))
+        resumed = sum(s.frames for s in segments if work.done(s))
+        if resumed:
+            logger.info("resuming: %d of %d frames already rendered", resumed, progress.total)
+            progress.skip(resumed)
+        try:
+            for seg in segments:
+                if not work.done(seg):
+                    render_segment(comp, seg, work, progress, cancel, encoder)
+            break
+        except RenderFailed as exc:
+            if encoder is VideoEncoder.SOFTWARE:
+                raise
+            encoder = _fall_back(encoder, exc, progress, cancel)
     cancel.raise_if_cancelled()
     progress.stage(RenderStage.FINALIZING, "Joining segments and music")
     render_audio(spec.project, comp.timeline.total, work)
     join_segments(spec.project, work, segments, tmp)
-    return resumed
+    return resumed, encoder
 
 
 def render(
@@ -337,13 +378,15 @@ def render(
         else:
             ensure_valid(project, output)
         cancel.raise_if_cancelled()
+        enc = project.output.encoder
+        chosen = resolve(project.output.video_encoder, enc.crf, enc.x264_preset)
         with Compositor(project) as comp:
             tracker = _Progress(progress, comp)
             comp.focus(0, 0)
             if spec.work_dir is None:
-                _single_pass(spec, comp, tmp, tracker, cancel)
+                used = _single_pass(spec, comp, tmp, tracker, cancel, chosen)
             else:
-                resumed = _segmented(spec, comp, tmp, tracker, cancel)
+                resumed, used = _segmented(spec, comp, tmp, tracker, cancel, chosen)
             frames, duration = comp.timeline.frame_count, comp.timeline.total
         cancel.raise_if_cancelled()
         output = place_output(tmp, output, spec.collision)
@@ -363,7 +406,8 @@ def render(
     if spec.work_dir is not None:
         WorkDir(spec.work_dir).remove()
     elapsed = time.monotonic() - started
-    outcome = RenderOutcome(output, output.stat().st_size, duration, frames, elapsed, resumed)
+    outcome = RenderOutcome(output, output.stat().st_size, duration, frames, elapsed, resumed,
+                            encoder=used.value, fell_back=used is not chosen)
     emit(ProgressEvent(status=RenderStatus.FINISHED, stage=RenderStage.DONE, percent=100.0,
                        message=f"Saved {output.name}", frames_done=frames, frames_total=frames,
                        fps=(frames - resumed) / elapsed, eta=0.0, elapsed=elapsed,

@@ -26,11 +26,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from simvid_desktop import __version__
 from simvid_desktop.durable import fsync_dir, fsync_file, write_atomic
 from simvid_desktop.errors import OutputError
-from simvid_desktop.model.project import Project
+from simvid_desktop.model.project import Project, VideoEncoder
 from simvid_desktop.model.project_io import project_to_dict
 from simvid_desktop.model.settings import SEGMENT_SECONDS
 from simvid_desktop.model.timeline import Timeline
@@ -67,14 +68,19 @@ def plan_segments(project: Project, seconds: float = SEGMENT_SECONDS) -> list[Se
             for i, first in enumerate(range(0, total, size))]
 
 
-def fingerprint(project: Project, segments: list[Segment]) -> str:
-    data = {
+def fingerprint(project: Project, segments: list[Segment],
+                encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> str:
+    """What the pieces in a work folder were made from: pieces of another project, plan or
+    encoder are not reused."""
+    data: dict[str, Any] = {
         "engine": __version__,
         "project": project_to_dict(project),
         "size": project.output.size,
         "encoder": [project.output.encoder.crf, project.output.encoder.x264_preset],
         "segments": [(s.first, s.end) for s in segments],
     }
+    if encoder is not VideoEncoder.SOFTWARE:  # software keeps the fingerprints it had
+        data["video_encoder"] = encoder.value
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, QStandardPaths, Qt, Signal
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QPalette, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,9 +44,12 @@ from simvid_desktop.model.project import (
     Project,
     Quality,
     Resolution,
+    VideoEncoder,
 )
 from simvid_desktop.model.units import format_duration, format_size
+from simvid_desktop.render.hw_encoders import HARDWARE, available
 from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.tasks import Pool, TaskChannel
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,14 @@ _CHAPTER_NAMES = {ChapterMode.NONE: "None", ChapterMode.SLIDES: "At every slide"
 _LOUDNESS_NAMES = {Loudness.ONLINE: "−14 LUFS: online video", Loudness.PODCAST: "−16 LUFS",
                    Loudness.BROADCAST: "−23 LUFS: broadcast (EBU R128)",
                    Loudness.OFF: "Off: as mixed"}
+_ENCODER_NAMES = {VideoEncoder.AUTO: "Automatic: hardware where it matches x264",
+                  VideoEncoder.SOFTWARE: "Software (x264)"}
 DEFAULT_FILE_NAME = "slideshow.mp4"
+
+
+def _hardware_found() -> list[VideoEncoder]:
+    """The hardware encoders that work here (test encodes: on the IO pool)."""
+    return available()
 
 
 def default_output_folder() -> Path:
@@ -98,6 +108,8 @@ class OutputPanel(QWidget):
 
     #: The output folder or file name changed: ``output_path()`` has a new value.
     outputChanged = Signal()
+    #: The hardware encoders that work on this computer are known (a list of VideoEncoder).
+    hardwareChecked = Signal(list)
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +148,15 @@ class OutputPanel(QWidget):
             self.loudness.addItem(_LOUDNESS_NAMES[level], level.value)
         self.loudness.setToolTip("The level the soundtrack is brought to, measured over the "
                                  "whole show; peaks stay under -1 dBTP")
+        self.encoder = QComboBox()
+        for choice in VideoEncoder:
+            spec = HARDWARE.get(choice)
+            self.encoder.addItem(_ENCODER_NAMES.get(choice, spec.label if spec else choice.value),
+                                 choice.value)
+        self.encoder.setToolTip("Which encoder makes the video. A hardware encoder that "
+                                "fails during a render hands over to software.")
+        self._encoder_tasks = TaskChannel(self, Pool.IO, latest=True)
+        self._encoder_tasks.run(_hardware_found, self._on_hardware)
         self.chapters = QComboBox()
         for chapters in ChapterMode:
             self.chapters.addItem(_CHAPTER_NAMES[chapters], chapters.value)
@@ -172,6 +193,7 @@ class OutputPanel(QWidget):
         form.addRow("Frame rate", self.fps)
         form.addRow("Quality", self.quality)
         form.addRow("Photo fit", self.fit)
+        form.addRow("Encoder", self.encoder)
         form.addRow("Loudness", self.loudness)
         form.addRow("Chapters", self.chapters)
         form.addRow("", self.chapter_list)
@@ -198,6 +220,9 @@ class OutputPanel(QWidget):
         self.fit.currentIndexChanged.connect(
             lambda _: self._edit_output("Change photo fit",
                                         lambda o: replace(o, fit=FitMode(self.fit.currentData()))))
+        self.encoder.currentIndexChanged.connect(
+            lambda _: self._edit_output("Change encoder", lambda o: replace(
+                o, video_encoder=VideoEncoder(self.encoder.currentData()))))
         self.loudness.currentIndexChanged.connect(
             lambda _: self._edit_output("Change loudness", lambda o: replace(
                 o, loudness=Loudness(self.loudness.currentData()))))
@@ -238,6 +263,24 @@ class OutputPanel(QWidget):
         if folder:
             self.set_output_folder(Path(folder))
 
+    def _on_hardware(self, found: list[VideoEncoder] | None,
+                     error: BaseException | None) -> None:
+        """Hardware encoders this computer lacks stay listed (a project may name one),
+        greyed out and saying so."""
+        if error is not None or found is None:
+            logger.warning("looking for hardware encoders failed: %s", error)
+            found = []
+        model = self.encoder.model()
+        for row in range(self.encoder.count()):
+            choice = VideoEncoder(self.encoder.itemData(row))
+            if choice in (VideoEncoder.AUTO, VideoEncoder.SOFTWARE) or choice in found:
+                continue
+            assert isinstance(model, QStandardItemModel)  # a QComboBox's own model
+            item = model.item(row)
+            item.setEnabled(False)
+            item.setText(f"{item.text()} (not on this computer)")
+        self.hardwareChecked.emit(found)
+
     # -- document -> widgets ------------------------------------------------------------
     def _sync(self, project: Project) -> None:
         out = project.output
@@ -245,7 +288,8 @@ class OutputPanel(QWidget):
         for combo, value in ((self.preset, preset), (self.fps, out.fps),
                              (self.quality, out.quality.value), (self.fit, out.fit.value),
                              (self.chapters, out.chapters.value),
-                             (self.loudness, out.loudness.value)):
+                             (self.loudness, out.loudness.value),
+                             (self.encoder, out.video_encoder.value)):
             index = combo.findData(value)
             if index >= 0 and index != combo.currentIndex():
                 with QSignalBlocker(combo):

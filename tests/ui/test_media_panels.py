@@ -26,6 +26,7 @@ from simvid_desktop.model.project import (
     Slide,
     Transition,
     TransitionKind,
+    VideoEncoder,
     check_project,
 )
 from simvid_desktop.model.units import format_duration, format_size
@@ -286,6 +287,26 @@ def test_output_panel_sets_chapters_and_the_chapter_list(qtbot, document, tmp_pa
     document.undo_stack.undo()
     assert document.project.output == OutputSettings()
     assert panel.chapters.currentData() == "none" and not panel.chapter_list.isChecked()
+
+
+def test_output_panel_offers_the_encoders_found_here(qtbot, document, tmp_path,
+                                                    monkeypatch) -> None:
+    monkeypatch.setattr("simvid_desktop.ui.output_panel.available",
+                        lambda: [VideoEncoder.QSV])  # as on a computer with Intel graphics
+    panel = OutputPanel(document)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.hardwareChecked, timeout=10_000) as checked:
+        document.reset(show(tmp_path), None)
+    assert checked.args == [[VideoEncoder.QSV]]
+    model = panel.encoder.model()
+    enabled = {panel.encoder.itemData(r): model.item(r).isEnabled()
+               for r in range(panel.encoder.count())}
+    assert enabled == {"auto": True, "software": True, "nvenc": False, "qsv": True,
+                       "vaapi": False, "amf": False, "videotoolbox": False}
+    assert panel.encoder.itemText(panel.encoder.findData("nvenc")).endswith(
+        "(not on this computer)")
+    panel.encoder.setCurrentIndex(panel.encoder.findData("qsv"))
+    assert document.project.output.video_encoder is VideoEncoder.QSV
 
 
 def test_output_panel_sets_the_loudness(qtbot, document, tmp_path) -> None:

@@ -28,6 +28,7 @@ from simvid_desktop.model.project import (
     Slide,
     Transition,
     TransitionKind,
+    VideoEncoder,
 )
 
 # simvid_desktop.render re-exports the preflight *function* under the module's name
@@ -93,7 +94,7 @@ def test_every_option_reaches_the_project(photos: list[Path], out: Path) -> None
         *photos, "-o", out, "--duration", "2.5", "--transition", "wipe-left",
         "--transition-duration", "0.5", "--resolution", "720p", "--fps", "25", "--fit", "crop",
         "--motion", "auto", "--quality", "high", "--x264-preset", "fast", "--crf", "20",
-        "--chapters", "titles", "--chapter-list",
+        "--chapters", "titles", "--chapter-list", "--encoder", "software",
     )
     assert project.default_duration == 2.5
     assert project.transition == Transition(TransitionKind.WIPE_LEFT, 0.5)
@@ -101,7 +102,8 @@ def test_every_option_reaches_the_project(photos: list[Path], out: Path) -> None
     assert project.output == OutputSettings(resolution=Resolution("720p"), fps=25,
                                             quality=Quality.HIGH, fit=FitMode.CROP,
                                             x264_preset="fast", crf=20,
-                                            chapters=ChapterMode.TITLES, chapter_list=True)
+                                            chapters=ChapterMode.TITLES, chapter_list=True,
+                                            video_encoder=VideoEncoder.SOFTWARE)
     assert project.output.size == (1280, 720)
     assert project.total_duration == 7.5
 
