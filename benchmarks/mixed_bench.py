@@ -92,9 +92,10 @@ def make_clip(path: Path, size: tuple[int, int], fps: int, rotation: int) -> Non
         tmp.rename(path)
 
 
-def write_project(work: Path, size: str) -> Path:
+def write_project(work: Path, size: str, loudness: str) -> Path:
     from simvid_desktop.model.project import (
         AudioBed,
+        Loudness,
         FitMode,
         OutputSettings,
         Project,
@@ -120,7 +121,7 @@ def write_project(work: Path, size: str) -> Path:
         transition=Transition(TransitionKind.FADE, FADE_SECONDS),
         audio=AudioBed(work / "photos" / manifest["audio"]["file"]),
         output=OutputSettings(resolution=Resolution(size), fps=FPS, fit=FitMode.BLUR,
-                              x264_preset=X264_PRESET, crf=CRF),
+                              x264_preset=X264_PRESET, crf=CRF, loudness=Loudness(loudness)),
     )
     path = work / "show.simvid"
     save_project(project, path)
@@ -132,6 +133,7 @@ def prepare_floor(project_path: Path, cache: Path) -> dict[str, Any]:
     the order they are shown in into ``cache/index.json``."""
     from simvid_desktop.model.project_io import load_project
     from simvid_desktop.render.compositor import Compositor
+    from simvid_desktop.render.loudness import loudness_gain
 
     project = load_project(project_path)
     offsets: dict[bytes, int] = {}
@@ -146,7 +148,9 @@ def prepare_floor(project_path: Path, cache: Path) -> dict[str, Any]:
                 out.write(data)
             order.append(offsets[key])
         frame_bytes = comp.size[0] * comp.size[1] * 3 // 2
-    info = {"order": order, "frame_bytes": frame_bytes, "unique": len(offsets)}
+    gain = loudness_gain(project)
+    info = {"order": order, "frame_bytes": frame_bytes, "unique": len(offsets),
+            "loudness": [gain.gain_db, gain.ceiling_db] if gain else None}
     (cache / "index.json").write_text(json.dumps(info))
     return info
 
@@ -157,13 +161,16 @@ def floor_main(argv: list[str]) -> int:
     project_path, cache, out = Path(argv[0]), Path(argv[1]), Path(argv[2])
     from simvid_desktop.model.project_io import load_project
     from simvid_desktop.model.timeline import Timeline
-    from simvid_desktop.render.audio import soundtrack_plan
+    from simvid_desktop.render.audio import LoudnessGain, soundtrack_plan
     from simvid_desktop.render.encoder import single_pass_args
     from simvid_desktop.render.ffmpeg import ffmpeg_exe as exe
 
     project = load_project(project_path)
-    plan = soundtrack_plan(project, Timeline(project), 1)
+    # The same soundtrack as Simvid's, with the loudness gain measured before timing
+    # (Simvid's own measuring counts against Simvid).
     info = json.loads((cache / "index.json").read_text())
+    gain = LoudnessGain(*info["loudness"]) if info.get("loudness") else None
+    plan = soundtrack_plan(project, Timeline(project), 1, loudness=gain)
     size = info["frame_bytes"]
     proc = subprocess.Popen([exe(), "-hide_banner", *single_pass_args(project, plan, out)],
                             stdin=subprocess.PIPE)
@@ -185,11 +192,14 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--loudness", default="-14", choices=["-14", "-16", "-23", "off"],
+                    help="the show's loudness setting (off: the mixed-media cost alone, "
+                         "without the soundtrack's measuring pass)")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="simvid-mixed-"))
     work.mkdir(parents=True, exist_ok=True)
-    project = write_project(work, args.size)
-    cache = work / f"floor-{args.size}"
+    project = write_project(work, args.size, args.loudness)
+    cache = work / f"floor-{args.size}-loudness{args.loudness}"
     if not (cache / "index.json").exists():
         print("composing the floor's frames (untimed)...", flush=True)
         prepare_floor(project, cache)
