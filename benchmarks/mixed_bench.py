@@ -95,8 +95,8 @@ def make_clip(path: Path, size: tuple[int, int], fps: int, rotation: int) -> Non
 def write_project(work: Path, size: str, loudness: str) -> Path:
     from simvid_desktop.model.project import (
         AudioBed,
-        Loudness,
         FitMode,
+        Loudness,
         OutputSettings,
         Project,
         Resolution,
