@@ -42,9 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from simvid_desktop import paths
-from simvid_desktop.errors import AudioUnreadable, RenderCancelled
-from simvid_desktop.render.ffmpeg import FFmpegProcess
-from simvid_desktop.render.preflight import audio_problem
+from simvid_desktop.errors import RenderCancelled
+from simvid_desktop.render.pcm import mono_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -127,30 +126,8 @@ def beats_of_samples(samples: np.ndarray, rate: int = SAMPLE_RATE,
 
 
 def _decode_mono(path: Path, cancelled: Callable[[], bool] = _never) -> np.ndarray:
-    """The whole track as mono float32 at SAMPLE_RATE (a 5-minute song is 26 MB), read
-    into one growing buffer (no second copy)."""
-    problem = audio_problem(path)
-    if problem is not None:
-        raise AudioUnreadable(path.name, problem.message)
-    args = ["-v", "error", "-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
-    data = bytearray()
-    with FFmpegProcess(args, stdout=True) as proc:
-        stdout = proc.proc.stdout
-        assert stdout is not None
-        while chunk := stdout.read(1 << 18):
-            if cancelled():
-                proc.kill()
-                raise RenderCancelled("beat analysis cancelled")
-            data += chunk
-        code = proc.finish()
-        tail = proc.log_tail(2)
-    usable = len(data) - len(data) % 4
-    if code != 0 or usable == 0:
-        reason = tail.splitlines()[-1] if tail else "no audio could be decoded"
-        raise AudioUnreadable(path.name, reason)
-    del data[usable:]
-    return np.frombuffer(data, np.float32)
+    """The whole track as mono float32 at SAMPLE_RATE (a 5-minute song is 26 MB)."""
+    return np.concatenate(list(mono_chunks(path, SAMPLE_RATE, cancelled, 1 << 18)))
 
 
 def _check(cancelled: Callable[[], bool]) -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from simvid_desktop.errors import AudioUnreadable
-from simvid_desktop.render.ffmpeg import FFmpegProcess
-from simvid_desktop.render.preflight import audio_problem
+from simvid_desktop.errors import RenderCancelled
+from simvid_desktop.render.pcm import mono_chunks
 
 SAMPLE_RATE = 8000  #: enough for a picture of the loudness; 32 KB of floats per second
 PEAK_BINS = 2000  #: min/max pairs kept: more than any waveform is wide in pixels
@@ -28,42 +27,25 @@ def decode_peaks(
 
     Returns None when ``cancelled()`` turned true. Raises AudioUnreadable naming the file.
     """
-    problem = audio_problem(path)
-    if problem is not None:
-        raise AudioUnreadable(path.name, problem.message)
-    args = ["-v", "error", "-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
     mins: list[np.ndarray] = []
     maxs: list[np.ndarray] = []
     carry = np.empty(0, np.float32)
-    rest = b""
     samples = 0
-    with FFmpegProcess(args, stdout=True) as proc:
-        stdout = proc.proc.stdout
-        assert stdout is not None
-        while chunk := stdout.read(1 << 16):
-            if cancelled():
-                proc.kill()
-                return None
-            data = rest + chunk
-            usable = len(data) - len(data) % 4
-            rest = data[usable:]
-            x = np.concatenate([carry, np.frombuffer(data[:usable], np.float32)])
-            samples += usable // 4
+    try:
+        for chunk in mono_chunks(path, SAMPLE_RATE, cancelled):
+            x = np.concatenate([carry, chunk])
+            samples += chunk.size
             full = x.size - x.size % _BLOCK
             carry = x[full:].copy()
             if full:
                 blocks = x[:full].reshape(-1, _BLOCK)
                 mins.append(blocks.min(axis=1))
                 maxs.append(blocks.max(axis=1))
-        code = proc.finish()
-        tail = proc.log_tail(2)
+    except RenderCancelled:
+        return None
     if carry.size:
         mins.append(carry.min(keepdims=True))
         maxs.append(carry.max(keepdims=True))
-    if code != 0 or samples == 0:
-        reason = tail.splitlines()[-1] if tail else "no audio could be decoded"
-        raise AudioUnreadable(path.name, reason)
     lo, hi = np.concatenate(mins), np.concatenate(maxs)
     if lo.size > bins:
         edges = np.linspace(0, lo.size, bins + 1).astype(np.int64)[:-1]
