@@ -103,7 +103,7 @@ def show(photos: list[Path], music: Path, slides: int, seconds: float,
         slides=tuple(Slide(photos[i % len(photos)]) for i in range(slides)),
         default_duration=seconds,
         transition=Transition(TransitionKind.FADE, min(0.5, seconds / 2)),
-        motion=Motion(MotionMode.AUTO), audio=AudioBed(music),
+        motion=Motion(MotionMode.AUTO), audio=AudioBed.single(music),
         output=OutputSettings(resolution=Resolution(size), fps=30, quality=Quality.STANDARD,
                               fit=FitMode.BLUR),
     )

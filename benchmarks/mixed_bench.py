@@ -119,7 +119,7 @@ def write_project(work: Path, size: str, loudness: str) -> Path:
     project = Project(
         slides=tuple(slides), default_duration=PHOTO_SECONDS,
         transition=Transition(TransitionKind.FADE, FADE_SECONDS),
-        audio=AudioBed(work / "photos" / manifest["audio"]["file"]),
+        audio=AudioBed.single(work / "photos" / manifest["audio"]["file"]),
         output=OutputSettings(resolution=Resolution(size), fps=FPS, fit=FitMode.BLUR,
                               x264_preset=X264_PRESET, crf=CRF, loudness=Loudness(loudness)),
     )

@@ -69,7 +69,7 @@ def main() -> None:
 
     project = demo_project(Resolution("1080p"))
     window.document.reset(project, None)
-    window.music.set_music(project.audio.path)  # type: ignore[union-attr]
+    window.music.set_music(project.audio.first.path)  # type: ignore[union-attr]
     window.timeline.select_rows([1])
     wait(2500)
     window.grab().save(str(out / "timeline.png"))

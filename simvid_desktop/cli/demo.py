@@ -53,7 +53,7 @@ def demo_project(resolution: Resolution) -> Project:
         default_duration=3.0,
         transition=Transition(TransitionKind.FADE, 0.8),
         motion=Motion(MotionMode.AUTO),
-        audio=AudioBed(music[0], fade_in=0.5, fade_out=1.5) if music else None,
+        audio=AudioBed.single(music[0], fade_in=0.5, fade_out=1.5) if music else None,
         output=OutputSettings(resolution=resolution, fps=30, quality=Quality.STANDARD,
                               fit=FitMode.BLUR),
     )

@@ -4,13 +4,14 @@ they describe: a .simvid file, or photos and folders with the options as the qui
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from simvid_desktop.errors import MediaError, Problem, ProjectInvalid
-from simvid_desktop.model.beat_sync import show_beats, sync_to_beats
+from simvid_desktop.model.beat_sync import sync_to_beats
 from simvid_desktop.model.media_types import MediaKind, media_in, sniff_file
 from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
@@ -22,10 +23,13 @@ from simvid_desktop.model.project import (
     Loudness,
     Motion,
     MotionMode,
+    MusicTrack,
+    Narration,
     Project,
     Quality,
     Resolution,
     Slide,
+    TrackJoin,
     Transition,
     TransitionKind,
     VideoEncoder,
@@ -48,7 +52,19 @@ _FIELD_TO_OPTION = {
     "audio.fade_in": "--fade-in",
     "audio.fade_out": "--fade-out",
     "audio.start": "--audio-start",
+    "audio.join_seconds": "--crossfade/--gap",
+    "audio.ducking.depth_db": "--duck",
+    "voice_over": "--voice-over",
+    "voice_over.start": "--voice-over",
+    "voice_over.volume": "--voice-over",
 }
+_TRACK_INDEX = re.compile(r"^audio\.tracks\[\d+\]\.")
+
+
+def _option_key(where: str) -> str:
+    """The key of :data:`_FIELD_TO_OPTION` for a problem's field (every track's volume is
+    set by ``--volume``)."""
+    return _TRACK_INDEX.sub("audio.", where)
 
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
@@ -58,7 +74,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
                         "(in name order)")
     p.add_argument("-o", "--output", required=True, type=Path, help="the .mp4 file to write")
     g = p.add_argument_group("show (override the project's values)")
-    g.add_argument("--audio", type=Path, help="music (or a video whose sound to use)")
+    g.add_argument("--audio", type=Path, action="append", metavar="FILE",
+                   help="music (or a video whose sound to use); repeat it for a playlist, "
+                        "played in the order given")
     g.add_argument("--duration", type=float, help="seconds per slide")
     g.add_argument("--transition", help=f"one of: {', '.join(TRANSITION_NAMES)}")
     g.add_argument("--transition-duration", type=float, help="seconds")
@@ -87,6 +105,19 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--audio-start", type=float, help="skip this many seconds of the music")
     g.add_argument("--no-loop", action="store_true",
                    help="pad short music with silence instead of looping it")
+    joins = g.add_mutually_exclusive_group()
+    joins.add_argument("--crossfade", type=float, metavar="SECONDS",
+                       help="each track of the playlist crossfades into the next over this "
+                            "long (default 2)")
+    joins.add_argument("--gap", type=float, metavar="SECONDS",
+                       help="this much silence between the tracks of the playlist instead "
+                            "of a crossfade")
+    g.add_argument("--voice-over", metavar="FILE[@SECONDS]",
+                   help="a narration, starting at SECONDS into the show (default 0); the "
+                        "music dips under it")
+    g.add_argument("--duck", type=float, metavar="DB",
+                   help="how far the music dips under clip sound and voice-over, dB "
+                        "(default -12; 0: not at all)")
     g.add_argument("--sync", choices=["beats"],
                    help="cut on the beat: slides change on the music's beats (each slide's "
                         "duration is a guide; clips keep their length)")
@@ -137,21 +168,66 @@ def _slides_of(files: Sequence[Path], problems: list[Problem]) -> list[Slide]:
 def _synced_to_beats(project: Project, every: int, problems: list[Problem]) -> Project:
     """Slides cut on the music's beats; a problem (named by the option) when there is no
     music to cut to or it cannot be read (preflight names the file too)."""
-    from simvid_desktop.render.beats import analyse_beats  # noqa: PLC0415 - numpy, ffmpeg
+    from simvid_desktop.render.beats import playlist_beats  # noqa: PLC0415 - numpy, ffmpeg
 
     if project.audio is None:
         problems.append(Problem("--sync", "cutting on the beat needs music (--audio)"))
         return project
     try:
-        track = analyse_beats(project.audio.path)
+        beats = playlist_beats(project.audio, until=2 * project.total_duration + 60)
     except MediaError:
         return project  # preflight says what is wrong with the file
-    beats = show_beats(track.beats, track.duration, start=project.audio.start,
-                       loop=project.audio.loop, until=2 * project.total_duration + 60)
     if not beats:
-        problems.append(Problem("--sync", f"no beats found in {project.audio.path.name}"))
+        names = ", ".join(p.name for p in project.audio.paths)
+        problems.append(Problem("--sync", f"no beats found in {names}"))
         return project
     return sync_to_beats(project, beats, every=every)
+
+
+def _audio_of(audio: AudioBed | None, args: argparse.Namespace) -> AudioBed | None:
+    """The music: the project's, or the ``--audio`` playlist; then the options that set
+    the bed's values (``--volume`` and the join for every track, ``--audio-start`` for the
+    first: what is skipped of the music)."""
+    if args.audio:
+        audio = AudioBed(tuple(MusicTrack(p.expanduser().resolve()) for p in args.audio))
+    if audio is None:
+        return None
+    tracks = []
+    for i, given in enumerate(audio.tracks):
+        track = given
+        if args.volume is not None:
+            track = replace(track, volume=args.volume)
+        if args.audio_start is not None and i == 0:
+            track = replace(track, start=args.audio_start)
+        if args.crossfade is not None:
+            track = replace(track, join=TrackJoin.CROSSFADE, join_seconds=args.crossfade)
+        if args.gap is not None:
+            track = replace(track, join=TrackJoin.GAP, join_seconds=args.gap)
+        tracks.append(track)
+    return replace(
+        audio,
+        tracks=tuple(tracks),
+        fade_in=args.fade_in if args.fade_in is not None else audio.fade_in,
+        fade_out=args.fade_out if args.fade_out is not None else audio.fade_out,
+        loop=False if args.no_loop else audio.loop,
+        ducking=(replace(audio.ducking, depth_db=args.duck) if args.duck is not None
+                 else audio.ducking),
+    )
+
+
+def _voice_over(text: str, problems: list[Problem]) -> Narration | None:
+    """``FILE`` or ``FILE@SECONDS`` (where the narration starts in the show)."""
+    name, at, seconds = text.rpartition("@")
+    if not at or not name:
+        name, seconds = text, ""
+    start = 0.0
+    if seconds:
+        try:
+            start = float(seconds)
+        except ValueError:
+            problems.append(Problem("--voice-over", f"{seconds!r} is not a number of seconds "
+                                    "(FILE or FILE@SECONDS)"))
+    return Narration(Path(name).expanduser().resolve(), start=start)
 
 
 def _with_title_cards(project: Project, args: argparse.Namespace) -> Project:
@@ -218,23 +294,16 @@ def project_from_args(args: argparse.Namespace) -> Project:
             duration=(args.transition_duration if args.transition_duration is not None
                       else transition.duration),
         )
-    audio = project.audio
-    if args.audio is not None:
-        audio = AudioBed(path=args.audio.expanduser().resolve())
-    if audio is not None:
-        audio = replace(
-            audio,
-            volume=args.volume if args.volume is not None else audio.volume,
-            fade_in=args.fade_in if args.fade_in is not None else audio.fade_in,
-            fade_out=args.fade_out if args.fade_out is not None else audio.fade_out,
-            start=args.audio_start if args.audio_start is not None else audio.start,
-            loop=False if args.no_loop else audio.loop,
-        )
+    audio = _audio_of(project.audio, args)
+    voice_over = project.voice_over
+    if args.voice_over is not None:
+        voice_over = _voice_over(args.voice_over, problems)
     project = replace(
         project,
         output=out,
         transition=transition,
         audio=audio,
+        voice_over=voice_over,
         default_duration=args.duration if args.duration is not None else project.default_duration,
         motion=Motion(MotionMode(args.motion)) if args.motion else project.motion,
     )
@@ -248,8 +317,10 @@ def project_from_args(args: argparse.Namespace) -> Project:
     # Name a value by the option that set it: always in the quick form, and for a
     # project file where an option overrode the file's value.
     given = {field for field, option in _FIELD_TO_OPTION.items()
-             if quick or getattr(args, option[2:].replace("-", "_"), None) is not None}
-    problems = [Problem(_FIELD_TO_OPTION[p.where] if p.where in given else p.where, p.message)
+             if quick or any(getattr(args, o[2:].replace("-", "_"), None) is not None
+                             for o in option.split("/"))}
+    problems = [Problem(_FIELD_TO_OPTION[_option_key(p.where)]
+                        if _option_key(p.where) in given else p.where, p.message)
                 for p in problems]
     if problems:
         raise ProjectInvalid(problems)

@@ -112,7 +112,7 @@ def self_test_project() -> Project:
         default_duration=SLIDE_SECONDS,
         transition=Transition(TransitionKind.FADE, 0.5),
         motion=Motion(MotionMode.AUTO),
-        audio=AudioBed(music[0], fade_out=0.5),
+        audio=AudioBed.single(music[0], fade_out=0.5),
         output=OutputSettings(resolution=Resolution(f"{WIDTH}x{HEIGHT}"), fps=25,
                               quality=Quality.DRAFT, fit=FitMode.BLUR),
     )

@@ -69,20 +69,27 @@ class PathMap:
 
 def _file_fields(project: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
     """(object, key) of every file path in project JSON: each slide's photo, clip or title
-    photo, then the music."""
+    photo and narration, then the music (one track, or each of a playlist's) and the
+    voice-over."""
     holders: list[tuple[Any, str]] = []
     for slide in project.get("slides", []):
         if isinstance(slide, dict):
             holders += [(slide, "image"), (slide.get("clip"), "path"),
-                        (slide.get("title"), "photo")]
-    holders.append((project.get("audio"), "path"))
+                        (slide.get("title"), "photo"), (slide.get("narration"), "path")]
+    audio = project.get("audio")
+    holders.append((audio, "path"))
+    tracks = audio.get("tracks") if isinstance(audio, dict) else None
+    if isinstance(tracks, list):
+        holders += [(track, "path") for track in tracks]
+    holders.append((project.get("voice_over"), "path"))
     for holder, key in holders:
         if isinstance(holder, dict) and isinstance(holder.get(key), str):
             yield holder, key
 
 
 def project_files(project: dict[str, Any]) -> Iterator[str]:
-    """Every file a project JSON names (photos, clips, title photos, then music)."""
+    """Every file a project JSON names (photos, clips, title photos, narrations, then
+    music and voice-over)."""
     for holder, key in _file_fields(project):
         yield holder[key]
 

@@ -261,16 +261,75 @@ class Transition:
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
+class TrackJoin(str, Enum):
+    """How one track of the playlist leads into the next (the last one: into the first,
+    when the playlist loops)."""
+
+    CROSSFADE = "crossfade"  #: this track fades out while the next fades in, over join_seconds
+    GAP = "gap"  #: join_seconds of silence, then the next track
+
+
 @dataclass(frozen=True)
-class AudioBed:
-    """Music under the whole show; a video file's first audio stream is accepted too."""
+class MusicTrack:
+    """One song of the playlist (or a video file's first audio stream), trimmed to
+    ``[start, end)`` of the file."""
 
     path: Path
     volume: float = 1.0
-    fade_in: float = 0.0
-    fade_out: float = 2.0
-    start: float = 0.0  #: seconds skipped at the start of the track
-    loop: bool = True  #: loop a short track; otherwise pad with silence
+    start: float = 0.0  #: trim in: seconds skipped at the start of the file
+    end: float | None = None  #: trim out: where it stops in the file; None: the file's end
+    join: TrackJoin = TrackJoin.CROSSFADE  #: how it leads into the next track
+    join_seconds: float = 2.0
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
+
+
+@dataclass(frozen=True)
+class Ducking:
+    """How far and how smoothly the music dips under clip sound and voice-over."""
+
+    depth_db: float = -12.0
+    attack: float = 0.3  #: seconds of ramp down before the sound starts
+    release: float = 0.3  #: seconds of ramp up after it ends
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
+
+
+@dataclass(frozen=True)
+class AudioBed:
+    """The music under the whole show: a playlist of at least one track, in play order."""
+
+    tracks: tuple[MusicTrack, ...]
+    fade_in: float = 0.0  #: of the whole playlist, at the show's start
+    fade_out: float = 2.0  #: at the show's end
+    loop: bool = True  #: loop the whole playlist when shorter than the show; else silence
+    ducking: Ducking = field(default_factory=Ducking)
+    unknown: UnknownFields = NO_UNKNOWN_FIELDS
+
+    @classmethod
+    def single(cls, path: Path, *, volume: float = 1.0, start: float = 0.0,
+               fade_in: float = 0.0, fade_out: float = 2.0, loop: bool = True) -> AudioBed:
+        """A bed of one track: what a project had before playlists (its JSON shape too)."""
+        return cls((MusicTrack(path, volume=volume, start=start),), fade_in=fade_in,
+                   fade_out=fade_out, loop=loop)
+
+    @property
+    def first(self) -> MusicTrack:
+        """The first track (views that show one track at a time)."""
+        return self.tracks[0]
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every track's file, in play order, each once."""
+        return list(dict.fromkeys(t.path for t in self.tracks))
+
+
+@dataclass(frozen=True)
+class Narration:
+    """A voice-over file. ``start``: for :attr:`Project.voice_over`, seconds into the show;
+    for :attr:`Slide.narration`, seconds after the slide starts (it moves with the slide)."""
+
+    path: Path
+    start: float = 0.0
+    volume: float = 1.0
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
 
@@ -411,6 +470,7 @@ class Slide:
     transition: Transition | None = None  #: into the next slide; None: the project default
     clip: Clip | None = None
     title: TitleCard | None = None
+    narration: Narration | None = None  #: a voice-over that starts with this slide
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
     @property
@@ -463,6 +523,8 @@ class Project:
     motion: Motion = field(default_factory=Motion)
     audio: AudioBed | None = None
     output: OutputSettings = field(default_factory=OutputSettings)
+    #: One narration placed at a time in the show (beside or instead of per-slide ones).
+    voice_over: Narration | None = None
     #: Fields of a newer version's file, here and on each object within: kept, never used.
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
@@ -533,8 +595,15 @@ def unknown_fields(project: Project) -> list[str]:
             found += (f"{where}.{name}" for name in slide.clip.unknown.names())
         if slide.title is not None:
             found += (f"{where}.title.{name}" for name in slide.title.unknown.names())
+        if slide.narration is not None:
+            found += (f"{where}.narration.{name}" for name in slide.narration.unknown.names())
     if project.audio is not None:
         found += (f"audio.{name}" for name in project.audio.unknown.names())
+        found += (f"audio.ducking.{name}" for name in project.audio.ducking.unknown.names())
+        for i, track in enumerate(project.audio.tracks):
+            found += (f"audio.tracks[{i}].{name}" for name in track.unknown.names())
+    if project.voice_over is not None:
+        found += (f"voice_over.{name}" for name in project.voice_over.unknown.names())
     found += (f"output.{name}" for name in project.output.unknown.names())
     return found
 
@@ -723,10 +792,60 @@ def check_project(project: Project) -> list[Problem]:
         problems.append(Problem("output.loudness",
                                 f"unknown loudness {out.loudness!r} ({names})"))
     if project.audio is not None:
-        a = project.audio
-        v = a.volume
-        if not (is_number(v) and 0.0 <= v <= 4.0):
-            problems.append(Problem("audio.volume", f"must be between 0 and 4, got {v!r}"))
-        for name in ("fade_in", "fade_out", "start"):
-            _check_seconds(problems, f"audio.{name}", getattr(a, name), allow_zero=True)
+        _check_bed(problems, project.audio)
+    if project.voice_over is not None:
+        _check_narration(problems, "voice_over", project.voice_over)
+    for i, slide in enumerate(project.slides):
+        if slide.narration is not None:
+            _check_narration(problems, f"slides[{i}].narration", slide.narration)
     return problems
+
+
+def _check_volume(problems: list[Problem], where: str, v: object) -> None:
+    if not (is_number(v) and 0.0 <= v <= MAX_VOLUME):  # type: ignore[operator]
+        problems.append(Problem(where, f"must be between 0 and 4, got {v!r}"))
+
+
+#: How deep the music may dip (dB): past it the music is as good as gone.
+DUCK_DEPTHS = (-60.0, 0.0)
+
+
+def _check_track(problems: list[Problem], where: str, track: MusicTrack) -> None:
+    _check_volume(problems, f"{where}.volume", track.volume)
+    _check_seconds(problems, f"{where}.start", track.start, allow_zero=True)
+    if track.end is not None:
+        if not (is_number(track.end) and track.end > 0):
+            problems.append(Problem(f"{where}.end", f"must be seconds > 0, got {track.end!r}"))
+        elif is_number(track.start) and track.end <= track.start:
+            problems.append(Problem(f"{where}.end", f"must be after start ({track.start:g} s), "
+                                    f"got {track.end:g} s"))
+    if not isinstance(track.join, TrackJoin):
+        names = ", ".join(j.value for j in TrackJoin)
+        problems.append(Problem(f"{where}.join", f"unknown join {track.join!r} ({names})"))
+    _check_seconds(problems, f"{where}.join_seconds", track.join_seconds, allow_zero=True)
+
+
+def _check_bed(problems: list[Problem], bed: AudioBed) -> None:
+    if not bed.tracks:
+        problems.append(Problem("audio.tracks", "the playlist has no tracks"))
+    for i, track in enumerate(bed.tracks):
+        _check_track(problems, f"audio.tracks[{i}]", track)
+    for name in ("fade_in", "fade_out"):
+        _check_seconds(problems, f"audio.{name}", getattr(bed, name), allow_zero=True)
+    if not isinstance(bed.loop, bool):
+        problems.append(Problem("audio.loop", "must be true or false"))
+    d = bed.ducking
+    low, high = DUCK_DEPTHS
+    if not (is_number(d.depth_db) and low <= d.depth_db <= high):
+        problems.append(Problem("audio.ducking.depth_db",
+                                f"must be between {low:g} and {high:g} dB, got {d.depth_db!r}"))
+    for name in ("attack", "release"):
+        value = getattr(d, name)
+        if not (is_number(value) and 0.0 <= value <= 10.0):
+            problems.append(Problem(f"audio.ducking.{name}",
+                                    f"must be between 0 and 10 seconds, got {value!r}"))
+
+
+def _check_narration(problems: list[Problem], where: str, narration: Narration) -> None:
+    _check_seconds(problems, f"{where}.start", narration.start, allow_zero=True)
+    _check_volume(problems, f"{where}.volume", narration.volume)

@@ -46,10 +46,13 @@ from simvid_desktop.model.project import (
     AudioBed,
     ChapterMode,
     Clip,
+    Ducking,
     FitMode,
     Loudness,
     Motion,
     MotionMode,
+    MusicTrack,
+    Narration,
     OutputSettings,
     Project,
     Quality,
@@ -58,6 +61,7 @@ from simvid_desktop.model.project import (
     TextAlign,
     TitleBackground,
     TitleCard,
+    TrackJoin,
     Transition,
     TransitionKind,
     UnknownFields,
@@ -152,6 +156,9 @@ class _Reader:
     def __init__(self, base_dir: Path) -> None:
         self.base_dir = base_dir
         self.problems: list[Problem] = []
+        #: The music was written as one track, in the shape of files before playlists:
+        #: its track's fields are named ``audio.volume``, not ``audio.tracks[0].volume``.
+        self.single_track = False
 
     def bad(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -335,7 +342,8 @@ class _Reader:
         if not isinstance(value, dict):
             self.obj(value, where, set())
             return None
-        keys = {"image", "duration", "caption", "motion", "fit", "transition", "clip", "title"}
+        keys = {"image", "duration", "caption", "motion", "fit", "transition", "clip", "title",
+                "narration"}
         d, unknown = self.obj(value, where, keys)
         image = clip = title = None
         if "clip" in d:
@@ -358,30 +366,83 @@ class _Reader:
             motion=self.motion(d.get("motion"), f"{where}.motion"),
             fit=self.enum(d, "fit", where, FitMode, None),
             transition=self.transition(d.get("transition"), f"{where}.transition"),
+            narration=self.narration(d.get("narration"), f"{where}.narration"),
+            unknown=unknown,
+        )
+
+    def track(self, value: Any, where: str, keys: set[str]) -> MusicTrack | None:
+        d, unknown = self.obj(value, where, keys)
+        path = self.path(d, "path", where) if d else None
+        if path is None:
+            return None
+        return MusicTrack(
+            path=path,
+            volume=self.number(d, "volume", where, 1.0),
+            start=self.number(d, "start", where, 0.0),
+            end=self.number(d, "end", where, None),
+            join=self.enum(d, "join", where, TrackJoin, MusicTrack.join, "join"),
+            join_seconds=self.number(d, "join_seconds", where, MusicTrack.join_seconds),
+            unknown=unknown,
+        )
+
+    def ducking(self, value: Any) -> Ducking:
+        if value is None:
+            return Ducking()
+        d, unknown = self.obj(value, "audio.ducking", {"depth_db", "attack", "release"})
+        base = Ducking()
+        return Ducking(
+            depth_db=self.number(d, "depth_db", "audio.ducking", base.depth_db),
+            attack=self.number(d, "attack", "audio.ducking", base.attack),
+            release=self.number(d, "release", "audio.ducking", base.release),
             unknown=unknown,
         )
 
     def audio(self, value: Any) -> AudioBed | None:
+        """The music: a playlist (``tracks``), or one track in the shape files had before
+        playlists (``path``, ``volume``, ``start`` beside the bed's own fields)."""
         if value is None:
             return None
-        keys = {"path", "volume", "fade_in", "fade_out", "start", "loop"}
+        bed_keys = {"fade_in", "fade_out", "loop", "ducking"}
+        track_keys = {"path", "volume", "start", "end", "join", "join_seconds"}
+        playlist = isinstance(value, dict) and "tracks" in value
+        keys = bed_keys | ({"tracks"} if playlist else {"path", "volume", "start"})
         d, unknown = self.obj(value, "audio", keys)
-        path = self.path(d, "path", "audio")
-        if path is None:
+        tracks: list[MusicTrack] = []
+        if playlist:
+            raw = d.get("tracks")
+            if not isinstance(raw, list) or not raw:
+                self.bad("audio.tracks", "must be a list of at least one track")
+                return None
+            for i, item in enumerate(raw):
+                track = self.track(item, f"audio.tracks[{i}]", track_keys)
+                if track is not None:
+                    tracks.append(track)
+        else:
+            self.single_track = True
+            path = self.path(d, "path", "audio")
+            if path is not None:
+                tracks.append(MusicTrack(path, volume=self.number(d, "volume", "audio", 1.0),
+                                         start=self.number(d, "start", "audio", 0.0)))
+        if not tracks:
             return None
-        loop = d.get("loop", True)
-        if not isinstance(loop, bool):
-            self.bad("audio.loop", "must be true or false")
-            loop = True
         return AudioBed(
-            path=path,
-            volume=self.number(d, "volume", "audio", 1.0),
+            tracks=tuple(tracks),
             fade_in=self.number(d, "fade_in", "audio", 0.0),
             fade_out=self.number(d, "fade_out", "audio", 2.0),
-            start=self.number(d, "start", "audio", 0.0),
-            loop=loop,
+            loop=self.boolean(d, "loop", "audio", True),
+            ducking=self.ducking(d.get("ducking")),
             unknown=unknown,
         )
+
+    def narration(self, value: Any, where: str) -> Narration | None:
+        if value is None:
+            return None
+        d, unknown = self.obj(value, where, {"path", "start", "volume"})
+        path = self.path(d, "path", where) if d else None
+        if path is None:
+            return None
+        return Narration(path=path, start=self.number(d, "start", where, 0.0),
+                         volume=self.number(d, "volume", where, 1.0), unknown=unknown)
 
     def output(self, value: Any) -> OutputSettings:
         if value is None:
@@ -436,7 +497,7 @@ class _Reader:
 
     def project(self, data: Any) -> Project:
         keys = {"schema_version", "slides", "default_duration", "transition", "motion",
-                "audio", "output", "app"}
+                "audio", "output", "app", "voice_over"}
         if not isinstance(data, dict):
             self.obj(data, "", keys)
             return Project()
@@ -458,6 +519,7 @@ class _Reader:
             transition=self.transition(d.get("transition"), "transition") or Transition(),
             motion=self.motion(d.get("motion"), "motion") or Motion(),
             audio=self.audio(d.get("audio")),
+            voice_over=self.narration(d.get("voice_over"), "voice_over"),
             output=self.output(d.get("output")),
             unknown=unknown,
         )
@@ -491,8 +553,12 @@ def parse_project(
         return project, problems  # nothing else in the file can be trusted
     seen = {p.where for p in problems}
     slide_problems = any(p.where.startswith("slides[") for p in problems)
+    checked = check_project(project)
+    if reader.single_track:  # named as the file has them
+        checked = [Problem(p.where.replace("audio.tracks[0].", "audio.", 1), p.message)
+                   for p in checked]
     problems += [
-        p for p in check_project(project)
+        p for p in checked
         if p.where not in seen and not (p.where == "slides" and slide_problems)
     ]
     return project, problems
@@ -583,6 +649,51 @@ def _title_dict(t: TitleCard, base_dir: Path | None) -> dict[str, Any]:
     return _with_unknown(d, t.unknown)
 
 
+def _narration_dict(n: Narration, base_dir: Path | None) -> dict[str, Any]:
+    d: dict[str, Any] = {"path": _store_path(n.path, base_dir), "start": n.start}
+    if n.volume != 1.0:
+        d["volume"] = n.volume
+    return _with_unknown(d, n.unknown)
+
+
+def _is_single(bed: AudioBed) -> bool:
+    """Whether the bed can be written in the shape of files from before playlists: one
+    track, no trim out, the default join, nothing unknown on the track."""
+    if len(bed.tracks) != 1:
+        return False
+    t = bed.tracks[0]
+    return (t.end is None and t.join is MusicTrack.join
+            and t.join_seconds == MusicTrack.join_seconds and not t.unknown)
+
+
+def _audio_dict(bed: AudioBed, base_dir: Path | None) -> dict[str, Any]:
+    d: dict[str, Any]
+    if _is_single(bed):
+        t = bed.tracks[0]
+        d = {"path": _store_path(t.path, base_dir), "volume": t.volume, "fade_in": bed.fade_in,
+             "fade_out": bed.fade_out, "start": t.start, "loop": bed.loop}
+    else:
+        tracks = []
+        for t in bed.tracks:
+            td: dict[str, Any] = {"path": _store_path(t.path, base_dir), "volume": t.volume,
+                                  "start": t.start}
+            if t.end is not None:
+                td["end"] = t.end
+            if t.join is not MusicTrack.join:
+                td["join"] = t.join.value
+            if t.join_seconds != MusicTrack.join_seconds:
+                td["join_seconds"] = t.join_seconds
+            tracks.append(_with_unknown(td, t.unknown))
+        d = {"tracks": tracks, "fade_in": bed.fade_in, "fade_out": bed.fade_out,
+             "loop": bed.loop}
+    k = bed.ducking
+    if (k.depth_db, k.attack, k.release) != (Ducking.depth_db, Ducking.attack, Ducking.release) \
+            or k.unknown:
+        d["ducking"] = _with_unknown(
+            {"depth_db": k.depth_db, "attack": k.attack, "release": k.release}, k.unknown)
+    return _with_unknown(d, bed.unknown)
+
+
 def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str, Any]:
     """The JSON form of a project; paths under ``base_dir`` are written relative to it."""
     slides = []
@@ -604,6 +715,8 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
             d["fit"] = s.fit.value
         if s.transition is not None:
             d["transition"] = _transition_dict(s.transition)
+        if s.narration is not None:
+            d["narration"] = _narration_dict(s.narration, base_dir)
         slides.append(_with_unknown(d, s.unknown))
     out = project.output
     output: dict[str, Any] = {
@@ -635,12 +748,9 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         "output": output,
     }
     if project.audio is not None:
-        a = project.audio
-        data["audio"] = {
-            "path": _store_path(a.path, base_dir), "volume": a.volume, "fade_in": a.fade_in,
-            "fade_out": a.fade_out, "start": a.start, "loop": a.loop,
-        }
-        _with_unknown(data["audio"], a.unknown)
+        data["audio"] = _audio_dict(project.audio, base_dir)
+    if project.voice_over is not None:
+        data["voice_over"] = _narration_dict(project.voice_over, base_dir)
     return _with_unknown(data, project.unknown)
 
 

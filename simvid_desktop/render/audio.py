@@ -79,17 +79,18 @@ def _bed(audio: AudioBed | None, total: float, input_index: int, label: str) -> 
     if audio is None:
         silence = ["-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
         return AudioPlan(silence, f"[{input_index}:a]{head},{tail}[{label}]")
+    track = audio.tracks[0]
     args: list[str] = []
     if audio.loop:
         args += ["-stream_loop", "-1"]
-    args += ["-vn", "-i", str(audio.path)]
+    args += ["-vn", "-i", str(track.path)]
     chain = [head]
-    if audio.start > 0:
+    if track.start > 0:
         # Cut on the exact sample, not with -ss: after a seek in AAC (M4A) the samples
         # lie up to ~20 ms from where their timestamps say, and they are renumbered
         # here. Skipped once: a looped track starts again from its beginning.
-        chain += [f"atrim=start_sample={round(audio.start * SAMPLE_RATE)}", "asetpts=N/SR/TB"]
-    chain += [f"volume={audio.volume:.4f}", tail]
+        chain += [f"atrim=start_sample={round(track.start * SAMPLE_RATE)}", "asetpts=N/SR/TB"]
+    chain += [f"volume={track.volume:.4f}", tail]
     if audio.fade_in > 0:
         chain.append(f"afade=t=in:st=0:d={min(audio.fade_in, total):.6f}")
     if audio.fade_out > 0:

@@ -43,6 +43,8 @@ import numpy as np
 
 from simvid_desktop import paths
 from simvid_desktop.errors import RenderCancelled
+from simvid_desktop.model.playlist import beats_on_clock, place_tracks
+from simvid_desktop.model.project import AudioBed
 from simvid_desktop.render.pcm import mono_chunks
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,24 @@ def analyse_beats(path: Path | str, cancelled: Callable[[], bool] = _never) -> B
     if key is not None:
         _write_cache(key, track)
     return track
+
+
+def playlist_beats(bed: AudioBed, until: float,
+                   cancelled: Callable[[], bool] = _never) -> list[float]:
+    """The beats of the whole playlist on the show's clock, up to ``until`` seconds.
+
+    Each track's file is analysed on its own (:func:`analyse_beats`: cached per file), and
+    its beats are placed where :func:`~simvid_desktop.model.playlist.place_tracks` plays
+    it, trims, crossfades, gaps and loops included; so a tempo change at a track boundary
+    is followed by construction. The file lengths are the analysis' decoded ones.
+
+    Raises AudioUnreadable naming a file that has no decodable sound, and RenderCancelled
+    as :func:`analyse_beats` does.
+    """
+    found = {path: analyse_beats(path, cancelled) for path in bed.paths}
+    tracks = [found[t.path] for t in bed.tracks]
+    placed = place_tracks(bed, [t.duration for t in tracks], until)
+    return beats_on_clock(placed, [t.beats for t in tracks], until)
 
 
 def beats_of_samples(samples: np.ndarray, rate: int = SAMPLE_RATE,

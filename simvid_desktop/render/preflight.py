@@ -32,9 +32,18 @@ def _slide_problem(slide: Slide) -> Problem | None:
     return None
 
 
-def audio_problem(path: Path) -> Problem | None:
+def sound_files(project: Project, *, music: bool) -> list[Path]:
+    """Each music file of the playlist (``music``), or each narration file, once."""
+    if music:
+        return project.audio.paths if project.audio is not None else []
+    found = [project.voice_over.path] if project.voice_over is not None else []
+    found += [s.narration.path for s in project.slides if s.narration is not None]
+    return list(dict.fromkeys(found))
+
+
+def audio_problem(path: Path, missing: str = "music file not found") -> Problem | None:
     if not path.is_file():
-        return Problem(str(path), "music file not found")
+        return Problem(str(path), missing)
     if not os.access(path, os.R_OK):
         return Problem(str(path), "permission denied")
     info = probe_media(path)
@@ -66,10 +75,12 @@ def preflight(project: Project, output: Path | None = None) -> list[Problem]:
                    for s in project.slides if s.source}.values())
     with ThreadPoolExecutor(max_workers=4) as pool:
         problems += [p for p in pool.map(_slide_problem, slides) if p is not None]
-    if project.audio is not None:
-        p = audio_problem(project.audio.path)
-        if p is not None:
-            problems.append(p)
+    # Every track of the playlist and every narration, each named in its own problem.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = [*pool.map(audio_problem, sound_files(project, music=True)),
+                 *pool.map(lambda p: audio_problem(p, "voice-over file not found"),
+                           sound_files(project, music=False))]
+    problems += [p for p in found if p is not None]
     if output is not None:
         p = output_problem(output)
         if p is not None:
@@ -91,8 +102,7 @@ def ensure_still_there(project: Project) -> None:
         ProjectInvalid: naming every file that is gone.
     """
     paths = [s.source for s in project.slides if s.source is not None]
-    if project.audio is not None:
-        paths.append(project.audio.path)
+    paths += sound_files(project, music=True) + sound_files(project, music=False)
     gone = [Problem(str(p), "file not found (it was there when the job was queued)")
             for p in dict.fromkeys(paths) if not p.is_file()]
     if gone:

@@ -419,11 +419,12 @@ class BatchExportDialog(QDialog):
                 continue
             audio = self._project.audio
             if scan.music is not None:
-                audio = (replace(audio, path=scan.music) if audio is not None
-                         else AudioBed(scan.music))
+                # The folder's track, played with the project's settings of its first one.
+                audio = (replace(audio, tracks=(replace(audio.first, path=scan.music),))
+                         if audio is not None else AudioBed.single(scan.music))
                 music = f"music: {scan.music.name}"
             else:
-                music = f"project music: {audio.path.name}" if audio else "no music"
+                music = f"project music: {audio.first.path.name}" if audio else "no music"
             project = replace(self._project, slides=slides, audio=audio)
             clips = f"  ·  {len(scan.clips)} clips" if scan.clips else ""
             skipped = f"  ·  {len(scan.problems)} unreadable" if scan.problems else ""

@@ -31,36 +31,20 @@ from PySide6.QtWidgets import (
 )
 
 from simvid_desktop.model.media_types import MUSIC_SUFFIXES, is_music
-from simvid_desktop.model.project import MAX_DURATION, AudioBed, Project
+from simvid_desktop.model.playlist import fit_slides_to_music, playlist_length
+from simvid_desktop.model.project import MAX_DURATION, AudioBed, MusicTrack, Project
 from simvid_desktop.model.units import format_duration
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.waveform import WaveformLoader, WaveformWidget
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["MusicPanel", "fit_slides_to_music"]
 
-def fit_slides_to_music(project: Project, track_length: float) -> Project:
-    """Scale every slide so the show ends with the track (after the start offset).
 
-    Slides keep their proportions: with no per-slide durations each gets an equal share;
-    customised ones keep their ratios. Raises ValueError with a user-facing reason.
-    """
-    if not project.slides:
-        raise ValueError("the show has no slides yet")
-    start = project.audio.start if project.audio else 0.0
-    target = track_length - start
-    if target <= 0:
-        raise ValueError("the start offset is past the end of the track")
-    k = target / project.total_duration
-    slides = tuple(s if s.duration is None else replace(s, duration=s.duration * k)
-                   for s in project.slides)
-    uses_default = any(s.duration is None for s in project.slides)
-    default = project.default_duration * k if uses_default else project.default_duration
-    longest = max(default if uses_default else 0.0,
-                  *(s.duration for s in slides if s.duration is not None), 0.0)
-    if longest > MAX_DURATION:
-        raise ValueError("the slides would last more than an hour each")
-    return replace(project, slides=slides, default_duration=default)
+def _with_first(bed: AudioBed, change: Callable[[MusicTrack], MusicTrack]) -> AudioBed:
+    """The bed with its first track changed (this panel edits one track at a time)."""
+    return replace(bed, tracks=(change(bed.first), *bed.tracks[1:]))
 
 
 def _seconds_spin(maximum: float, step: float) -> QDoubleSpinBox:
@@ -134,7 +118,7 @@ class MusicPanel(QWidget):
 
         self.volume.valueChanged.connect(
             lambda v: self._edit("Change music volume", "audio.volume",
-                                 lambda a: replace(a, volume=v / 100)))
+                                 lambda a: _with_first(a, lambda t: replace(t, volume=v / 100))))
         self.fade_in.valueChanged.connect(
             lambda v: self._edit("Change music fade-in", "audio.fade_in",
                                  lambda a: replace(a, fade_in=v)))
@@ -143,7 +127,7 @@ class MusicPanel(QWidget):
                                  lambda a: replace(a, fade_out=v)))
         self.start_offset.valueChanged.connect(
             lambda v: self._edit("Change music start", "audio.start",
-                                 lambda a: replace(a, start=v)))
+                                 lambda a: _with_first(a, lambda t: replace(t, start=v))))
         self.loop.currentIndexChanged.connect(
             lambda _: self._edit("Change music ending", None,
                                  lambda a: replace(a, loop=bool(self.loop.currentData()))))
@@ -203,7 +187,8 @@ class MusicPanel(QWidget):
     def set_music(self, path: Path) -> None:
         """Use ``path`` as the music, keeping the volume and fades already chosen."""
         project = self._document.project
-        audio = replace(project.audio, path=path) if project.audio else AudioBed(path)
+        audio = (_with_first(project.audio, lambda t: replace(t, path=path)) if project.audio
+                 else AudioBed.single(path))
         self._document.apply(replace(project, audio=audio), "Choose music")
 
     def clear_music(self) -> None:
@@ -216,7 +201,12 @@ class MusicPanel(QWidget):
         if self._track_length is None:
             return
         try:
-            fitted = fit_slides_to_music(self._document.project, self._track_length)
+            project = self._document.project
+            length = self._track_length
+            if project.audio is not None:  # the first track's part, as the hint says
+                length = playlist_length(replace(project.audio, tracks=project.audio.tracks[:1]),
+                                         [length])
+            fitted = fit_slides_to_music(project, length)
         except ValueError as exc:
             self._show_problem(f"Cannot fit the slides: {exc}")
             return
@@ -231,17 +221,17 @@ class MusicPanel(QWidget):
         if audio is not None:
             # Only touch a spin box whose value differs: re-setting the same value while the
             # user types would reformat the text under the cursor.
-            if self.volume.value() != round(audio.volume * 100):
+            if self.volume.value() != round(audio.first.volume * 100):
                 with QSignalBlocker(self.volume):
-                    self.volume.setValue(round(audio.volume * 100))
+                    self.volume.setValue(round(audio.first.volume * 100))
             for spin, value in ((self.fade_in, audio.fade_in), (self.fade_out, audio.fade_out),
-                                (self.start_offset, audio.start)):
+                                (self.start_offset, audio.first.start)):
                 if abs(spin.value() - value) > 1e-9:
                     with QSignalBlocker(spin):
                         spin.setValue(value)
             with QSignalBlocker(self.loop):
                 self.loop.setCurrentIndex(0 if audio.loop else 1)
-        path = audio.path if audio else None
+        path = audio.first.path if audio else None
         if path != self._track_path:
             self._track_path, self._track_length = path, None
             self._show_problem(None)
@@ -268,7 +258,8 @@ class MusicPanel(QWidget):
         else:
             self.detail_label.setText(
                 f"Track {format_duration(length)} · show {format_duration(show)}")
-        usable = None if length is None or project.audio is None else length - project.audio.start
+        usable = (None if length is None or project.audio is None
+                  else length - project.audio.first.start)
         can_fit = bool(project.slides) and usable is not None and usable > 0
         self.fit_button.setEnabled(can_fit)
         if not can_fit or usable is None:

@@ -171,7 +171,7 @@ class WaveformWidget(QWidget):
         self._boundaries = self._transitions = None if project.slides else ()
         self._total = project.total_duration if project.slides else 0.0
         a = project.audio
-        self._start = a.start if a else 0.0
+        self._start = a.first.start if a else 0.0
         self._fade_in = a.fade_in if a else 0.0
         self._fade_out = a.fade_out if a else 0.0
         self._loop = a.loop if a else True

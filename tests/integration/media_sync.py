@@ -201,7 +201,7 @@ def sync_show(folder: Path, music: Path, flashes: Sequence[float], total: float,
         slides.append(Slide(black, duration=round(total - pos, 9)))
     project = Project(
         slides=tuple(slides), transition=Transition(TransitionKind.NONE, 0.0),
-        audio=AudioBed(music, fade_in=0.0, fade_out=0.0, loop=False),
+        audio=AudioBed.single(music, fade_in=0.0, fade_out=0.0, loop=False),
         output=OutputSettings(resolution=Resolution(f"{WIDTH}x{HEIGHT}"), fps=FPS,
                               quality=quality, loudness=loudness),
     )

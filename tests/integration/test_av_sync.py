@@ -157,7 +157,8 @@ SHORT_FLASHES = [1.0, 2.0, 3.0]
 def short_show(folder: Path, music: Path, start: float = 0.0) -> SyncShow:
     show = sync_show(folder, music, SHORT_FLASHES, SHORT)
     assert show.project.audio is not None
-    audio = replace(show.project.audio, start=start)
+    audio = replace(show.project.audio,
+                    tracks=(replace(show.project.audio.first, start=start),))
     return SyncShow(replace(show.project, audio=audio), show.flashes)
 
 
@@ -184,7 +185,7 @@ def test_mp3_encoder_delay_is_skipped(tmp_path: Path, rate: int) -> None:
     bare = tmp_path / "bare.mp3"  # the same MP3 frames, no LAME/Xing header
     subprocess.run([FF, "-v", "error", "-i", str(music), "-c", "copy", "-write_xing", "0",
                     str(bare)], check=True)
-    headless = replace(show.project, audio=AudioBed(bare, fade_out=0.0, loop=False))
+    headless = replace(show.project, audio=AudioBed.single(bare, fade_out=0.0, loop=False))
     late = measure(render(RenderSpec(headless, tmp_path / "bare.mp4")).output).clicks[0]
     assert late - 1.0 > 0.015, "the test cannot see an encoder delay"
 

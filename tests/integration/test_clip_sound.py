@@ -52,7 +52,8 @@ def make_clip(path: Path, seconds: float, audio: str | None = f"0.5*sin(2*PI*{CL
 def show(tmp_path: Path, clip: Clip, music: bool = False, before: float = 1.0) -> Project:
     """A photo (``before`` seconds), the clip, a photo of 1 s: 64x36 at 30 fps."""
     photo = solid(tmp_path / "p.jpg", (200, 30, 30), (64, 36))
-    bed = AudioBed(tone(tmp_path / "music.wav", 8.0, MUSIC_HZ), fade_out=0) if music else None
+    bed = (AudioBed.single(tone(tmp_path / "music.wav", 8.0, MUSIC_HZ), fade_out=0) if music
+           else None)
     return Project(
         slides=(Slide(photo, duration=before), Slide(clip=clip), Slide(photo, duration=1.0)),
         audio=bed, output=OUTPUT,
@@ -179,7 +180,8 @@ def test_clips_at_the_ends_and_close_together_share_dips(tmp_path: Path) -> None
     clip, gap = Slide(clip=Clip(path, 1.0)), Slide(photo, duration=0.5)
     slides = (clip, Slide(photo, duration=2.0), clip, gap, clip, Slide(photo, duration=2.0), clip)
     project = Project(slides=slides,
-                      audio=AudioBed(tone(tmp_path / "music.wav", 9.0, MUSIC_HZ), fade_out=0),
+                      audio=AudioBed.single(tone(tmp_path / "music.wav", 9.0, MUSIC_HZ),
+                                            fade_out=0),
                       output=OUTPUT)
     x = pcm(project, tmp_path / "e.wav")[:, 0]
     assert len(x) == round(8.5 * SAMPLE_RATE)
@@ -206,7 +208,7 @@ def test_a_show_of_many_clips_with_sound_renders_its_soundtrack(
     line: it goes to ffmpeg through a file, removed afterwards."""
     clip = make_clip(tmp_path / "c.mp4", 0.2)
     project = Project(slides=tuple(Slide(clip=Clip(clip, 0.2)) for _ in range(150)),
-                      audio=AudioBed(tone(tmp_path / "m.wav", 2.0)),
+                      audio=AudioBed.single(tone(tmp_path / "m.wav", 2.0)),
                       output=OutputSettings(resolution=Resolution("64x36"), fps=25,
                                              loudness=Loudness.OFF))
     plan = soundtrack_plan(project, Timeline(project), first_input_index=0)

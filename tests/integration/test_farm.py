@@ -102,7 +102,7 @@ def project(farm: Farm, seconds: float = 1.0, slides: int = 4, size: str = "160x
     return Project(
         slides=tuple(Slide(p) for p in photos), default_duration=seconds,
         transition=Transition(TransitionKind.FADE, 0.4),
-        audio=AudioBed(farm.music) if music else None,
+        audio=AudioBed.single(farm.music) if music else None,
         output=OutputSettings(resolution=Resolution(size), fps=25, crf=20, x264_preset="veryfast"),
     )
 

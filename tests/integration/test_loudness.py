@@ -65,7 +65,7 @@ def ebur128(path: Path) -> tuple[float, float]:
 
 
 def show(photos: list[Path], track: Path, loudness: Loudness = DEFAULT_LOUDNESS) -> Project:
-    project = small_project(photos, audio=AudioBed(track, fade_out=0.5))
+    project = small_project(photos, audio=AudioBed.single(track, fade_out=0.5))
     return replace(project, output=replace(project.output, loudness=loudness))
 
 

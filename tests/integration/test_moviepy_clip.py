@@ -40,7 +40,7 @@ def tiny_show(folder: Path) -> Project:
     return Project(
         slides=tuple(Slide(p) for p in photos), default_duration=1.0,
         transition=Transition(TransitionKind.FADE, 0.4),
-        audio=AudioBed(tone(folder / "music.wav", 4.0), fade_out=0),
+        audio=AudioBed.single(tone(folder / "music.wav", 4.0), fade_out=0),
         output=OutputSettings(resolution=Resolution("160x90"), fps=FPS),
     )
 

@@ -43,7 +43,7 @@ def close_to(actual: np.ndarray, expected: tuple[int, int, int], tol: float = 14
 
 def test_format_length_order_and_transitions(tmp_path: Path, photos: list[Path]) -> None:
     music = tone(tmp_path / "m.wav", 10)
-    project = small_project(photos, audio=AudioBed(music, fade_out=0.5))
+    project = small_project(photos, audio=AudioBed.single(music, fade_out=0.5))
     out = tmp_path / "show.mp4"
     events: list[ProgressEvent] = []
     outcome = render(RenderSpec(project, out), progress=events.append)
@@ -142,7 +142,7 @@ def test_every_transition_renders(tmp_path: Path, photos: list[Path], kind: Tran
 def test_music_loops_or_pads_with_silence(tmp_path: Path, photos: list[Path]) -> None:
     short = tone(tmp_path / "short.mp3", 1.0)
     for loop in (True, False):
-        project = small_project(photos[:3], audio=AudioBed(short, fade_out=0, loop=loop))
+        project = small_project(photos[:3], audio=AudioBed.single(short, fade_out=0, loop=loop))
         out = tmp_path / f"loop{loop}.mp4"
         render(RenderSpec(project, out))
         pcm = audio_samples(out)
@@ -153,9 +153,10 @@ def test_music_loops_or_pads_with_silence(tmp_path: Path, photos: list[Path]) ->
 
 def test_audio_from_a_video_file_and_fades(tmp_path: Path, photos: list[Path]) -> None:
     clip = tmp_path / "clip.mp4"
-    render(RenderSpec(small_project(photos[:2], audio=AudioBed(
+    render(RenderSpec(small_project(photos[:2], audio=AudioBed.single(
         tone(tmp_path / "t.wav", 5), fade_out=0)), clip))
-    project = small_project(photos, audio=AudioBed(clip, fade_in=1.0, fade_out=1.0, loop=True))
+    project = small_project(photos, audio=AudioBed.single(clip, fade_in=1.0, fade_out=1.0,
+                                                          loop=True))
     out = tmp_path / "from_video.mp4"
     render(RenderSpec(project, out))
     pcm = audio_samples(out)

@@ -27,7 +27,7 @@ class Crash(BaseException):
 def test_resume_renders_only_unfinished_segments(tmp_path: Path, photos: list[Path]) -> None:
     music = tone(tmp_path / "m.wav", 3)
     project = small_project(photos, motion=Motion(MotionMode.AUTO),
-                            audio=AudioBed(music, fade_out=0.5))
+                            audio=AudioBed.single(music, fade_out=0.5))
     # 4 s at 25 fps = 100 frames in 1 s pieces: 4 segments.
     reference = tmp_path / "reference.mp4"
     render(RenderSpec(project, reference, work_dir=tmp_path / "w1", segment_seconds=1.0))
@@ -154,7 +154,7 @@ def test_only_the_damaged_segment_is_rendered_again(tmp_path: Path, photos: list
 def test_damaged_music_is_made_again(tmp_path: Path, photos: list[Path],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     music = tone(tmp_path / "m.wav", 3)
-    project = small_project(photos, audio=AudioBed(music, fade_out=0.5))
+    project = small_project(photos, audio=AudioBed.single(music, fade_out=0.5))
     reference = tmp_path / "reference.mp4"
     render(RenderSpec(project, reference))
     work = tmp_path / "w"
@@ -189,7 +189,7 @@ def test_segments_and_the_video_are_fsynced_before_they_count(
 
     monkeypatch.setattr(os, "fsync", fsync)
     music = tone(tmp_path / "m.wav", 3)
-    project = small_project(photos, audio=AudioBed(music))
+    project = small_project(photos, audio=AudioBed.single(music))
     outcome = render(RenderSpec(project, tmp_path / "out.mp4", work_dir=tmp_path / "w",
                                 segment_seconds=1.0))
     pieces = {s for s in synced if s.startswith("w/") and s.endswith(".part.mp4")}

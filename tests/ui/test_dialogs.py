@@ -120,7 +120,8 @@ def test_file_name_pattern() -> None:
 def test_one_video_per_folder_plans_each_folder_with_its_music(
         qtbot: QtBot, bridge: JobBridge, project: Project, tmp_path: Path) -> None:
     song = tone(tmp_path / "project" / "theme.m4a")
-    project = Project(slides=project.slides, output=project.output, audio=AudioBed(song, 0.8))
+    project = Project(slides=project.slides, output=project.output,
+                      audio=AudioBed.single(song, volume=0.8))
     parent = tmp_path / "trips"
     for name in ("b.jpg", "A.jpg", "c.JPG"):
         photo(parent / "Paris" / name)
@@ -143,8 +144,8 @@ def test_one_video_per_folder_plans_each_folder_with_its_music(
     paris, rome = jobs[0][0], jobs[1][0]
     assert [s.image.name for s in paris.slides] == ["A.jpg", "b.jpg", "c.JPG"]
     assert [s.image.name for s in rome.slides] == ["1.png", "2.png"]
-    assert paris.audio is not None and paris.audio.path == parent / "Paris" / "paris.mp3"
-    assert paris.audio.volume == 0.8  # the project's music settings, the folder's track
+    assert paris.audio is not None and paris.audio.first.path == parent / "Paris" / "paris.mp3"
+    assert paris.audio.first.volume == 0.8  # the project's music settings, the folder's track
     assert rome.audio == project.audio
     assert paris.output == rome.output == project.output
     assert dialog.queue_button.text() == "Queue 2 videos"

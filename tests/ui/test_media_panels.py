@@ -130,7 +130,7 @@ def test_waveform_click_seeks_within_the_show(qtbot, tmp_path: Path) -> None:
 
 # -- music panel ---------------------------------------------------------------------------
 def test_fit_slides_to_music_is_one_undo_step(qtbot, document, tmp_path, tone10) -> None:
-    project = show(tmp_path, audio=AudioBed(tone10, start=1.0))
+    project = show(tmp_path, audio=AudioBed.single(tone10, start=1.0))
     panel = loaded_panel(qtbot, document, project)
     assert panel.track_length == pytest.approx(10.0, abs=0.01)
     assert panel.fit_button.isEnabled()
@@ -146,18 +146,18 @@ def test_fit_slides_to_music_is_one_undo_step(qtbot, document, tmp_path, tone10)
 
 
 def test_fit_keeps_customised_ratios(tmp_path: Path) -> None:
-    base = show(tmp_path, default_duration=2.0, audio=AudioBed(Path("x.wav")))
+    base = show(tmp_path, default_duration=2.0, audio=AudioBed.single(Path("x.wav")))
     slides = list(base.slides)
     slides[0] = replace(slides[0], duration=1.0)
     slides[2] = replace(slides[2], duration=4.0)
     fitted = fit_slides_to_music(base.with_slides(slides), 18.0)  # durations 1,2,4,2 -> x2
     assert [fitted.duration_of(i) for i in range(4)] == pytest.approx([2, 4, 8, 4])
-    with pytest.raises(ValueError, match="offset"):
-        fit_slides_to_music(replace(base, audio=AudioBed(Path("x.wav"), start=20)), 18.0)
+    with pytest.raises(ValueError, match="nothing left"):
+        fit_slides_to_music(base, 0.0)  # a playlist whose trims leave nothing
 
 
 def test_music_panel_edits_and_undo(qtbot, document, tmp_path, tone10) -> None:
-    project = show(tmp_path, audio=AudioBed(tone10))
+    project = show(tmp_path, audio=AudioBed.single(tone10))
     panel = loaded_panel(qtbot, document, project)
     panel.volume.setValue(150)
     panel.fade_in.setValue(1.5)
@@ -166,7 +166,8 @@ def test_music_panel_edits_and_undo(qtbot, document, tmp_path, tone10) -> None:
     panel.loop.setCurrentIndex(panel.loop.findData(False))
     audio = document.project.audio
     assert audio is not None
-    assert (audio.volume, audio.fade_in, audio.fade_out, audio.start, audio.loop) == (
+    assert (audio.first.volume, audio.fade_in, audio.fade_out, audio.first.start,
+            audio.loop) == (
         1.5, 1.5, 3.0, 2.0, False)
     assert document.undo_stack.count() == 5
     for _ in range(5):
@@ -176,11 +177,11 @@ def test_music_panel_edits_and_undo(qtbot, document, tmp_path, tone10) -> None:
 
 
 def test_typing_in_a_spin_box_is_one_undo_step(qtbot, document, tmp_path, tone10) -> None:
-    panel = loaded_panel(qtbot, document, show(tmp_path, audio=AudioBed(tone10)))
+    panel = loaded_panel(qtbot, document, show(tmp_path, audio=AudioBed.single(tone10)))
     for value in (1, 12, 120):  # what keyboard tracking emits while typing "120"
         panel.volume.setValue(value)
     assert document.undo_stack.count() == 1
-    assert document.project.audio is not None and document.project.audio.volume == 1.2
+    assert document.project.audio is not None and document.project.audio.first.volume == 1.2
 
 
 def test_file_without_sound_is_reported_inline(qtbot, document, tmp_path) -> None:
@@ -207,7 +208,7 @@ def test_dropping_a_track_sets_the_music(qtbot, document, tmp_path, tone10) -> N
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(panel.loader.loaded, timeout=LOAD_TIMEOUT):
         panel.dropEvent(event)
-    assert document.project.audio is not None and document.project.audio.path == tone10
+    assert document.project.audio is not None and document.project.audio.first.path == tone10
     assert document.undo_stack.undoText() == "Choose music"
 
 
@@ -216,7 +217,7 @@ def test_screenshot_music_panel(qtbot, document) -> None:
     music = next(resource("music").glob("*.m4a"))
     slides = tuple(Slide(p, transition=Transition(TransitionKind.FADE, 0.8)) for p in photos) * 2
     project = Project(slides=slides[:8], default_duration=3.5,
-                      audio=AudioBed(music, fade_in=1.5, fade_out=3.0, start=4.0))
+                      audio=AudioBed.single(music, fade_in=1.5, fade_out=3.0, start=4.0))
     panel = loaded_panel(qtbot, document, project)
     panel.resize(760, 330)
     panel.waveform.set_playhead(9.3)

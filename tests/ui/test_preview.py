@@ -129,7 +129,7 @@ def test_audio_edits_reuse_the_shown_frame(qtbot, preview, tmp_path) -> None:
     preview.set_project(project)
     show_at(qtbot, preview, 0.5)
     count = preview.render_count
-    louder = replace(project, audio=AudioBed(tmp_path / "song.mp3", volume=2.0),
+    louder = replace(project, audio=AudioBed.single(tmp_path / "song.mp3", volume=2.0),
                      output=replace(project.output, quality=Quality.BEST))
     show_at(qtbot, preview, 0.5, lambda: preview.set_project(louder))
     assert preview.render_count == count

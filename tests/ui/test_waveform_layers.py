@@ -25,7 +25,8 @@ def slideshow(n: int, seconds: float = 3.0, transition: Transition | None = None
         slides=tuple(Slide(image=Path(f"/photos/IMG_{i:04d}.jpg")) for i in range(n)),
         default_duration=seconds,
         transition=transition or Transition(TransitionKind.FADE, 0.8),
-        audio=AudioBed(Path("/music/track.m4a"), fade_in=0.5, fade_out=1.5) if music else None)
+        audio=(AudioBed.single(Path("/music/track.m4a"), fade_in=0.5, fade_out=1.5) if music
+               else None))
 
 
 def peaks(n: int = 2000) -> np.ndarray:

@@ -126,14 +126,14 @@ def test_audio_options(photos: list[Path], out: Path, tmp_path: Path,
                        no_audio_probe: None) -> None:
     project = _build(*photos, "-o", out, "--audio", tmp_path / "song.mp3", "--volume", "0.5",
                      "--fade-in", "1", "--fade-out", "4", "--audio-start", "10", "--no-loop")
-    assert project.audio == AudioBed((tmp_path / "song.mp3").resolve(), volume=0.5,
+    assert project.audio == AudioBed.single((tmp_path / "song.mp3").resolve(), volume=0.5,
                                      fade_in=1.0, fade_out=4.0, start=10.0, loop=False)
 
 
 def test_audio_defaults(photos: list[Path], out: Path, tmp_path: Path,
                         no_audio_probe: None) -> None:
     project = _build(*photos, "-o", out, "--audio", tmp_path / "song.mp3")
-    assert project.audio == AudioBed((tmp_path / "song.mp3").resolve())
+    assert project.audio == AudioBed.single((tmp_path / "song.mp3").resolve())
 
 
 def test_missing_music_is_a_problem_naming_it(photos: list[Path], out: Path,

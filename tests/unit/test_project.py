@@ -241,7 +241,7 @@ def test_valid_project_has_no_problems() -> None:
         default_duration=0.001,
         transition=Transition(TransitionKind.FADE_BLACK, 0.0),
         motion=Motion(MotionMode.CUSTOM, View(8.0, 0.0, 1.0), View(1.0, 1.0, 0.0)),
-        audio=AudioBed(Path("m.mp3"), volume=4.0, fade_in=0.0, fade_out=3600.0, start=0.0),
+        audio=AudioBed.single(Path("m.mp3"), volume=4.0, fade_in=0.0, fade_out=3600.0, start=0.0),
         output=OutputSettings(resolution=Resolution("1281x721"), fps=60, quality=Quality.BEST,
                               crf=51, x264_preset="veryslow"),
     )
@@ -345,9 +345,10 @@ def test_slide_level_problems_are_named_per_slide() -> None:
 
 
 def test_audio_values_checked() -> None:
-    audio = AudioBed(Path("m.mp3"), volume=4.5, fade_in=-1, fade_out=math.nan, start=math.inf)
+    audio = AudioBed.single(Path("m.mp3"), volume=4.5, fade_in=-1, fade_out=math.nan,
+                            start=math.inf)
     assert _wheres(check_project(_one_slide(audio=audio))) == [
-        "audio.volume", "audio.fade_in", "audio.fade_out", "audio.start",
+        "audio.tracks[0].volume", "audio.tracks[0].start", "audio.fade_in", "audio.fade_out",
     ]
 
 

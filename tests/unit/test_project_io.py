@@ -84,7 +84,7 @@ def _full_project(folder: Path, outside: Path) -> Project:
         default_duration=2.5,
         transition=Transition(TransitionKind.FADE_BLACK, 1.25),
         motion=Motion(MotionMode.AUTO),
-        audio=AudioBed(folder / "music" / "song.mp3", volume=0.8, fade_in=1.0, fade_out=3.0,
+        audio=AudioBed.single(folder / "music" / "song.mp3", volume=0.8, fade_in=1.0, fade_out=3.0,
                        start=12.5, loop=False),
         output=OutputSettings(resolution=Resolution("1280x720"), fps=25, quality=Quality.HIGH,
                               fit=FitMode.CROP, x264_preset="fast", crf=19),
@@ -270,7 +270,7 @@ def test_moving_the_folder_keeps_relative_paths_working(tmp_path: Path) -> None:
     assert loaded.slides[1].image == moved / "photos" / "b.png"
     assert loaded.slides[2].image == outside / "c.webp"  # absolute: unchanged
     assert loaded.audio is not None
-    assert loaded.audio.path == moved / "music" / "song.mp3"
+    assert loaded.audio.first.path == moved / "music" / "song.mp3"
 
 
 def test_relative_paths_resolve_against_the_file_not_the_cwd(
@@ -330,7 +330,7 @@ NEWER_FILE: dict[str, Any] = {
                     "curve": None}},
     ],
     "transition": {"name": "zoom", "ease": [0.1, 0.2, 0.3, 1.0]},
-    "audio": {"path": "m.mp3", "ducking": True, "volume": 0.5},
+    "audio": {"path": "m.mp3", "reverb": True, "volume": 0.5},
     "output": {"resolution": "720p", "hdr": {"transfer": "pq", "peak": 1000}, "fps": 25},
     "note": "café ☀ \u0000 ok",
     "big": 123456789012345678901234567890,
@@ -339,7 +339,7 @@ NEWER_FILE: dict[str, Any] = {
 NEWER_FIELDS = [
     "chapters", "note", "big", "transition.ease", "slides[0].effect", "slides[1].rating",
     "slides[1].motion.curve", "slides[1].motion.start.rotate", "slides[1].transition.easing",
-    "audio.ducking", "output.hdr",
+    "audio.reverb", "output.hdr",
 ]
 
 
@@ -349,7 +349,7 @@ def test_a_newer_minor_version_opens_and_names_its_new_fields() -> None:
     # the fields this version knows are read as always
     assert project.slides[0].duration == 2
     assert project.output.fps == 25 and project.output.resolution.text == "720p"
-    assert project.audio is not None and project.audio.volume == 0.5
+    assert project.audio is not None and project.audio.first.volume == 0.5
     assert project.transition.kind is TransitionKind.ZOOM
 
 
@@ -363,7 +363,7 @@ def test_new_fields_are_kept_when_saving_and_known_ones_as_edited(tmp_path: Path
         project,
         slides=(replace(slides[1], caption="Snow"), replace(slides[0], duration=4)),  # swapped
         output=replace(project.output, fps=30),
-        audio=replace(project.audio, volume=0.75),
+        audio=replace(project.audio, tracks=(replace(project.audio.first, volume=0.75),)),
     )
     save_project(edited, path)
     saved = json.loads(path.read_text(encoding="utf-8"))
@@ -378,7 +378,7 @@ def test_new_fields_are_kept_when_saving_and_known_ones_as_edited(tmp_path: Path
     assert first["motion"]["start"] == {"zoom": 1.2, "x": 0.5, "y": 0.5, "rotate": 4}
     assert second == {"image": "a.jpg", "duration": 4,
                       "effect": {"name": "sepia", "amount": 0.3}}
-    assert saved["audio"]["ducking"] is True and saved["audio"]["volume"] == 0.75
+    assert saved["audio"]["reverb"] is True and saved["audio"]["volume"] == 0.75
     assert saved["output"]["hdr"] == {"transfer": "pq", "peak": 1000}
     assert saved["output"]["fps"] == 30
     # and the saved file opens again with the same fields, the same values
@@ -399,14 +399,14 @@ def test_unknown_fields_are_part_of_the_value() -> None:
 
 def test_a_file_with_new_fields_last_saves_back_byte_for_byte(tmp_path: Path) -> None:
     text = (V1_FILE % ("1280x720", "high")).replace(
-        '"loop": false\n', '"loop": false,\n    "ducking": {\n      "amount": 0.5\n    }\n'
+        '"loop": false\n', '"loop": false,\n    "reverb": {\n      "amount": 0.5\n    }\n'
     ).replace('"crf": 19\n', '"crf": 19,\n    "hdr": true\n')
     text = text[: text.rindex("}")].rstrip() + ',\n  "chapters": []\n}\n'
     text = text.replace('"schema_version": 1,', '"schema_version": 2,')
     path = tmp_path / "show.simvid"
     path.write_text(text, encoding="utf-8")
     project = load_project(path)
-    assert unknown_fields(project) == ["chapters", "audio.ducking", "output.hdr"]
+    assert unknown_fields(project) == ["chapters", "audio.reverb", "output.hdr"]
     save_project(project, path)
     assert path.read_text(encoding="utf-8") == text
 
@@ -516,7 +516,7 @@ def test_integral_floats_become_ints_for_fps_and_crf() -> None:
 
 def test_audio_defaults() -> None:
     a = _load(_doc(audio={"path": "m.mp3"})).audio
-    assert a == AudioBed(BASE / "m.mp3", volume=1.0, fade_in=0.0, fade_out=2.0, start=0.0,
+    assert a == AudioBed.single(BASE / "m.mp3", volume=1.0, fade_in=0.0, fade_out=2.0, start=0.0,
                          loop=True)
 
 

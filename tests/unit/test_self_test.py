@@ -74,7 +74,7 @@ def test_project_uses_the_bundled_samples_and_music() -> None:
     project = self_test_project()
     assert len(project.slides) == self_test.SLIDES
     assert all(s.image.is_file() for s in project.slides)
-    assert project.audio is not None and project.audio.path.is_file()
+    assert project.audio is not None and project.audio.first.path.is_file()
     assert project.output.resolution.text == f"{WIDTH}x{HEIGHT}"
 
 
