@@ -238,7 +238,8 @@ def test_a_clip_s_sound_stays_with_its_picture(tmp_path: Path, trim_in: float,
 def assert_playlist_in_sync(folder: Path, show: SyncShow) -> None:
     """Every click on its flash in the video, and on its sample in the soundtrack as mixed
     (32-bit WAV, no codec)."""
-    check_sync(show, measure(render_short(folder, show.project)), TIGHT)
+    got = measure(render_short(folder, show.project))
+    print(report(folder.name, check_sync(show, got, TIGHT), got))  # shown with -rP
     wav = write_soundtrack(show.project, folder / "mix.wav", codec="pcm_f32le")
     raw = subprocess.run([FF, "-v", "error", "-i", str(wav), "-ac", "1", "-f", "f32le", "-"],
                          capture_output=True, check=True).stdout

@@ -95,6 +95,9 @@ def test_a_crossfade_keeps_the_level_and_hands_over(tmp_path: Path) -> None:
     assert db(level(x, 3.5, A) / full) == pytest.approx(-3.0, abs=0.5)
     assert db(level(x, 3.5, B) / full) == pytest.approx(-3.0, abs=0.5)
     steady = rms(x, 1.0, 2.0)
+    print("crossfade level (dB against before it): " + ", ".join(
+        f"{t}: {db(rms(x, t - 0.05, t + 0.05) / rms(x, 1.0, 2.0)):+.2f}"
+        for t in (3.1, 3.3, 3.5, 3.7, 3.9)))  # shown with -rP
     for t in (3.1, 3.3, 3.5, 3.7, 3.9):
         assert db(rms(x, t - 0.05, t + 0.05) / steady) == pytest.approx(0, abs=1.0), t
     assert level(x, 3.02, B) < 0.1 * full and level(x, 3.98, A) < 0.1 * full
@@ -143,6 +146,9 @@ def test_the_music_dips_under_a_voice_over_with_its_ramps(tmp_path: Path) -> Non
     down = times[np.argmax(gains < -11)] - times[np.argmax(gains < -1)]
     after = times > 3.0
     up = times[after][np.argmax(gains[after] > -1)] - times[after][np.argmax(gains[after] > -11)]
+    print(f"ducking: {db(level(x, 2.5, A, 0.2) / full):+.2f} dB under the voice; half way "
+          f"{db(level(x, 1.85, A, 0.02) / full):+.2f} / {db(level(x, 3.3, A, 0.02) / full):+.2f}"
+          f" dB; ramps {down:.3f} s / {up:.3f} s from -1 to -11 dB")  # shown with -rP
     assert down == pytest.approx(0.3 * 10 / 12, abs=0.02)
     assert up == pytest.approx(0.6 * 10 / 12, abs=0.02)
 
@@ -161,6 +167,8 @@ def test_voice_overs_are_brought_to_the_music_s_loudness(tmp_path: Path) -> None
         audio=bed, voice_over=Narration(quiet, start=1.0), output=OUTPUT_OFF)
     x = sound(render(RenderSpec(project, tmp_path / "show.mp4")).output)
     music_level = level(x, 0.5, A)
+    print(f"voice over music: whisper {db(level(x, 1.5, VOICE, 0.2) / music_level):+.2f} dB, "
+          f"shout {db(level(x, 4.5, VOICE, 0.2) / music_level):+.2f} dB")  # shown with -rP
     assert db(level(x, 1.5, VOICE, 0.2) / music_level) == pytest.approx(0.0, abs=1.0)
     assert db(level(x, 4.5, VOICE, 0.2) / music_level) == pytest.approx(0.0, abs=1.0)
     assert db(level(x, 4.5, A, 0.2) / music_level) == pytest.approx(-12.0, abs=0.5)
