@@ -136,12 +136,19 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
 
 @pytest.mark.slow
 def test_long_show_split_over_two_farm_workers(tmp_path: Path, store: Store) -> None:
-    """Music an MP3 (encoder delay) at 44.1 kHz; 40 pieces shared by two workers."""
+    """The music a playlist of two MP3s (encoder delay) at 44.1 kHz, the second fading in
+    over 2 s from 309 s (between two flashes); 40 pieces shared by two workers."""
     farm = make_farm(tmp_path / "farm", ["sync1", "sync2"])
     try:
         media = farm.shared / "photos"
-        music = click_track(media / "music.mp3", LONG_FLASHES, LONG, rate=44100, channels=1)
-        show = long_show(media, music)
+        first = click_track(media / "first.mp3", [t for t in LONG_FLASHES if t < 309.0],
+                            311.0, rate=44100, channels=1)
+        second = click_track(media / "second.mp3",
+                             [t - 309.0 for t in LONG_FLASHES if t > 311.0], LONG - 309.0,
+                             rate=44100, channels=1)
+        show = long_show(media, first)
+        bed = replace(show.project.audio, tracks=(MusicTrack(first), MusicTrack(second)))
+        show = SyncShow(replace(show.project, audio=bed), show.flashes)
         job = queue_farm_job(store, farm, "long", show.project,
                              segment_seconds=SEGMENT_SECONDS, split=2)
         RunnerThread(store, farm.redis.url).join(240)
@@ -153,7 +160,8 @@ def test_long_show_split_over_two_farm_workers(tmp_path: Path, store: Store) -> 
                    [*helpers, f"rq:job:{protocol.rq_job_id(job.id)}"]}
         client.close()
         assert helpers and workers == {"sync1", "sync2"}, "both workers rendered pieces"
-        assert_in_sync("farm split over 2 workers, 44.1 kHz MP3", show, Path(done.output))
+        assert_in_sync("farm split over 2 workers, playlist of two 44.1 kHz MP3s", show,
+                       Path(done.output))
     finally:
         farm.workers.close()
         farm.redis.close()
