@@ -17,6 +17,7 @@ import pytest
 
 from simvid_desktop.model.project import (
     AudioBed,
+    Clip,
     Ducking,
     Loudness,
     MusicTrack,
@@ -43,6 +44,16 @@ def tone_file(path: Path, seconds: float, hz: int, amplitude: float = 0.5, *,
     subprocess.run([FF, "-v", "error", "-y", "-f", "lavfi", "-i",
                     f"aevalsrc={amplitude}*sin(2*PI*{hz}*t):s={rate}:d={seconds}",
                     "-ac", str(channels), *codec, str(path)], check=True)
+    return path
+
+
+def tone_video(path: Path, seconds: float, hz: int, amplitude: float = 0.5) -> Path:
+    """A tiny MP4 (H.264 + AAC) whose sound is a tone."""
+    subprocess.run([FF, "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"color=c=black:s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds}", "-f", "lavfi",
+                    "-i", f"aevalsrc={amplitude}*sin(2*PI*{hz}*t):s=48000:d={seconds}",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-b:a", "128k", "-ac", "2", str(path)], check=True)
     return path
 
 
@@ -118,9 +129,9 @@ def test_a_gap_is_silence_and_trims_land_on_their_samples(tmp_path: Path) -> Non
         assert abs(got - want) <= 0.001, (got, want)
 
 
-def test_a_gap_between_tones_is_silent(tmp_path: Path) -> None:
+def test_a_gap_between_tones_is_silent_and_a_video_s_sound_is_a_track(tmp_path: Path) -> None:
     one = tone_file(tmp_path / "one.wav", 2.0, A)
-    two = tone_file(tmp_path / "two.wav", 2.0, B)
+    two = tone_video(tmp_path / "two.mp4", 2.0, B)
     bed = AudioBed((MusicTrack(one, join=TrackJoin.GAP, join_seconds=0.5), MusicTrack(two)),
                    fade_out=0.0, loop=False)
     x = sound(video(tmp_path, 4.5, bed))
@@ -172,3 +183,19 @@ def test_voice_overs_are_brought_to_the_music_s_loudness(tmp_path: Path) -> None
     assert db(level(x, 1.5, VOICE, 0.2) / music_level) == pytest.approx(0.0, abs=1.0)
     assert db(level(x, 4.5, VOICE, 0.2) / music_level) == pytest.approx(0.0, abs=1.0)
     assert db(level(x, 4.5, A, 0.2) / music_level) == pytest.approx(-12.0, abs=0.5)
+
+
+def test_the_music_dips_under_a_clip_s_sound_by_the_project_s_depth(tmp_path: Path) -> None:
+    music = tone_file(tmp_path / "music.wav", 5.0, A, amplitude=0.4)
+    clip = tone_video(tmp_path / "clip.mp4", 1.0, VOICE, amplitude=0.2)
+    black, _ = stills(tmp_path)
+    bed = AudioBed((MusicTrack(music),), fade_out=0.0, loop=False,
+                   ducking=Ducking(depth_db=-20.0, attack=0.2, release=0.2))
+    project = Project(slides=(Slide(black, duration=2.0), Slide(clip=Clip(clip, 1.0)),
+                              Slide(black, duration=2.0)), audio=bed, output=OUTPUT_OFF)
+    x = sound(render(RenderSpec(project, tmp_path / "show.mp4")).output)
+    full = level(x, 1.0, A)
+    assert db(level(x, 2.5, A, 0.2) / full) == pytest.approx(-20.0, abs=0.3)
+    assert db(level(x, 1.9, A, 0.02) / full) == pytest.approx(-10.0, abs=0.8)
+    assert db(level(x, 4.0, A) / full) == pytest.approx(0.0, abs=0.3)
+    assert level(x, 2.5, VOICE, 0.2) == pytest.approx(0.2, rel=0.05)
