@@ -276,6 +276,21 @@ def _bed_loudness(input_args: tuple[str, ...], graph: str) -> float | None:
     return None if found.silent else found.integrated
 
 
+def _placed_voices(project: Project, timeline: Timeline,
+                   track_length: Callable[[Path], float]) -> list[tuple[Narration, int, int]]:
+    """Each heard narration with samples ``[start, end)`` of the show (cut at its end)."""
+    samples = round(timeline.total * SAMPLE_RATE)
+    found = []
+    for narration, t in placed_narrations(project, timeline):
+        start = round(t * SAMPLE_RATE)
+        if narration.volume <= 0 or start >= samples:
+            continue
+        end = min(samples, start + round(track_length(narration.path) * SAMPLE_RATE))
+        if end > start:
+            found.append((narration, start, end))
+    return found
+
+
 def voice_sounds(project: Project, timeline: Timeline,
                  track_length: Callable[[Path], float] = decoded_length) -> list[VoiceSound]:
     """Every narration heard in the show, placed, cut at the show's end, with its gain:
@@ -284,9 +299,7 @@ def voice_sounds(project: Project, timeline: Timeline,
     Raises:
         RenderFailed: a narration file (named) cannot be decoded or measured.
     """
-    samples = round(timeline.total * SAMPLE_RATE)
-    placed = [(n, round(t * SAMPLE_RATE)) for n, t in placed_narrations(project, timeline)
-              if n.volume > 0 and round(t * SAMPLE_RATE) < samples]
+    placed = _placed_voices(project, timeline, track_length)
     if not placed:
         return []
     target = VOICE_ALONE_LUFS
@@ -296,15 +309,32 @@ def voice_sounds(project: Project, timeline: Timeline,
         if music is not None:
             target = music + VOICE_OVER_MUSIC_LU
     found = []
-    for narration, start in placed:
-        length = round(track_length(narration.path) * SAMPLE_RATE)
+    for narration, start, end in placed:
         level = file_loudness(narration.path)
         gain = 0.0 if level.silent else target - level.integrated
         gain = max(-MAX_VOICE_GAIN, min(MAX_VOICE_GAIN, gain)) + 20 * math.log10(narration.volume)
-        end = min(samples, start + length)
-        if end > start:
-            found.append(VoiceSound(narration, start, end, gain))
+        found.append(VoiceSound(narration, start, end, gain))
     return found
+
+
+def music_duck_spans(project: Project, timeline: Timeline | None = None, *,
+                     has_audio: Callable[[Path], bool] = clip_has_audio,
+                     track_length: Callable[[Path], float] = decoded_length,
+                     ) -> list[tuple[float, float]]:
+    """The spans (s) the music is fully down, as the render dips it: under every clip
+    that is heard and every narration. With
+    :func:`~simvid_desktop.model.ducking.duck_gain_db` and the bed's ``ducking``, the
+    envelope to draw. Probes the clips and decodes the narrations' lengths (cached per
+    file): run it off the UI thread.
+    """
+    timeline = timeline or Timeline(project)
+    if project.audio is None:
+        return []
+    intervals = [(s.start / SAMPLE_RATE, s.end / SAMPLE_RATE)
+                 for s in clip_sounds(project, timeline, has_audio)]
+    intervals += [(a / SAMPLE_RATE, b / SAMPLE_RATE)
+                  for _, a, b in _placed_voices(project, timeline, track_length)]
+    return duck_spans(intervals, project.audio.ducking)
 
 
 def _voice_buses(voices: list[VoiceSound], first_input: int,
