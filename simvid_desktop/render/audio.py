@@ -268,12 +268,31 @@ class VoiceSound:
     gain_db: float
 
 
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)  # ffmpeg names the file
+    return (st.st_size, st.st_mtime_ns)
+
+
 @functools.lru_cache(maxsize=64)
-def _bed_loudness(input_args: tuple[str, ...], graph: str) -> float | None:
+def _measured_bed(input_args: tuple[str, ...], graph: str,
+                  files: tuple[tuple[int, int], ...]) -> float | None:
     found = ebur128([*input_args, "-filter_complex",
                      f"{graph};[bedm]ebur128=peak=true:framelog=quiet[measured]",
                      "-map", "[measured]"])
     return None if found.silent else found.integrated
+
+
+def _bed_loudness(bed: AudioBed, total: float,
+                  track_length: Callable[[Path], float]) -> float | None:
+    """The music's integrated loudness as mixed under the show, before any dip (None:
+    silent). Cached while the plan and its files are unchanged: the loudness rounds of
+    one render plan the mix several times."""
+    plan = _bed(bed, total, 0, "bedm", track_length)
+    return _measured_bed(tuple(plan.input_args), plan.filter,
+                         tuple(_stat(p) for p in bed.paths))
 
 
 def _placed_voices(project: Project, timeline: Timeline,
@@ -304,8 +323,7 @@ def voice_sounds(project: Project, timeline: Timeline,
         return []
     target = VOICE_ALONE_LUFS
     if project.audio is not None:
-        bed = _bed(project.audio, timeline.total, 0, "bedm", track_length)
-        music = _bed_loudness(tuple(bed.input_args), bed.filter)
+        music = _bed_loudness(project.audio, timeline.total, track_length)
         if music is not None:
             target = music + VOICE_OVER_MUSIC_LU
     found = []
