@@ -105,6 +105,7 @@ class MusicPanel(QWidget):
         self.playlist = PlaylistView()
         self.playlist.setModel(self.model)
         self.playlist.selectionModel().currentRowChanged.connect(self._on_current)
+        self.playlist.removeRequested.connect(self.remove_track)
 
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)

@@ -9,8 +9,16 @@ drop itself and tells Qt it was a copy.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QDropEvent, QFont, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QDropEvent, QFont, QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -88,6 +96,9 @@ class TrackDelegate(QStyledItemDelegate):
 class PlaylistView(QListView):
     """Single selection; drag rows to reorder; files can be dropped between rows."""
 
+    #: Delete or Backspace on the selected track: the panel removes it (one undo step).
+    removeRequested = Signal(int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("playlist")
@@ -136,6 +147,14 @@ class PlaylistView(QListView):
             event.accept()
         else:
             event.ignore()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        current = self.currentIndex()
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and current.isValid():
+            self.removeRequested.emit(current.row())
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

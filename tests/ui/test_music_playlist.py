@@ -24,11 +24,13 @@ from simvid_desktop.model.project import (
     TransitionKind,
 )
 from simvid_desktop.model.project_io import save_project
+from simvid_desktop.model.settings import Settings
 from simvid_desktop.model.units import format_duration
 from simvid_desktop.paths import resource
 from simvid_desktop.render.ffmpeg import ffmpeg_exe
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.inspector import SlideInspector
+from simvid_desktop.ui.main_window import MainWindow
 from simvid_desktop.ui.music_panel import MusicPanel
 from simvid_desktop.ui.playlist_model import TrackRole
 from tests.integration.media import solid, tone
@@ -411,3 +413,21 @@ def test_screenshot_playlist(qtbot, document, tmp_path) -> None:
                    panel.hint_label):
         assert colours(region(shot, panel, widget)) > 3, widget.objectName()
     assert colours(region(shot, panel, panel.waveform)) > 20
+
+
+def test_delete_key_removes_the_selected_track(qtbot, panel, document) -> None:
+    panel.select_row(1)
+    qtbot.keyClick(panel.playlist, Qt.Key.Key_Delete)
+    assert project_names(document) == ["a-morning.wav", "c-evening.wav"]
+    assert panel.selected_row() == 1  # the next track, ready for another delete
+
+
+def test_music_added_to_the_window_joins_the_playlist(qtbot, tmp_path, tracks) -> None:
+    window = MainWindow(Settings(output_dir=str(tmp_path)), start_runner=False)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.music.lengths.settled, timeout=LOAD_TIMEOUT):
+        window.add_paths(tracks[:2])
+    window.add_paths(tracks[2:])
+    assert project_names(window.document) == ["a-morning.wav", "b-noon.mp3", "c-evening.wav"]
+    assert window.document.undo_stack.count() == 2
+    window.document.undo_stack.setClean()
