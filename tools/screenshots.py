@@ -170,7 +170,8 @@ def playlist_shot(document: ProjectDocument, work: Path, target: Path,
     panel = MusicPanel(document)
     panel.resize(560, 780)
     document.reset(replace(project, audio=bed,
-                           voice_over=Narration(work / "welcome.m4a", start=2.0)), None)
+                           voice_over=Narration(song(work / "welcome.m4a", 6, 196),
+                                                start=2.0)), None)
     wait_for(panel.lengths.settled, 20_000)
     panel.select_row(1)
     panel.waveform.set_playhead(9.3)

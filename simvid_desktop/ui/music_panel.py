@@ -327,7 +327,9 @@ class MusicPanel(QWidget):
         self.model.set_bed(audio)
         if self.model.rowCount() != before and self.selected_row() is None:
             self.select_row(min(self._last_row, self.model.rowCount() - 1))
-        self.lengths.want(audio.paths if audio is not None else [])
+        voice = project.voice_over
+        self.lengths.want([*(audio.paths if audio is not None else []),
+                           *([voice.path] if voice is not None else [])])
         for widget in (self.fade_in, self.fade_out, self.loop, self.duck_depth,
                        self.duck_attack, self.duck_release):
             widget.setEnabled(audio is not None)
@@ -344,6 +346,7 @@ class MusicPanel(QWidget):
             with QSignalBlocker(self.loop):
                 self.loop.setCurrentIndex(0 if audio.loop else 1)
         self.voice_over.show_narration(project.voice_over)
+        self._show_voice_status()
         self._show_track()
         self.waveform.set_show(project)
         self._show_waveform()
@@ -359,7 +362,8 @@ class MusicPanel(QWidget):
             return
         self._last_row = row
         self.track_fields.show_track(tracks[row], self.lengths.seconds(tracks[row].path),
-                                     last=row == len(tracks) - 1, loop=audio.loop)
+                                     last=row == len(tracks) - 1, loop=audio.loop,
+                                     alone=len(tracks) == 1)
 
     def _show_waveform(self) -> None:
         """The first track under the show (the whole playlist is the waveform's to draw)."""
@@ -414,8 +418,15 @@ class MusicPanel(QWidget):
         self.problem_label.setText(f"⚠ {text}" if text else "")
         self.problem_label.setVisible(bool(text))
 
+    def _show_voice_status(self) -> None:
+        voice = self._document.project.voice_over
+        if voice is not None:
+            self.voice_over.show_status(self.lengths.seconds(voice.path),
+                                        self.lengths.problem(voice.path))
+
     def _on_length(self, path: str, *_: object) -> None:
         project = self._document.project
+        self._show_voice_status()
         self._show_track()
         tracks = self.model.tracks
         if tracks and tracks[0].path == Path(path):

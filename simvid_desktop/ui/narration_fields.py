@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from simvid_desktop.model.media_types import MUSIC_SUFFIXES
 from simvid_desktop.model.project import MAX_DURATION, Narration
+from simvid_desktop.model.units import format_duration
 from simvid_desktop.ui.track_fields import field_label, seconds_spin, volume_spin
 
 #: ``edit(what, change, merge)``: ``change`` maps the current narration (or None) to the new
@@ -58,6 +59,11 @@ class NarrationFields(QWidget):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip(f"Remove the {what}")
         self.clear_button.clicked.connect(self.clear)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("narrationProblem")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: #c62828;")
+        self.problem_label.hide()
         self.start = seconds_spin(MAX_DURATION, 0.5)
         self.start.setObjectName("narrationStart")
         self.start.setToolTip(start_tip)
@@ -75,10 +81,11 @@ class NarrationFields(QWidget):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
         grid.addLayout(file_row, 0, 0, 1, 3)
-        grid.addWidget(field_label(start_label, self.start), 1, 0)
-        grid.addWidget(field_label("Volume", self.volume), 1, 1)
-        grid.addWidget(self.start, 2, 0)
-        grid.addWidget(self.volume, 2, 1)
+        grid.addWidget(self.problem_label, 1, 0, 1, 3)
+        grid.addWidget(field_label(start_label, self.start), 2, 0)
+        grid.addWidget(field_label("Volume", self.volume), 2, 1)
+        grid.addWidget(self.start, 3, 0)
+        grid.addWidget(self.volume, 3, 1)
         grid.setColumnStretch(2, 1)
 
         self.start.valueChanged.connect(
@@ -87,7 +94,20 @@ class NarrationFields(QWidget):
             lambda v: self._change(f"{what} volume", True, volume=v / 100))
         self.show_narration(None)
 
+    def show_status(self, seconds: float | None, problem: str | None) -> None:
+        """What decoding the recording found: its length beside the name, or why it cannot
+        be used (one line naming the file) under it."""
+        narration = self._narration
+        name = narration.path.name if narration is not None else f"No {self._what}"
+        length = f" · {format_duration(seconds)}" if narration and seconds is not None else ""
+        self.file_label.setText(name + length)
+        self.problem_label.setText(f"⚠ {problem}" if problem and narration else "")
+        self.problem_label.setVisible(bool(problem and narration))
+
     def show_narration(self, narration: Narration | None) -> None:
+        if narration is None or self._narration is None \
+                or narration.path != self._narration.path:
+            self.problem_label.hide()  # the new file's status follows from its owner
         self._narration = narration
         self._loading = True
         try:

@@ -50,16 +50,22 @@ def dropped_music(mime: QMimeData) -> list[Path]:
     return [p for p in paths if is_music(p)]
 
 
-def join_text(track: MusicTrack, last: bool, loop: bool) -> str:
-    """How ``track`` leads into the next one, in words; the last one leads into the first
-    only when the playlist loops."""
+def join_text(track: MusicTrack, *, last: bool, loop: bool, alone: bool) -> str:
+    """How ``track`` leads into the next one, in words, as :mod:`model.playlist` plays it:
+    the last one leads into the first only when the playlist loops, and a track alone in
+    a looping playlist repeats onto itself (a gap is kept, a crossfade is not)."""
     if last and not loop:
         return "then the playlist ends"
-    target = "the first" if last else "the next"
     seconds = f"{track.join_seconds:g} s"
-    if track.join is TrackJoin.GAP:
-        return f"{seconds} gap before {target}" if track.join_seconds > 0 else f"then {target}"
-    return f"crossfade {seconds} into {target}" if track.join_seconds > 0 else f"then {target}"
+    gap = track.join is TrackJoin.GAP and track.join_seconds > 0
+    if alone:
+        return f"{seconds} gap, then it repeats" if gap else "repeats straight on"
+    target = "the first" if last else "the next"
+    if gap:
+        return f"{seconds} gap before {target}"
+    if track.join is TrackJoin.CROSSFADE and track.join_seconds > 0:
+        return f"crossfade {seconds} into {target}"
+    return f"then {target}"
 
 
 class PlaylistModel(QAbstractListModel):
@@ -140,13 +146,14 @@ class PlaylistModel(QAbstractListModel):
             return "Reading the track…"
         parts: list[str] = []
         if track.start > 0 or track.end is not None:
-            end = format_duration(track.end) if track.end is not None else "end"
-            parts.append(f"{format_duration(track.start)}–{end}")
+            end = format_duration(track.end, tenths=True) if track.end is not None else "end"
+            parts.append(f"{format_duration(track.start, tenths=True)}–{end}")
         if abs(track.volume - 1.0) > 1e-9:
             parts.append(f"{round(track.volume * 100)} %")
         bed = self._bed
         if bed is not None:
-            parts.append(join_text(track, row == len(bed.tracks) - 1, bed.loop))
+            parts.append(join_text(track, last=row == len(bed.tracks) - 1, loop=bed.loop,
+                                   alone=len(bed.tracks) == 1))
         return " · ".join(parts)
 
     # -- drag and drop -------------------------------------------------------------------

@@ -127,9 +127,10 @@ class TrackFields(QWidget):
             lambda v: self._change("join length", True, join_seconds=v))
 
     def show_track(self, track: MusicTrack | None, length: float | None, *, last: bool,
-                   loop: bool) -> None:
+                   loop: bool, alone: bool = False) -> None:
         """Show ``track`` (None: nothing selected, the fields are disabled). ``length`` is
-        its file's decoded length; ``last`` and ``loop`` say what it leads into."""
+        its file's decoded length; ``last``, ``loop`` and ``alone`` (the only track) say
+        what it leads into."""
         self._track, self._length = track, length
         self.setEnabled(track is not None)
         self._loading = True
@@ -151,7 +152,8 @@ class TrackFields(QWidget):
             ends = last and not loop
             self.join.setEnabled(not ends)
             self.join_seconds.setEnabled(not ends)
-            self.join_label.setText("Into the first track" if last else "Into the next track")
+            self.join_label.setText("Before it repeats" if alone else
+                                    "Into the first track" if last else "Into the next track")
             if length is None:
                 self.plays.setText("Reading the track…")
             else:

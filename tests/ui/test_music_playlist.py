@@ -186,7 +186,7 @@ def test_trim_volume_and_join_edits_land_in_the_project(panel, document) -> None
     assert audio.tracks[0] == before.audio.tracks[0] and audio.tracks[2] == before.audio.tracks[2]
     assert document.undo_stack.count() == steps + 5
     assert panel.model.index(1).data(TrackRole.DETAIL) == (
-        "0:00–0:01 · 80 % · 0.5 s gap before the next")
+        "0:00.2–0:01.2 · 80 % · 0.5 s gap before the next")
     assert panel.model.index(1).data(TrackRole.LENGTH) == "0:01"
     # Trim out back at the file's end means "to its end", whatever the decode says next.
     fields.trim_out.setValue(fields.trim_out.maximum())
@@ -240,15 +240,17 @@ def test_fit_to_music_uses_the_whole_playlist(qtbot, document, tmp_path, tracks)
 
 
 def test_voice_over_edits_land_in_the_project(qtbot, document, tmp_path) -> None:
-    voice = tone(tmp_path / "voice.wav", 0.5)
+    voice = tone(tmp_path / "voice.wav", 1.0)
     panel = MusicPanel(document)
     qtbot.addWidget(panel)
     document.reset(show(tmp_path), None)
     fields = panel.voice_over
     assert not fields.start.isEnabled() and fields.file_label.text() == "No voice-over"
-    panel.set_voice_over(voice, 2.0)
+    with qtbot.waitSignal(panel.lengths.settled, timeout=LOAD_TIMEOUT):
+        panel.set_voice_over(voice, 2.0)
     assert document.project.voice_over == Narration(voice, start=2.0)
-    assert fields.file_label.text() == "voice.wav" and fields.start.value() == 2.0
+    assert fields.file_label.text() == "voice.wav · 0:01" and fields.start.value() == 2.0
+    assert fields.problem_label.isHidden()
     fields.start.setValue(3.5)
     fields.volume.setValue(60)
     assert document.project.voice_over == Narration(voice, start=3.5, volume=0.6)
@@ -259,6 +261,12 @@ def test_voice_over_edits_land_in_the_project(qtbot, document, tmp_path) -> None
     assert document.project.voice_over == Narration(voice, start=3.5, volume=0.6)
     panel.set_voice_over(None)
     assert document.project.voice_over is None
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not a recording")
+    with qtbot.waitSignal(panel.lengths.settled, timeout=LOAD_TIMEOUT):
+        panel.set_voice_over(notes)
+    assert not fields.problem_label.isHidden()
+    assert "notes.wav" in fields.problem_label.text()
 
 
 def test_slide_narration_in_the_inspector(qtbot, document, tmp_path) -> None:
@@ -342,6 +350,9 @@ def test_old_single_track_project_is_a_one_item_playlist(qtbot, document, tmp_pa
     assert panel.track_fields.volume.value() == 80
     assert panel.track_fields.trim_in.value() == 0.25
     assert panel.fade_in.value() == 1.0
+    assert panel.model.index(0).data(TrackRole.DETAIL) == (
+        "0:00.2–end · 80 % · repeats straight on")
+    assert panel.track_fields.join_label.text() == "Before it repeats"
     panel.track_fields.volume.setValue(90)  # an edit, undone: nothing changed
     document.undo_stack.undo()
     document.save(tmp_path / "again.simvid")
@@ -382,7 +393,7 @@ def test_screenshot_playlist(qtbot, document, tmp_path) -> None:
                                join_seconds=1.0),
                     MusicTrack(tracks[2])), fade_in=1.5, fade_out=3.0)
     project = Project(slides=slides[:8], default_duration=3.5, audio=bed,
-                      voice_over=Narration(tmp_path / "welcome.m4a", start=2.0))
+                      voice_over=Narration(song(tmp_path / "welcome.m4a", 6, 196), start=2.0))
     panel = MusicPanel(document)
     qtbot.addWidget(panel)
     panel.resize(560, 780)
@@ -405,7 +416,8 @@ def test_screenshot_playlist(qtbot, document, tmp_path) -> None:
     assert panel.summary_label.text() == (
         f"3 tracks · {format_duration(playlist_length(bed, lengths))} · "
         f"show {format_duration(project.total_duration)}")
-    assert panel.voice_over.file_label.text() == "welcome.m4a"
+    assert panel.voice_over.file_label.text() == "welcome.m4a · 0:06"
+    assert panel.voice_over.problem_label.isHidden()
     # What it shows: every row and field drawn with text, and a waveform, not blank boxes.
     assert colours(region(shot, panel, panel.playlist)) > 20
     for widget in (panel.summary_label, panel.track_fields.plays, panel.track_fields.trim_in,
