@@ -55,6 +55,10 @@ MUSIC_FILTER = (f"Music and videos ({' '.join(f'*{s}' for s in sorted(MUSIC_SUFF
                 ";;All files (*)")
 
 
+#: What the disabled fields show while the show has no music: a new playlist's settings.
+_NO_BED = AudioBed(())
+
+
 def _heading(text: str) -> QLabel:
     label = QLabel(text)
     font = QFont(label.font())
@@ -106,6 +110,7 @@ class MusicPanel(QWidget):
         self.playlist.setModel(self.model)
         self.playlist.selectionModel().currentRowChanged.connect(self._on_current)
         self.playlist.removeRequested.connect(self.remove_track)
+        self.playlist.moveRequested.connect(self.move_track)
 
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
@@ -333,18 +338,18 @@ class MusicPanel(QWidget):
         for widget in (self.fade_in, self.fade_out, self.loop, self.duck_depth,
                        self.duck_attack, self.duck_release):
             widget.setEnabled(audio is not None)
-        if audio is not None:
-            # Only touch a spin box whose value differs: re-setting the same value while the
-            # user types would reformat the text under the cursor.
-            for spin, value in ((self.fade_in, audio.fade_in), (self.fade_out, audio.fade_out),
-                                (self.duck_depth, audio.ducking.depth_db),
-                                (self.duck_attack, audio.ducking.attack),
-                                (self.duck_release, audio.ducking.release)):
-                if abs(spin.value() - value) > 1e-9:
-                    with QSignalBlocker(spin):
-                        spin.setValue(value)
-            with QSignalBlocker(self.loop):
-                self.loop.setCurrentIndex(0 if audio.loop else 1)
+        shown = audio if audio is not None else _NO_BED  # disabled, with the defaults
+        # Only touch a spin box whose value differs: re-setting the same value while the
+        # user types would reformat the text under the cursor.
+        for spin, value in ((self.fade_in, shown.fade_in), (self.fade_out, shown.fade_out),
+                            (self.duck_depth, shown.ducking.depth_db),
+                            (self.duck_attack, shown.ducking.attack),
+                            (self.duck_release, shown.ducking.release)):
+            if abs(spin.value() - value) > 1e-9:
+                with QSignalBlocker(spin):
+                    spin.setValue(value)
+        with QSignalBlocker(self.loop):
+            self.loop.setCurrentIndex(0 if shown.loop else 1)
         self.voice_over.show_narration(project.voice_over)
         self._show_voice_status()
         self._show_track()

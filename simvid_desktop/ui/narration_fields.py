@@ -118,6 +118,8 @@ class NarrationFields(QWidget):
                 self.file_label.setText(f"No {self._what}")
                 self.file_label.setToolTip("")
                 self.file_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+                self.start.setValue(0.0)  # disabled, showing where a new one would start
+                self.volume.setValue(100)
                 return
             self.file_label.setText(narration.path.name)
             self.file_label.setToolTip(str(narration.path))

@@ -98,6 +98,8 @@ class PlaylistView(QListView):
 
     #: Delete or Backspace on the selected track: the panel removes it (one undo step).
     removeRequested = Signal(int)
+    #: Alt+Up or Alt+Down: move track ``src`` to ``dst`` (as a drag would).
+    moveRequested = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,10 +152,20 @@ class PlaylistView(QListView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         current = self.currentIndex()
-        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and current.isValid():
-            self.removeRequested.emit(current.row())
-            event.accept()
-            return
+        model = self.model()
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if current.isValid() and model is not None:
+            row = current.row()
+            if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self.removeRequested.emit(row)
+                event.accept()
+                return
+            step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}.get(Qt.Key(event.key()))
+            if alt and step is not None:  # reorder without a mouse: Alt+Up, Alt+Down
+                if 0 <= row + step < model.rowCount():
+                    self.moveRequested.emit(row, row + step)
+                event.accept()
+                return
         super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -30,6 +31,8 @@ from simvid_desktop.model.units import format_duration
 #: named after ``what``; ``merge`` joins it with the previous step of the same field.
 TrackEdit = Callable[[str, Callable[[MusicTrack], MusicTrack], bool], None]
 
+#: What the disabled fields show when no track is selected.
+_NEW_TRACK = MusicTrack(Path())
 MIN_PLAY = 0.1  #: the shortest part of a file a track may play (s)
 MAX_JOIN = 30.0  #: the longest crossfade or gap (s)
 
@@ -135,16 +138,22 @@ class TrackFields(QWidget):
         self.setEnabled(track is not None)
         self._loading = True
         try:
-            if track is None:
+            if track is None:  # disabled, showing a new track's settings
                 self.plays.setText("Select a track to trim it or change how it joins the next")
-                return
+                track, last, loop = _NEW_TRACK, False, True
             top = length if length is not None else MAX_DURATION
             end = min(track.end, top) if track.end is not None else top
             self.trim_in.setRange(0.0, max(0.0, end - MIN_PLAY))
-            self.trim_out.setRange(min(top, track.start + MIN_PLAY), top)
-            self.trim_out.setEnabled(length is not None)  # "the file's end" needs its length
+            if length is None and track.end is None:
+                # "The file's end" needs its length: until it is decoded, say so, disabled.
+                self.trim_out.setSpecialValueText("file's end")
+                self.trim_out.setRange(0.0, 0.0)
+            else:
+                self.trim_out.setSpecialValueText("")
+                self.trim_out.setRange(min(top, track.start + MIN_PLAY), top)
+                self._set(self.trim_out, end)
+            self.trim_out.setEnabled(length is not None)
             self._set(self.trim_in, track.start)
-            self._set(self.trim_out, end)
             if self.volume.value() != round(track.volume * 100):
                 self.volume.setValue(round(track.volume * 100))
             self.join.setCurrentIndex(self.join.findData(track.join.value))
@@ -154,9 +163,9 @@ class TrackFields(QWidget):
             self.join_seconds.setEnabled(not ends)
             self.join_label.setText("Before it repeats" if alone else
                                     "Into the first track" if last else "Into the next track")
-            if length is None:
+            if self._track is not None and length is None:
                 self.plays.setText("Reading the track…")
-            else:
+            elif self._track is not None and length is not None:
                 self.plays.setText(f"Plays {format_duration(end - track.start, tenths=True)} "
                                    f"of {format_duration(length, tenths=True)}"
                                    + (" · the playlist ends here" if ends else ""))

@@ -4,6 +4,7 @@ decodes of tiny generated tracks, every edit checked in the project and through 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from simvid_desktop.ui.inspector import SlideInspector
 from simvid_desktop.ui.main_window import MainWindow
 from simvid_desktop.ui.music_panel import MusicPanel
 from simvid_desktop.ui.playlist_model import TrackRole
+from simvid_desktop.ui.tasks import Pool, pool
 from tests.integration.media import solid, tone
 from tests.ui.grab import colours, grab, region
 
@@ -45,6 +47,14 @@ def show(tmp_path: Path, n: int = 4, **kw: object) -> Project:
                                "default_duration": 3.0}
     args.update(kw)
     return Project(**args)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def decodes_end_with_the_test() -> Iterator[None]:
+    """No decode or waveform picture outlives its test (one finishing after the
+    application is gone could not post its result)."""
+    yield
+    assert pool(Pool.DECODE).waitForDone(LOAD_TIMEOUT)
 
 
 @pytest.fixture
@@ -427,11 +437,16 @@ def test_screenshot_playlist(qtbot, document, tmp_path) -> None:
     assert colours(region(shot, panel, panel.waveform)) > 20
 
 
-def test_delete_key_removes_the_selected_track(qtbot, panel, document) -> None:
+def test_keys_remove_and_move_the_selected_track(qtbot, panel, document) -> None:
     panel.select_row(1)
     qtbot.keyClick(panel.playlist, Qt.Key.Key_Delete)
     assert project_names(document) == ["a-morning.wav", "c-evening.wav"]
     assert panel.selected_row() == 1  # the next track, ready for another delete
+    qtbot.keyClick(panel.playlist, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert project_names(document) == ["c-evening.wav", "a-morning.wav"]
+    assert panel.selected_row() == 0
+    qtbot.keyClick(panel.playlist, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)  # top
+    assert project_names(document) == ["c-evening.wav", "a-morning.wav"]
 
 
 def test_music_added_to_the_window_joins_the_playlist(qtbot, tmp_path, tracks) -> None:
