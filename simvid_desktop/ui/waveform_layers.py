@@ -137,20 +137,6 @@ class Layers:
     envelope: tuple[tuple[float, float, float], ...] = ()
 
 
-def _loudest(amp: np.ndarray, length: float, ft: np.ndarray, dt: float) -> np.ndarray:
-    """The loudest slice of ``amp`` (a file of ``length`` s) within ``dt`` of each file
-    time ``ft``: a few slices per bar, so a short loop over offsets."""
-    n = len(amp)
-    i0 = np.minimum(n - 1, (np.maximum(0.0, ft - dt) / length * n).astype(np.int64))
-    i1 = np.maximum((np.minimum(length, ft + dt) / length * n).astype(np.int64) + 1, i0 + 1)
-    loud = amp[i0].copy()
-    for k in range(1, int((i1 - i0).max(initial=1))):
-        idx = i0 + k
-        loud = np.where(idx < i1, np.maximum(loud, amp[np.minimum(idx, n - 1)]), loud)
-    result: np.ndarray = loud.astype(np.float64)
-    return result
-
-
 class _Painter:
     """Draws one spec; ``x(t)`` maps show time to widget x for this size."""
 
@@ -264,6 +250,71 @@ class _Painter:
         return g
 
     # -- the bars ----------------------------------------------------------------------
+    def _plays(self) -> dict[str, np.ndarray]:
+        """The plays as arrays (one entry per play), and every track's loudness joined
+        end to end (each followed by one 0) with where each starts in it."""
+        s = self.spec
+        amps = []
+        offset, offsets, sizes, usable = 0, [], [], []
+        for i in range(len(s.lengths)):
+            amp = s.amps[i] if i < len(s.amps) else None
+            ok = amp is not None and len(amp) > 0 and (s.lengths[i] or 0.0) > 0
+            a = np.asarray(amp, np.float64) if ok and amp is not None else np.zeros(1)
+            amps += [a, np.zeros(1)]
+            offsets.append(offset)
+            sizes.append(a.size)
+            usable.append(ok)
+            offset += a.size + 1
+        plays = self.placed
+        index = np.array([p.index for p in plays], np.int64)
+        return {
+            "joined": np.concatenate(amps) if amps else np.zeros(1),
+            "start": np.array([p.show_start for p in plays]),
+            "end": np.array([p.show_end for p in plays]),
+            "file": np.array([p.file_start for p in plays]),
+            "fade_in": np.array([p.fade_in for p in plays]),
+            "fade_out": np.array([p.fade_out for p in plays]),
+            "volume": np.clip(np.array([p.track.volume for p in plays], np.float64), 0, 1),
+            "offset": np.array(offsets, np.int64)[index],
+            "size": np.array(sizes, np.int64)[index],
+            "length": np.array([s.lengths[i] or 0.0 for i in index.tolist()]),
+            "usable": np.array(usable, bool)[index],
+        }
+
+    def _loudness(self, t: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Each bar's loudness and the play it comes from (-1: none), the louder of the
+        two plays that may sound at once (a crossfade: never more, see model.playlist);
+        all plays at once, so a short song looped under a long show costs no more."""
+        loud = np.zeros(t.shape)
+        owner = np.full(t.shape, -1, np.int64)
+        if not self.placed:
+            return loud, owner
+        pl = self._plays()
+        latest = np.searchsorted(pl["start"], t, side="right") - 1
+        for k in (latest, latest - 1):
+            kk = np.maximum(k, 0)
+            valid = (k >= 0) & (t < pl["end"][kk]) & pl["usable"][kk]
+            if not valid.any():
+                continue
+            length = np.where(valid, pl["length"][kk], 1.0)
+            n = pl["size"][kk]
+            ft = np.where(valid, pl["file"][kk] + t - pl["start"][kk], 0.0)
+            i0 = np.minimum(n - 1, (np.maximum(0.0, ft - dt) / length * n).astype(np.int64))
+            i1 = np.minimum(n, np.maximum(
+                (np.minimum(length, ft + dt) / length * n).astype(np.int64) + 1, i0 + 1))
+            edges = np.empty(2 * t.size, np.int64)  # [i0, i1) of bar j at 2j, 2j+1
+            edges[0::2], edges[1::2] = pl["offset"][kk] + i0, pl["offset"][kk] + i1
+            here = np.maximum.reduceat(pl["joined"], edges)[0::2]
+            g = np.ones_like(t)
+            fi, fo = pl["fade_in"][kk], pl["fade_out"][kk]
+            g = np.where(fi > 0, np.minimum(g, (t - pl["start"][kk]) / np.maximum(fi, 1e-9)), g)
+            g = np.where(fo > 0, np.minimum(g, (pl["end"][kk] - t) / np.maximum(fo, 1e-9)), g)
+            here = here * np.clip(g, 0.0, 1.0) * pl["volume"][kk]
+            better = valid & ((owner < 0) | (here > loud))
+            loud = np.where(better, here, loud)
+            owner = np.where(better, kk, owner)
+        return loud, owner
+
     def bar_rects(self) -> dict[str, list[QRectF]]:
         """The bars by zone (the two track tones, repeats, beyond the show, silence)."""
         s, lane = self.spec, self.lane
@@ -272,27 +323,7 @@ class _Painter:
             return {}
         t = self.a0 + (xs - lane.left()) / self.scale
         dt = PITCH / self.scale / 2
-        loud = np.zeros(t.shape)
-        owner = np.full(t.shape, -1, np.int64)  # index into self.placed
-        for k, play in enumerate(self.placed):
-            lo, hi = np.searchsorted(t, [play.show_start, play.show_end])
-            if hi <= lo:
-                continue
-            amp = s.amps[play.index] if play.index < len(s.amps) else None
-            length = s.lengths[play.index] or 0.0
-            if amp is None or len(amp) == 0 or length <= 0:
-                continue
-            tt = t[lo:hi]
-            here = _loudest(amp, length, play.file_start + tt - play.show_start, dt)
-            g = np.ones_like(tt)
-            if play.fade_in > 0:
-                g = np.minimum(g, (tt - play.show_start) / play.fade_in)
-            if play.fade_out > 0:
-                g = np.minimum(g, (play.show_end - tt) / play.fade_out)
-            here *= np.clip(g, 0.0, 1.0) * min(1.0, max(0.0, play.track.volume))
-            better = (owner[lo:hi] < 0) | (here > loud[lo:hi])
-            loud[lo:hi] = np.where(better, here, loud[lo:hi])
-            owner[lo:hi] = np.where(better, k, owner[lo:hi])
+        loud, owner = self._loudness(t, dt)
         first_pass = self._first_pass()
         parity = np.array([p.index % 2 for p in self.placed] + [0], np.int64)
         zone = np.full(t.shape, -1, np.int8)
@@ -504,23 +535,27 @@ class _Painter:
         p.save()
         p.setFont(small)
         right_edge = min(lane.right(), self.x(self.a1))
-        for k, play in enumerate(self.placed):
-            x0 = self.x(play.show_start + play.fade_in / 2)
-            nxt = self.placed[k + 1] if k + 1 < len(self.placed) else None
-            x1 = min(right_edge, self.x(nxt.show_start + nxt.fade_in / 2) if nxt else
-                     self.x(play.show_end))
-            room = x1 - x0 - 10
-            if room < 36 or x0 >= right_edge:
-                continue
+        pill = mix(s.base, s.window, 0.3, 215)
+        ink = (mix(s.accent, s.text, 0.45), mix(second_tone(s.accent), s.text, 0.45))
+        widths: dict[str, float] = {}
+        # Where each name may go: from the middle of its crossfade in to the next one's.
+        mids = np.array([q.show_start + q.fade_in / 2 for q in self.placed]
+                        + [self.placed[-1].show_end])
+        xs = np.minimum(self.xs(mids), right_edge)
+        room = np.diff(xs) - 10
+        # Only the plays with room: a short song looped under a long show has thousands.
+        for k in np.flatnonzero(room >= 36).tolist():
+            play, x0 = self.placed[k], float(xs[k])
             name = ("↻ " if k >= first_pass else "") + play.track.path.name
-            text = fm.elidedText(name, Qt.TextElideMode.ElideMiddle, room - 8)
-            box = QRectF(x0 + 3, lane.top() + 14, fm.horizontalAdvance(text) + 8,
-                         fm.height() + 2)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(mix(s.base, s.window, 0.3, 215))
-            p.drawRoundedRect(box, 4, 4)
-            tone = s.accent if play.index % 2 == 0 else second_tone(s.accent)
-            p.setPen(mix(tone, s.text, 0.45))
+            if name not in widths:  # a looping playlist repeats its names: measure once
+                widths[name] = fm.horizontalAdvance(name)
+            text, w = name, widths[name]
+            if w > room[k] - 8:
+                text = fm.elidedText(name, Qt.TextElideMode.ElideMiddle, float(room[k]) - 8)
+                w = fm.horizontalAdvance(text)
+            box = QRectF(x0 + 3, lane.top() + 14, w + 8, fm.height() + 2)
+            p.fillRect(box, pill)  # square: a rounded one costs 10x, times every repeat
+            p.setPen(ink[play.index % 2])
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         p.restore()
 
@@ -549,12 +584,9 @@ class _Painter:
         first_pass = self._first_pass()
         if first_pass < len(self.placed):  # the playlist starts again: a dashed line
             p.setPen(QPen(mix(s.base, s.text, 0.5), 1, Qt.PenStyle.DashLine))
-            last_line = -1e9
-            for play in self.placed[first_pass::first_pass]:
-                x = self.x(play.show_start)
-                if x - last_line >= 1 and play.show_start < s.total:
-                    self._vline(p, x)
-                    last_line = x
+            starts = np.array([q.show_start for q in self.placed[first_pass::first_pass]])
+            cols = self._device_columns(self.xs(starts[starts < s.total]))
+            p.drawLines([QLineF(x, lane.top(), x, lane.bottom()) for x in cols.tolist()])
         if self.heard and self.placed and s.bed is not None and not s.bed.loop:
             end = max(play.show_end for play in self.placed)
             if end < s.total and self.x(s.total) - self.x(end) > 50:
