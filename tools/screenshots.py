@@ -5,9 +5,10 @@
 
 States: empty, timeline filled (bundled samples + music, one slide selected), a timeline
 of photos, a video clip and title cards (the clip selected), rendering
-(a real render running in the real queue, plus finished ones), the batch export dialog, and
-the render farm monitor (a real ``redis-server`` on a loopback port, two workers announced
-the way ``simvid worker`` does; skipped when redis-server is not installed).
+(a real render running in the real queue, plus finished ones), the batch export dialog,
+the music panel with a three-track playlist, and the render farm monitor (a real
+``redis-server`` on a loopback port, two workers announced the way ``simvid worker`` does;
+skipped when redis-server is not installed).
 Runs with its own SIMVID_DATA_DIR in a temp folder, so the user's queue is untouched.
 """
 
@@ -18,8 +19,13 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simvid_desktop.ui.document import ProjectDocument
 
 
 def main() -> None:
@@ -69,7 +75,6 @@ def main() -> None:
 
     project = demo_project(Resolution("1080p"))
     window.document.reset(project, None)
-    window.music.set_music(project.audio.first.path)  # type: ignore[union-attr]
     window.timeline.select_rows([1])
     wait(2500)
     window.grab().save(str(out / "timeline.png"))
@@ -110,6 +115,7 @@ def main() -> None:
     dialog.close()
 
     farm_shot(window, work, out / "farm.png", wait_for)
+    playlist_shot(window.document, work, out / "playlist.png", wait_for)
 
     window.document.undo_stack.setClean()
     window.close()
@@ -127,6 +133,53 @@ def make_clip(path: Path) -> Path:
                     "mandelbrot=size=1280x720:rate=30", "-t", "6", "-c:v", "libx264",
                     "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)], check=True)
     return path
+
+
+def song(path: Path, seconds: float, freq: int) -> Path:
+    """A tone that swells and fades like a phrase of music, made by the bundled ffmpeg."""
+    import subprocess  # noqa: PLC0415
+
+    from simvid_desktop.render.ffmpeg import ffmpeg_exe  # noqa: PLC0415
+
+    expr = f"0.6*sin(2*PI*{freq}*t)*(0.55+0.45*sin(2*PI*t/3))*(0.7+0.3*sin(2*PI*t*1.7))"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"aevalsrc={expr}:s=22050:d={seconds}", str(path)], check=True)
+    return path
+
+
+def playlist_shot(document: ProjectDocument, work: Path, target: Path,
+                  wait_for: Callable[[object, int], None]) -> None:
+    """The music panel with a playlist of three tracks (the second selected: trimmed,
+    quieter, a gap before the next) and a voice-over, on the demo's slides."""
+    from simvid_desktop.model.project import (  # noqa: PLC0415
+        AudioBed,
+        MusicTrack,
+        Narration,
+        TrackJoin,
+    )
+    from simvid_desktop.paths import resource  # noqa: PLC0415
+    from simvid_desktop.ui.music_panel import MusicPanel  # noqa: PLC0415
+
+    music = next(resource("music").glob("*.m4a"))
+    bed = AudioBed((MusicTrack(song(work / "Sunrise (intro).wav", 9, 330), join_seconds=1.5),
+                    MusicTrack(music, volume=0.8, start=4.0, join=TrackJoin.GAP,
+                               join_seconds=1.0),
+                    MusicTrack(song(work / "Evening walk.mp3", 14, 262))),
+                   fade_in=1.5, fade_out=3.0)
+    project = document.project
+    panel = MusicPanel(document)
+    panel.resize(560, 780)
+    document.reset(replace(project, audio=bed,
+                           voice_over=Narration(song(work / "welcome.m4a", 6, 196),
+                                                start=2.0)), None)
+    wait_for(panel.lengths.settled, 20_000)
+    panel.select_row(1)
+    panel.waveform.set_playhead(9.3)
+    panel.show()
+    wait_for(panel.waveform.layersReady, 10_000)
+    panel.grab().save(str(target))
+    panel.close()
+    document.reset(project, None)
 
 
 def farm_shot(window: object, work: Path, target: Path, wait_for: object) -> None:

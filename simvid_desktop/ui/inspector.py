@@ -32,6 +32,7 @@ from simvid_desktop.model.project import (
     FitMode,
     Motion,
     MotionMode,
+    Narration,
     Project,
     Slide,
     SlideKind,
@@ -40,6 +41,7 @@ from simvid_desktop.model.project import (
 )
 from simvid_desktop.ui.clip_fields import ClipFields
 from simvid_desktop.ui.document import ProjectDocument
+from simvid_desktop.ui.narration_fields import NarrationFields
 from simvid_desktop.ui.title_fields import TitleFields
 
 logger = logging.getLogger(__name__)
@@ -161,6 +163,11 @@ class SlideInspector(QWidget):
         self.title_fields = TitleFields(self._edit_slide)
         self.clip_fields.editingFinished.connect(self._new_session)
         self.title_fields.editingFinished.connect(self._new_session)
+        self.narration_fields = NarrationFields(
+            self._edit_narration, what="narration", start_label="Starts after",
+            start_tip="How long after the slide starts the narration begins; it moves with "
+                      "the slide")
+        self.narration_fields.setObjectName("narrationFields")
 
         tr_row = QHBoxLayout()
         tr_row.addWidget(self.transition, 2)
@@ -176,6 +183,7 @@ class SlideInspector(QWidget):
         form.addRow("", self._views)
         form.addRow("Fit", self.fit)
         form.addRow("Caption", self.caption)
+        form.addRow("Narration", self.narration_fields)
         _align_labels(form, self.clip_fields.form, self.title_fields.form)
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)
@@ -250,6 +258,9 @@ class SlideInspector(QWidget):
             self._form.setRowVisible(self.title_fields, title is not None)
             self.clip_fields.show_slide(clip, project.output.fps)
             self.title_fields.show_slide(title)
+            # A narration belongs to one slide: shown when one slide is selected.
+            self._form.setRowVisible(self.narration_fields, single is not None)
+            self.narration_fields.show_narration(single.narration if single else None)
             # A clip lasts as long as its trimmed part: shown, edited by the trim fields.
             self.duration.setEnabled(not kinds or kinds != {SlideKind.CLIP})
             self._show_spin(self.duration, [
@@ -321,6 +332,11 @@ class SlideInspector(QWidget):
     def _edit_slide(self, what: str, change: Callable[[Slide], Slide], merge: bool) -> None:
         """The clip and title fields' edits: a function of the slide alone."""
         self._edit(what, lambda p, r: change(p.slides[r]), merge)
+
+    def _edit_narration(self, what: str,
+                        change: Callable[[Narration | None], Narration | None],
+                        merge: bool) -> None:
+        self._edit_slide(what, lambda s: replace(s, narration=change(s.narration)), merge)
 
     def _on_duration(self, value: float) -> None:
         seconds = None if value <= 0.0 else max(_MIN_DURATION, value)

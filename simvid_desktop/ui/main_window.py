@@ -387,19 +387,19 @@ class MainWindow(QMainWindow):
         self.timeline.select_rows([first])
 
     def add_audio_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose music", "", MUSIC_FILTER)
-        if path:
-            self.music.set_music(Path(path))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add music", "", MUSIC_FILTER)
+        if paths:
+            self.music.add_tracks([Path(p) for p in paths])
             self.side_tabs.setCurrentWidget(self.music)
 
     def add_paths(self, paths: list[Path]) -> None:
-        """Photos, clips and folders go to the timeline; a sound file becomes the music.
+        """Photos, clips and folders go to the timeline; sound files join the playlist.
 
         Clips are probed off the UI thread first: :meth:`_media_added` reports the add."""
         music = [p for p in paths if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()]
         others = [p for p in paths if p not in music]
         if music:
-            self.music.set_music(music[0])
+            self.music.add_tracks(music)
         if others:
             self.timeline_model.add_files(others)
 

@@ -1,4 +1,5 @@
-"""Music and output panels: real ffmpeg on tiny generated tracks, edits checked through undo."""
+"""The waveform and the output panel: real ffmpeg on tiny generated tracks, edits checked
+through undo (the music panel: test_music_playlist.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
 
 from simvid_desktop.model.estimate import estimate_size_bytes
 from simvid_desktop.model.project import (
-    AudioBed,
     ChapterMode,
     FitMode,
     Loudness,
@@ -24,16 +23,12 @@ from simvid_desktop.model.project import (
     Quality,
     Resolution,
     Slide,
-    Transition,
-    TransitionKind,
     VideoEncoder,
     check_project,
 )
-from simvid_desktop.model.units import format_duration, format_size
-from simvid_desktop.paths import resource
-from simvid_desktop.render.ffmpeg import ffmpeg_exe, probe_media
+from simvid_desktop.model.units import format_size
+from simvid_desktop.render.ffmpeg import ffmpeg_exe
 from simvid_desktop.ui.document import ProjectDocument
-from simvid_desktop.ui.music_panel import MusicPanel, fit_slides_to_music
 from simvid_desktop.ui.output_panel import OutputPanel
 from simvid_desktop.ui.waveform import WaveformLoader, WaveformWidget
 from tests.integration.media import ffmpeg_children, solid
@@ -48,12 +43,6 @@ def sine(path: Path, seconds: float) -> Path:
     return path
 
 
-def silent_video(path: Path) -> Path:
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-                    "color=c=blue:s=64x36:d=1", "-pix_fmt", "yuv420p", str(path)], check=True)
-    return path
-
-
 def show(tmp_path: Path, n: int = 4, **kw: object) -> Project:
     images = [solid(tmp_path / f"s{i}.png", (40 * i, 90, 160), (32, 18)) for i in range(n)]
     args: dict[str, object] = {"slides": tuple(Slide(p) for p in images),
@@ -65,19 +54,6 @@ def show(tmp_path: Path, n: int = 4, **kw: object) -> Project:
 @pytest.fixture
 def document() -> ProjectDocument:
     return ProjectDocument()
-
-
-@pytest.fixture
-def tone10(tmp_path: Path) -> Path:
-    return sine(tmp_path / "tone10.wav", 10)
-
-
-def loaded_panel(qtbot, document: ProjectDocument, project: Project) -> MusicPanel:
-    panel = MusicPanel(document)
-    qtbot.addWidget(panel)
-    with qtbot.waitSignal(panel.loader.loaded, timeout=LOAD_TIMEOUT):
-        document.reset(project, None)
-    return panel
 
 
 # -- waveform ------------------------------------------------------------------------------
@@ -126,125 +102,6 @@ def test_waveform_click_seeks_within_the_show(qtbot, tmp_path: Path) -> None:
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=widget.rect().center())
     assert blocker.args[0] == pytest.approx(6.0, abs=0.2)
     assert widget.playhead() == blocker.args[0]
-
-
-# -- music panel ---------------------------------------------------------------------------
-def test_fit_slides_to_music_is_one_undo_step(qtbot, document, tmp_path, tone10) -> None:
-    project = show(tmp_path, audio=AudioBed.single(tone10, start=1.0))
-    panel = loaded_panel(qtbot, document, project)
-    assert panel.track_length == pytest.approx(10.0, abs=0.01)
-    assert panel.fit_button.isEnabled()
-    steps = document.undo_stack.count()
-    panel.fit_button.click()
-    fitted = document.project
-    assert fitted.total_duration == pytest.approx(9.0, abs=0.01)
-    assert [fitted.duration_of(i) for i in range(4)] == pytest.approx([2.25] * 4, abs=0.01)
-    assert document.undo_stack.count() == steps + 1
-    assert document.undo_stack.undoText() == "Fit slides to music"
-    document.undo_stack.undo()
-    assert document.project == project
-
-
-def test_fit_keeps_customised_ratios(tmp_path: Path) -> None:
-    base = show(tmp_path, default_duration=2.0, audio=AudioBed.single(Path("x.wav")))
-    slides = list(base.slides)
-    slides[0] = replace(slides[0], duration=1.0)
-    slides[2] = replace(slides[2], duration=4.0)
-    fitted = fit_slides_to_music(base.with_slides(slides), 18.0)  # durations 1,2,4,2 -> x2
-    assert [fitted.duration_of(i) for i in range(4)] == pytest.approx([2, 4, 8, 4])
-    with pytest.raises(ValueError, match="nothing left"):
-        fit_slides_to_music(base, 0.0)  # a playlist whose trims leave nothing
-
-
-def test_music_panel_edits_and_undo(qtbot, document, tmp_path, tone10) -> None:
-    project = show(tmp_path, audio=AudioBed.single(tone10))
-    panel = loaded_panel(qtbot, document, project)
-    panel.volume.setValue(150)
-    panel.fade_in.setValue(1.5)
-    panel.fade_out.setValue(3.0)
-    panel.start_offset.setValue(2.0)
-    panel.loop.setCurrentIndex(panel.loop.findData(False))
-    audio = document.project.audio
-    assert audio is not None
-    assert (audio.first.volume, audio.fade_in, audio.fade_out, audio.first.start,
-            audio.loop) == (
-        1.5, 1.5, 3.0, 2.0, False)
-    assert document.undo_stack.count() == 5
-    for _ in range(5):
-        document.undo_stack.undo()
-    assert document.project == project
-    assert panel.volume.value() == 100 and panel.loop.currentData() is True
-
-
-def test_typing_in_a_spin_box_is_one_undo_step(qtbot, document, tmp_path, tone10) -> None:
-    panel = loaded_panel(qtbot, document, show(tmp_path, audio=AudioBed.single(tone10)))
-    for value in (1, 12, 120):  # what keyboard tracking emits while typing "120"
-        panel.volume.setValue(value)
-    assert document.undo_stack.count() == 1
-    assert document.project.audio is not None and document.project.audio.first.volume == 1.2
-
-
-def test_file_without_sound_is_reported_inline(qtbot, document, tmp_path) -> None:
-    video = silent_video(tmp_path / "clip.mp4")
-    panel = MusicPanel(document)
-    qtbot.addWidget(panel)
-    document.reset(show(tmp_path), None)
-    with qtbot.waitSignal(panel.loader.failed, timeout=LOAD_TIMEOUT):
-        panel.set_music(video)
-    assert not panel.problem_label.isHidden()
-    assert "clip.mp4" in panel.problem_label.text()
-    assert "no audio stream" in panel.problem_label.text()
-    assert not panel.fit_button.isEnabled()
-    panel.clear_music()
-    assert document.project.audio is None and panel.problem_label.isHidden()
-
-
-def test_dropping_a_track_sets_the_music(qtbot, document, tmp_path, tone10) -> None:
-    panel = MusicPanel(document)
-    qtbot.addWidget(panel)
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(tone10))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(panel.loader.loaded, timeout=LOAD_TIMEOUT):
-        panel.dropEvent(event)
-    assert document.project.audio is not None and document.project.audio.first.path == tone10
-    assert document.undo_stack.undoText() == "Choose music"
-
-
-def test_screenshot_music_panel(qtbot, document) -> None:
-    photos = sorted(p for p in resource("samples").iterdir() if p.suffix == ".jpg")
-    music = next(resource("music").glob("*.m4a"))
-    slides = tuple(Slide(p, transition=Transition(TransitionKind.FADE, 0.8)) for p in photos) * 2
-    project = Project(slides=slides[:8], default_duration=3.5,
-                      audio=AudioBed.single(music, fade_in=1.5, fade_out=3.0, start=4.0))
-    panel = loaded_panel(qtbot, document, project)
-    panel.resize(760, 330)
-    panel.waveform.set_playhead(9.3)
-    with qtbot.waitSignal(panel.waveform.layersReady, timeout=10_000):  # drawn off-thread
-        panel.show()
-    shot = grab(panel, "/tmp/ui_music.png")
-
-    # What the panel says: the track, its decoded length against the show's, the settings.
-    info = probe_media(music)
-    assert info is not None and info.duration is not None
-    assert panel.track_length is not None and abs(panel.track_length - info.duration) < 0.2
-    assert panel.file_label.text() == music.name
-    assert panel.detail_label.text() == (f"Track {format_duration(panel.track_length)} · "
-                                         f"show {format_duration(project.total_duration)}")
-    assert (panel.fade_in.value(), panel.fade_out.value(), panel.start_offset.value()) == (
-        1.5, 3.0, 4.0)
-    assert panel.fit_button.isEnabled() and panel.hint_label.text()
-    assert panel.waveform.layers_current() and panel.waveform.playhead() == 9.3
-    # What it shows: text in the labels, and a waveform drawn, not an empty stage. The
-    # wave's column is bright where the sound is: well over a few colours from the
-    # antialiased bars, the slide boundaries, the fades and the playhead.
-    for label in (panel.file_label, panel.detail_label, panel.hint_label):
-        assert colours(region(shot, panel, label)) > 3, label.text()
-    wave = region(shot, panel, panel.waveform)
-    assert colours(wave) > 20
-    middle = wave[wave.shape[0] // 2]  # the row through the wave's centre line
-    assert (np.abs(middle.astype(int) - middle[0].astype(int)).sum(axis=1) > 30).mean() > 0.5
 
 
 # -- output panel and estimate -------------------------------------------------------------

@@ -24,7 +24,7 @@ from simvid_desktop.model.project import (
     TrackJoin,
     check_project,
 )
-from simvid_desktop.model.project_io import project_from_json, project_to_json
+from simvid_desktop.model.project_io import parse_project, project_from_json, project_to_json
 
 BASE = Path("/show")
 
@@ -208,8 +208,6 @@ def test_playlist_problems_in_a_file_name_their_field() -> None:
     doc["audio"] = {"tracks": [{"path": "a.mp3"}, {"path": "b.mp3", "join": "swirl"},
                                {"path": "c.mp3", "start": 5, "end": 2}, {"volume": 1}]}
     doc["voice_over"] = {"path": "v.wav", "start": "soon"}
-    from simvid_desktop.model.project_io import parse_project  # noqa: PLC0415
-
     _, problems = parse_project(json.dumps(doc), BASE)
     assert [p.where for p in problems] == [
         "audio.tracks[1].join", "audio.tracks[3].path", "voice_over.start",
