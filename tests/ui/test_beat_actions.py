@@ -162,6 +162,25 @@ def test_asking_again_cancels_the_running_analysis(
     assert all(project.duration_of(i) >= 2.0 - 1e-6 for i in range(len(project.slides)))
 
 
+def test_an_edit_made_while_the_beats_are_found_is_kept(
+        qtbot: QtBot, document: ProjectDocument, songs: tuple[Path, Path]) -> None:
+    document.reset(slideshow(playlist(*songs)), None)
+    cutter = BeatCutter(document)
+    edited = document.project.with_slides(document.project.slides[:5])
+
+    def edit_once(*_: object) -> None:  # the beats are known, the cut is being worked out
+        if document.undo_stack.count() == 0:
+            document.apply(edited, "Remove slides")
+
+    cutter.beatsFound.connect(edit_once)
+    with qtbot.waitSignal(cutter.finished, timeout=TIMEOUT):
+        cutter.cut(BeatCutOptions())
+    assert len(document.project.slides) == 5
+    assert document.undo_stack.count() == 2
+    document.undo_stack.undo()
+    assert document.project == edited
+
+
 def test_the_dialog_offers_the_grids_and_the_shortest_slide(qtbot: QtBot) -> None:
     dialog = CutOnBeatDialog(BeatCutOptions())
     qtbot.addWidget(dialog)
