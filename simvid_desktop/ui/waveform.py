@@ -29,7 +29,6 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPa
 from PySide6.QtWidgets import QWidget
 
 from simvid_desktop.errors import AudioUnreadable
-from simvid_desktop.model.ducking import placed_narrations
 from simvid_desktop.model.project import AudioBed, Project
 from simvid_desktop.render.beats import BeatTrack
 from simvid_desktop.render.ffmpeg import probe_media
@@ -326,7 +325,10 @@ class WaveformWidget(QWidget):
         self._boundaries = self._transitions = None if project.slides else ()
         self._total = project.total_duration if project.slides else 0.0
         self._bed = project.audio
-        self._narrations = tuple(n.path for n, _ in placed_narrations(project))
+        # Only the files here: where they start needs a Timeline, worked out with the
+        # pictures (placed_narrations there), not on the UI thread.
+        voices = [project.voice_over] + [s.narration for s in project.slides]
+        self._narrations = tuple(dict.fromkeys(n.path for n in voices if n is not None))
         clips = [c.path for _, c in project.clips if c.audible]
         music = self._bed.paths if self._bed is not None else []
         self.files.want([*music, *self._narrations], clips)

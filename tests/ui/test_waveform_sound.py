@@ -42,6 +42,7 @@ from simvid_desktop.ui.waveform_layers import (
     second_tone,
 )
 from tests.integration.media_beats import drum_song, write_wav
+from tests.integration.media_clips import numbered, with_audio
 
 W, H = 1200, 120
 BASE, TEXT, ACCENT = QColor(255, 255, 255), QColor(0, 0, 0), QColor(40, 90, 220)
@@ -207,6 +208,35 @@ def test_nothing_is_placed_until_every_track_is_decoded(qtbot: QtBot) -> None:
     project = show(20.0, two_songs())
     layers = build_layers(spec(project, (12.0, None), placeholder="Reading the music…"))  # type: ignore[arg-type]
     assert layers.placed == () and layers.envelope == ()
+
+
+def test_the_widget_finds_what_the_music_dips_under(qtbot: QtBot, tmp_path: Path) -> None:
+    """The voice-over's decoded length and which clips have sound, found by the widget."""
+    voice = write_wav(tmp_path / "voice.wav", drum_song(90, 2.0))
+    talking = with_audio(tmp_path / "talk.mp4", channels=2)
+    silent = numbered(tmp_path / "silent.mp4", seconds=0.5)
+    song = write_wav(tmp_path / "song.wav", drum_song(120, 6.0))
+    slides = (Slide(image=Path("/p/0.jpg"), duration=3.0), Slide(clip=Clip(talking, 0.5)),
+              Slide(image=Path("/p/1.jpg"), duration=3.0), Slide(clip=Clip(silent, 0.5)),
+              Slide(image=Path("/p/2.jpg"), duration=6.0))
+    project = Project(slides=slides, transition=Transition(TransitionKind.NONE, 0.0),
+                      audio=AudioBed((MusicTrack(song),)),
+                      voice_over=Narration(voice, start=8.0))
+    widget = WaveformWidget()
+    qtbot.addWidget(widget)
+    widget.resize(W, H)
+    widget.show()
+    widget.set_show(project)
+    expected = duck_spans([(3.0, 3.5), (8.0, 10.0)], Ducking())
+
+    def dipped() -> None:
+        layers = widget.layers()
+        assert widget.layers_current() and layers is not None
+        got = [x for span in layers.duck_spans for x in span]
+        assert got == pytest.approx([x for span in expected for x in span], abs=0.01)
+
+    qtbot.waitUntil(dipped, timeout=20_000)
+    assert widget.files.sounding() == {talking}
 
 
 def test_the_widget_decodes_every_track_and_draws_the_playlist(
