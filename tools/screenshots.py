@@ -228,7 +228,7 @@ def beat_shots(window: object, work: Path, out: Path,
     wave.resize(1200, 150)
     wave.set_show(project)
     wave.set_beats({p: analyse_beats(p) for p in songs}, 4)
-    wave.set_playhead(6.2)
+    wave.set_playhead(17.5)
     wave.show()
     settled(wave, beats=True)
     wave.grab().save(str(out / "beats.png"))

@@ -362,11 +362,12 @@ class _Painter:
         s = self.spec
         text, base, accent = s.text, s.base, s.accent
         tone_b = second_tone(accent)
-        colours = {"played": accent, "a": mix(accent, base, 0.45),
+        colours = {"played": accent, "played_b": tone_b, "a": mix(accent, base, 0.45),
                    "b": mix(tone_b, base, 0.45), "loop": mix(accent, base, 0.45, 120),
                    "beyond": mix(text, base, 0.5, 90), "silence": mix(text, base, 0.5, 70)}
-        if only_played:  # the show's own bars, in the "played" colour
-            bars = {"played": [r for z in ("a", "b", "loop") for r in bars.get(z, [])]}
+        if only_played:  # the show's own bars, in full colour: each track keeps its tone
+            bars = {"played": bars.get("a", []) + bars.get("loop", []),
+                    "played_b": bars.get("b", [])}
         # Pixel-aligned plain bars, drawn per colour in one call: antialiased rounded
         # paths cost ~150 ms for a long show.
         p.save()
