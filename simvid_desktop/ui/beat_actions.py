@@ -2,9 +2,11 @@
 move every slide boundary onto one, as one undo step.
 
 The analysis (:func:`render.beats.analyse_beats`, cached per file on disk) takes seconds
-for a long song, so each track is analysed on the analysis pool, one after the other, the
-status bar counting the tracks; asking again (another cut, other options) cancels the
-running one, whose ffmpeg is killed. What is analysed is kept per file for as long as the
+for a long song, so each track is analysed in a child process
+(:mod:`render.beat_process`: numpy on a thread holds the GIL long enough to make the window
+stutter), waited for on the analysis pool, one track after the other, the status bar
+counting them; asking again (another cut, other options) cancels the running one, whose
+process is killed. What is analysed is kept per file for as long as the
 window lives, so a second cut, or a cut after reordering the playlist, only places the
 beats again (:func:`model.playlist.beats_on_clock`, which the waveform's beat markers and
 the CLI's ``--sync beats`` use too).
@@ -42,7 +44,8 @@ from simvid_desktop.errors import AudioUnreadable, RenderCancelled
 from simvid_desktop.model.beat_sync import sync_to_beats
 from simvid_desktop.model.playlist import beats_on_clock, place_tracks
 from simvid_desktop.model.project import AudioBed, Project
-from simvid_desktop.render.beats import BeatTrack, analyse_beats
+from simvid_desktop.render.beat_process import AnalysisFailed, analyse_beats_in_process
+from simvid_desktop.render.beats import BeatTrack
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.tasks import Pool, TaskChannel
 from simvid_desktop.ui.waveform import WaveformWidget
@@ -75,9 +78,10 @@ def show_clock_beats(bed: AudioBed, tracks: Mapping[Path, BeatTrack],
 
 
 def _analyse(path: Path, cancel: threading.Event) -> BeatTrack | None:
-    """Runs on the analysis pool; None when cancelled (its ffmpeg is stopped at once)."""
+    """Runs on the analysis pool, waiting for a child process that does the work (numpy
+    on a thread would hold the GIL from the UI thread); None when cancelled."""
     try:
-        return analyse_beats(path, cancel.is_set)
+        return analyse_beats_in_process(path, cancel.is_set)
     except RenderCancelled:
         return None
 
@@ -166,6 +170,11 @@ class BeatCutter(QObject):
         if isinstance(error, OSError):
             self._running = False
             self.failed.emit(f"{path.name}: cannot run ffmpeg to find the beats ({error})")
+            return
+        if isinstance(error, AnalysisFailed):  # its message names the file
+            logger.error("beat analysis of %s failed: %s", path, error)
+            self._running = False
+            self.failed.emit(f"The beats could not be found: {error}")
             return
         if error is not None:
             logger.error("beat analysis of %s failed", path, exc_info=error)
