@@ -10,6 +10,11 @@ noise, and one MP3 (encoded with the bundled ffmpeg). Each is written to a file 
 through ``analyse_beats`` (decoding included, cache cold), and scored with the standard beat
 F-measure at +-70 ms (one-to-one matching of detected to reference beats).
 
+Playlists: two generated songs of different tempos played one after the other (crossfading
+over 2 s, or 1 s apart), their beats found by ``playlist_beats`` (each file analysed on its
+own, its beats placed on the show's clock by ``place_tracks``) and scored against the two
+songs' beats placed the same way: the tempo changes at the boundary.
+
 Also: the bundled demo music, whose reference beats come from its generator
 (tools/make_demo_music.py: 80 BPM, beats every 0.75 s from 0 s, seven bars of rhythm and a
 final rolled chord at 21 s; not a human annotation), and the time to analyse a generated
@@ -30,8 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from simvid_desktop.model.project import AudioBed, MusicTrack, TrackJoin  # noqa: E402
 from simvid_desktop.paths import resource  # noqa: E402
-from simvid_desktop.render.beats import analyse_beats  # noqa: E402
+from simvid_desktop.render.beats import analyse_beats, playlist_beats  # noqa: E402
 from simvid_desktop.render.ffmpeg import run_ffmpeg  # noqa: E402
 from tests.integration.media_beats import Song, drum_song, f_measure, write_wav  # noqa: E402
 
@@ -52,6 +58,40 @@ TRACKS: list[tuple[str, str, dict[str, object]]] = [
     ("noise", "96 BPM + loud noise", {"bpm": 96, "seconds": 40.0, "noise": 0.3, "seed": 4}),
 ]
 MP3_TRACK = ("mp3", "122 BPM, MP3 128k", {"bpm": 122, "seconds": 40.0, "seed": 7})
+#: (name, first BPM, second BPM, join, join seconds): two 30 s songs in a playlist.
+PLAYLISTS: list[tuple[str, float, float, TrackJoin, float]] = [
+    ("96 -> 144 BPM, 2 s crossfade", 96, 144, TrackJoin.CROSSFADE, 2.0),
+    ("150 -> 84 BPM, 2 s crossfade", 150, 84, TrackJoin.CROSSFADE, 2.0),
+    ("120 -> 175 BPM, 1 s gap", 120, 175, TrackJoin.GAP, 1.0),
+]
+PLAYLIST_SONG = 30.0
+
+
+def playlist_rows(work: Path) -> list[float]:
+    """The playlist cases: F of ``playlist_beats`` against the songs' own beats, placed
+    where each song plays (the first's up to the middle of a crossfade, the second's
+    after it)."""
+    print("\n| playlist (two 30 s songs) | beats found/ref | F (+-70 ms) | time |")
+    print("|---|---|---|---|")
+    scores = []
+    for k, (name, first, second, join, seconds) in enumerate(PLAYLISTS):
+        songs = [drum_song(first, PLAYLIST_SONG, seed=20 + k),
+                 drum_song(second, PLAYLIST_SONG, seed=40 + k)]
+        paths = [write_wav(work / f"playlist{k}-{n}.wav", song) for n, song in enumerate(songs)]
+        bed = AudioBed((MusicTrack(paths[0], join=join, join_seconds=seconds),
+                        MusicTrack(paths[1])), loop=False)
+        overlap = seconds if join is TrackJoin.CROSSFADE else -seconds
+        second_start = PLAYLIST_SONG - overlap
+        switch = PLAYLIST_SONG - max(overlap, 0.0) / 2
+        reference = [b for b in songs[0].beats if b < switch]
+        reference += [b + second_start for b in songs[1].beats if b + second_start >= switch]
+        t0 = time.perf_counter()
+        found = playlist_beats(bed, until=second_start + PLAYLIST_SONG)
+        elapsed = time.perf_counter() - t0
+        f = f_measure(found, reference)
+        scores.append(f)
+        print(f"| {name} | {len(found)}/{len(reference)} | {f:.3f} | {elapsed:.2f} s |")
+    return scores
 
 
 def to_mp3(wav: Path) -> Path:
@@ -102,6 +142,8 @@ def bench(work: Path) -> int:
         fs = [f for c, f in rows if c == cls]
         print(f"| {cls} | {min(fs):.3f} | {statistics.mean(fs):.3f} |")
     print(f"\nmean F over all {len(rows)} tracks: {statistics.mean(f for _, f in rows):.3f}")
+    scores = playlist_rows(work)
+    print(f"\nplaylists: min F {min(scores):.3f}, mean F {statistics.mean(scores):.3f}")
 
     demo = resource("music", "demo_music.m4a")
     track = analyse_beats(demo)

@@ -319,9 +319,10 @@ def project_from_args(args: argparse.Namespace) -> Project:
     given = {field for field, option in _FIELD_TO_OPTION.items()
              if quick or any(getattr(args, o[2:].replace("-", "_"), None) is not None
                              for o in option.split("/"))}
-    problems = [Problem(_FIELD_TO_OPTION[_option_key(p.where)]
-                        if _option_key(p.where) in given else p.where, p.message)
-                for p in problems]
+    named = [Problem(_FIELD_TO_OPTION[_option_key(p.where)]
+                     if _option_key(p.where) in given else p.where, p.message)
+             for p in problems]
+    problems = list(dict.fromkeys(named))  # an option set on every track: said once
     if problems:
         raise ProjectInvalid(problems)
     return project

@@ -30,15 +30,10 @@ segment never has a loudness of its own (segments are video only; the sound is o
 from __future__ import annotations
 
 import logging
-import math
-import re
-import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from simvid_desktop.errors import RenderFailed
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import (
@@ -48,14 +43,22 @@ from simvid_desktop.render.audio import (
     mix_plan,
     soundtrack_plan,
 )
+from simvid_desktop.render.ebur128 import (
+    SILENCE_LUFS,
+    Measurement,
+    ebur128,
+    finish,
+    parse_ebur128,
+)
 from simvid_desktop.render.encoder import audio_args, failure
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.progress import CancelToken
 
+__all__ = ["SILENCE_LUFS", "Measurement", "loudness_gain", "measure", "measure_encoded",
+           "parse_ebur128"]
+
 logger = logging.getLogger(__name__)
 
-#: ebur128 reports -70 LUFS (its absolute gate) for silence: nothing to bring up.
-SILENCE_LUFS = -70.0
 #: The encoded sound is accepted this close to the target (LU; the promise is 1 LU).
 TOLERANCE = 0.3
 #: What delivery specs ask of the true peak (dBTP), and how far under it the check aims.
@@ -70,52 +73,6 @@ MAX_STEP = 12.0
 #: The limiter's ceiling is never set lower than this (dBTP).
 MIN_CEILING = -9.0
 
-_INTEGRATED_RE = re.compile(r"Integrated loudness:\s*I:\s*(-?(?:\d+(?:\.\d+)?|inf)) LUFS")
-_PEAK_RE = re.compile(r"True peak:\s*Peak:\s*(-?(?:\d+(?:\.\d+)?|inf)) dBFS")
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """What ``ebur128`` measured: integrated loudness (LUFS) and true peak (dBTP)."""
-
-    integrated: float
-    true_peak: float
-
-    @property
-    def silent(self) -> bool:
-        return self.integrated <= SILENCE_LUFS or math.isinf(self.true_peak)
-
-
-def parse_ebur128(log: str) -> Measurement | None:
-    """The summary ``ebur128=peak=true`` prints when its input ends; None if absent."""
-    i, tp = _INTEGRATED_RE.search(log), _PEAK_RE.search(log)
-    if i is None or tp is None:
-        return None
-    return Measurement(float(i[1]), float(tp[1]))
-
-
-def _finish(proc: FFmpegProcess, cancel: CancelToken | None) -> int:
-    """Wait for ``proc``; a cancelled render stops it at once (the context kills it)."""
-    while cancel is not None:
-        try:
-            return proc.finish(timeout=0.2)
-        except subprocess.TimeoutExpired:
-            cancel.raise_if_cancelled()
-    return proc.finish()
-
-
-def _ebur128(args: list[str], cancel: CancelToken | None = None) -> Measurement:
-    """Run ffmpeg with ``args`` (inputs, then a graph or filter ending in ``ebur128``)."""
-    with FFmpegProcess(["-nostats", "-loglevel", "info", *args, "-f", "null", "-"]) as proc:
-        code = _finish(proc, cancel)
-        log = proc.log_tail(80)
-    found = parse_ebur128(log) if code == 0 else None
-    if found is None:
-        last = log.splitlines()[-1] if log else "ffmpeg failed"
-        raise RenderFailed(f"could not measure the soundtrack's loudness: {last}")
-    return found
-
-
 def measure(plan: AudioPlan, cancel: CancelToken | None = None) -> Measurement:
     """Run ``plan`` (its ``[aout]``) through ``ebur128`` and return what it measured.
 
@@ -123,7 +80,7 @@ def measure(plan: AudioPlan, cancel: CancelToken | None = None) -> Measurement:
         RenderFailed: ffmpeg failed (an input it cannot read) or printed no summary.
     """
     graph = f"{plan.filter};[aout]ebur128=peak=true:framelog=quiet[measured]"
-    return _ebur128([*plan.input_args, "-filter_complex", graph, "-map", "[measured]"],
+    return ebur128([*plan.input_args, "-filter_complex", graph, "-map", "[measured]"],
                     cancel)
 
 
@@ -132,9 +89,9 @@ def measure_encoded(plan: AudioPlan, folder: Path,
     """Encode ``plan`` to AAC as the render does, into ``folder``, and measure that."""
     encoded = folder / "check.m4a"
     with FFmpegProcess(audio_args(plan, encoded)) as proc:
-        if _finish(proc, cancel) != 0:
+        if finish(proc, cancel) != 0:
             raise failure(proc, encoded)
-    return _ebur128(["-i", str(encoded), "-map", "0:a:0",
+    return ebur128(["-i", str(encoded), "-map", "0:a:0",
                      "-af", "ebur128=peak=true:framelog=quiet"], cancel)
 
 

@@ -17,22 +17,32 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simvid_desktop.farm import protocol
 from simvid_desktop.jobs.model import JobStatus
 from simvid_desktop.jobs.store import Store
-from simvid_desktop.model.project import AudioBed, Clip, Loudness, Project
+from simvid_desktop.model.project import (
+    AudioBed,
+    Clip,
+    Loudness,
+    MusicTrack,
+    Project,
+    TrackJoin,
+)
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.engine import RenderSpec, render
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
 from simvid_desktop.render.segments import plan_segments
+from simvid_desktop.render.soundtrack import write_soundtrack
 from tests.integration.media import FF
 from tests.integration.media_sync import (
     Pair,
     SyncShow,
     check_sync,
     click_track,
+    find_clicks,
     flash_clip,
     measure,
     report,
@@ -126,12 +136,19 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
 
 @pytest.mark.slow
 def test_long_show_split_over_two_farm_workers(tmp_path: Path, store: Store) -> None:
-    """Music an MP3 (encoder delay) at 44.1 kHz; 40 pieces shared by two workers."""
+    """The music a playlist of two MP3s (encoder delay) at 44.1 kHz, the second fading in
+    over 2 s from 309 s (between two flashes); 40 pieces shared by two workers."""
     farm = make_farm(tmp_path / "farm", ["sync1", "sync2"])
     try:
         media = farm.shared / "photos"
-        music = click_track(media / "music.mp3", LONG_FLASHES, LONG, rate=44100, channels=1)
-        show = long_show(media, music)
+        first = click_track(media / "first.mp3", [t for t in LONG_FLASHES if t < 309.0],
+                            311.0, rate=44100, channels=1)
+        second = click_track(media / "second.mp3",
+                             [t - 309.0 for t in LONG_FLASHES if t > 311.0], LONG - 309.0,
+                             rate=44100, channels=1)
+        show = long_show(media, first)
+        bed = replace(show.project.audio, tracks=(MusicTrack(first), MusicTrack(second)))
+        show = SyncShow(replace(show.project, audio=bed), show.flashes)
         job = queue_farm_job(store, farm, "long", show.project,
                              segment_seconds=SEGMENT_SECONDS, split=2)
         RunnerThread(store, farm.redis.url).join(240)
@@ -143,7 +160,8 @@ def test_long_show_split_over_two_farm_workers(tmp_path: Path, store: Store) -> 
                    [*helpers, f"rq:job:{protocol.rq_job_id(job.id)}"]}
         client.close()
         assert helpers and workers == {"sync1", "sync2"}, "both workers rendered pieces"
-        assert_in_sync("farm split over 2 workers, 44.1 kHz MP3", show, Path(done.output))
+        assert_in_sync("farm split over 2 workers, playlist of two 44.1 kHz MP3s", show,
+                       Path(done.output))
     finally:
         farm.workers.close()
         farm.redis.close()
@@ -222,3 +240,58 @@ def test_a_clip_s_sound_stays_with_its_picture(tmp_path: Path, trim_in: float,
     music = click_track(tmp_path / "music.wav", [0.4], 6.0, rate=44100, channels=2)
     show = sync_show(tmp_path, music, [0.4], 6.0, clip=(2.0, clip, 1.4))
     check_sync(show, measure(render_short(tmp_path, show.project)), TIGHT)
+
+
+# -- playlists -----------------------------------------------------------------------------
+def assert_playlist_in_sync(folder: Path, show: SyncShow) -> None:
+    """Every click on its flash in the video, and on its sample in the soundtrack as mixed
+    (32-bit WAV, no codec)."""
+    got = measure(render_short(folder, show.project))
+    print(report(folder.name, check_sync(show, got, TIGHT), got))  # shown with -rP
+    wav = write_soundtrack(show.project, folder / "mix.wav", codec="pcm_f32le")
+    raw = subprocess.run([FF, "-v", "error", "-i", str(wav), "-ac", "1", "-f", "f32le", "-"],
+                         capture_output=True, check=True).stdout
+    clicks = find_clicks(np.frombuffer(raw, np.float32), 48000)
+    assert len(clicks) == len(show.flashes), clicks
+    for click, flash in zip(clicks, show.flashes, strict=True):
+        assert abs(click - flash) < 0.0001, (click, flash)
+
+@pytest.mark.parametrize(("join", "first", "second"), [
+    (TrackJoin.CROSSFADE, (".mp3", 44100, 1), (".wav", 48000, 6)),
+    (TrackJoin.GAP, (".m4a", 48000, 2), (".mp3", 44100, 2)),
+])
+def test_a_playlist_stays_on_its_samples(tmp_path: Path, join: TrackJoin,
+                                         first: tuple[str, int, int],
+                                         second: tuple[str, int, int]) -> None:
+    """Two tracks of other rates, layouts and codecs (an MP3 with its encoder delay among
+    them), crossfaded over 1 s or 0.5 s apart: the second starts where place_tracks puts
+    it (3.0 s or 4.5 s), and every click of both is on its flash. Loudness off: its
+    limiter reshapes a click raised by tens of dB (its half-peak onset moved 4.2 ms on
+    one), which is about the click, not the playlist; the short shows above keep it on."""
+    seconds = 1.0 if join is TrackJoin.CROSSFADE else 0.5
+    second_start = 4.0 - seconds if join is TrackJoin.CROSSFADE else 4.0 + seconds
+    flashes = [1.0, 2.0, 5.0, 6.0, 7.0]  # none in the join (3..4 s, 4..4.5 s)
+    (sa, ra, ca), (sb, rb, cb) = first, second
+    a = click_track(tmp_path / f"a{sa}", [t for t in flashes if t < 3.0], 4.0, rate=ra,
+                    channels=ca)
+    b = click_track(tmp_path / f"b{sb}", [t - second_start for t in flashes if t > 4.5], 5.0,
+                    rate=rb, channels=cb)
+    show = sync_show(tmp_path, a, flashes, 8.0, loudness=Loudness.OFF)
+    bed = AudioBed((MusicTrack(a, join=join, join_seconds=seconds), MusicTrack(b)),
+                   fade_out=0.0, loop=False)
+    show = SyncShow(replace(show.project, audio=bed), show.flashes)
+    assert_playlist_in_sync(tmp_path, show)
+
+
+def test_a_looping_playlist_stays_on_its_samples_pass_after_pass(tmp_path: Path) -> None:
+    """An MP3 of 2.6 s (44.1 kHz, encoder delay) and a 5.1 WAV of 2 s, crossfading over
+    0.4 s and looping: the plays are 0-2.6, 2.2-4.2, 3.8-6.4, 6.0-8.0, 7.6-... s, and the
+    click at 1.0 s of each file is on its flash in every pass."""
+    a = click_track(tmp_path / "a.mp3", [1.0], 2.6, rate=44100, channels=2)
+    b = click_track(tmp_path / "b.wav", [1.0], 2.0, rate=48000, channels=6)
+    flashes = [1.0, 3.2, 4.8, 7.0, 8.6]
+    show = sync_show(tmp_path, a, flashes, 9.6, loudness=Loudness.OFF)
+    bed = AudioBed((MusicTrack(a, join_seconds=0.4), MusicTrack(b, join_seconds=0.4)),
+                   fade_out=0.0, loop=True)
+    show = SyncShow(replace(show.project, audio=bed), show.flashes)
+    assert_playlist_in_sync(tmp_path, show)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from simvid_desktop.errors import AudioUnreadable, RenderCancelled
+from simvid_desktop.model.project import AudioBed, MusicTrack
 from simvid_desktop.render import beats as beats_mod
-from simvid_desktop.render.beats import analyse_beats
+from simvid_desktop.render.beats import analyse_beats, playlist_beats
 from tests.integration.media_beats import Song, drum_song, f_measure, write_wav
 
 
@@ -35,6 +36,21 @@ def test_a_tempo_change_is_followed(tmp_path: Path) -> None:
     late = np.diff([b for b in track.beats if b > 19.0])
     assert 60 / np.median(early) == pytest.approx(100, abs=3)
     assert 60 / np.median(late) == pytest.approx(130, abs=3)
+
+
+def test_a_playlist_s_beats_follow_each_song_on_the_show_s_clock(tmp_path: Path) -> None:
+    """96 BPM for 12 s crossfading (2 s) into 150 BPM from 10 s, played from 1 s of its
+    file: each song's beats where it plays, the tempo changing at the crossfade's middle."""
+    one, two = drum_song(96, 12.0, seed=1), drum_song(150, 12.0, seed=2)
+    bed = AudioBed((MusicTrack(write_wav(tmp_path / "one.wav", one)),
+                    MusicTrack(write_wav(tmp_path / "two.wav", two), start=1.0)), loop=False)
+    found = playlist_beats(bed, until=21.0)
+    reference = [b for b in one.beats if b < 11.0]
+    reference += [b + 9.0 for b in two.beats if b >= 1.0 and b + 9.0 >= 11.0]
+    assert f_measure(found, reference) >= 0.9
+    assert 60 / np.median(np.diff([b for b in found if b < 10.0])) == pytest.approx(96, abs=3)
+    assert 60 / np.median(np.diff([b for b in found if b > 12.0])) == pytest.approx(150, abs=3)
+    assert max(found) <= 21.0
 
 
 def test_the_second_analysis_reads_the_cache(tmp_path: Path,

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -29,19 +30,24 @@ from simvid_desktop.jobs.runner import QueueRunner
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.jobs.submit import submit
 from simvid_desktop.model.project import (
+    AudioBed,
+    MusicTrack,
+    Narration,
     OutputSettings,
     Project,
     Resolution,
     Slide,
+    TrackJoin,
     Transition,
     TransitionKind,
 )
 from simvid_desktop.model.project_io import project_to_dict
 from simvid_desktop.model.settings import CollisionPolicy, Settings
 from simvid_desktop.render.clips import probe_clip
+from simvid_desktop.render.engine import RenderSpec, render
 from tests.integration import media_clips as mc
 from tests.integration.farm_helpers import RedisServer, Workers, free_port
-from tests.integration.media import frames_rgb, leftovers, probe, solid, tone
+from tests.integration.media import audio_samples, frames_rgb, leftovers, probe, solid, tone
 
 COLORS = [(220, 30, 30), (30, 200, 40), (30, 60, 220), (230, 220, 40)]
 
@@ -97,8 +103,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
 def project(farm: Farm, seconds: float = 1.0, slides: int = 4, size: str = "160x90",
             music: bool = True) -> Project:
     photos = [farm.photos[i % len(farm.photos)] for i in range(slides)]
-    from simvid_desktop.model.project import AudioBed
-
     return Project(
         slides=tuple(Slide(p) for p in photos), default_duration=seconds,
         transition=Transition(TransitionKind.FADE, 0.4),
@@ -351,6 +355,26 @@ def test_a_show_with_a_clip_and_a_title_split_over_two_workers(farm: Farm, store
     for n in (int(clip_start * 25) + 5, int(clip_start * 25) + 30):
         luma = frames[n][45, 80].mean() * 219 / 255 + 16
         assert mc.frame_number(luma) == n - int(clip_start * 25), n
+
+
+def test_a_playlist_with_a_voice_over_split_over_two_workers_sounds_as_one_pass(
+        farm: Farm, store: Store, tmp_path: Path) -> None:
+    """The workers find every track and the narration on the shared storage, and the
+    soundtrack, made once for the whole show, is the one a single pass makes."""
+    media = farm.shared / "photos"
+    second = tone(media / "second.wav", 1.5, 660)
+    voice = tone(media / "voice.wav", 0.8, 1000)
+    bed = AudioBed((MusicTrack(farm.music, end=2.0, join_seconds=0.5),
+                    MusicTrack(second, join=TrackJoin.GAP, join_seconds=0.3)))
+    proj = replace(project(farm, 1.0, 6, "160x90"), audio=bed,
+                   voice_over=Narration(voice, start=2.5))
+    job = queue_farm_job(store, farm, "playlist", proj, segment_seconds=1.0, split=2)
+    RunnerThread(store, farm.redis.url).join(120)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    reference = render(RenderSpec(proj, tmp_path / "one-pass.mp4")).output
+    pa, pb = audio_samples(reference), audio_samples(Path(done.output))
+    assert len(pa) == len(pb) and np.allclose(pa, pb, atol=1e-4)
 
 
 # -- failures -------------------------------------------------------------------------------

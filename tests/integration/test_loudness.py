@@ -22,6 +22,8 @@ from simvid_desktop.model.project import (
     AudioBed,
     Clip,
     Loudness,
+    MusicTrack,
+    Narration,
     OutputSettings,
     Project,
     check_project,
@@ -104,6 +106,24 @@ def test_a_quiet_track_is_raised_and_a_loud_clipped_one_lowered(
         assert (i > before + 10) if raised else (i < before - 5), (before, i)
         assert abs(i + 14.0) <= 1.0, i
         assert tp <= -1.0, tp
+
+
+def test_a_playlist_with_a_voice_over_reaches_the_target(tmp_path: Path, photos: list[Path],
+                                                          mid: Path) -> None:
+    """Two tracks crossfading and a narration recorded 20 dB quieter than the music: the
+    whole mix, voice included, is brought to -16 LUFS under -1 dBTP."""
+    loud = music(tmp_path / "loud.wav", "0.3*sin(2*PI*500*t)", 48000, 3.0)
+    voice = music(tmp_path / "voice.wav", "0.02*sin(2*PI*1000*t)*gt(sin(2*PI*3*t),0)",
+                  44100, 1.5)
+    bed = AudioBed((MusicTrack(mid, end=2.5), MusicTrack(loud)), fade_out=0.5)
+    project = small_project(photos, audio=bed, voice_over=Narration(voice, start=1.0))
+    project = replace(project, output=replace(project.output, loudness=Loudness.PODCAST))
+    out = tmp_path / "show.mp4"
+    render(RenderSpec(project, out))
+    i, tp = ebur128(out)
+    print(f"playlist + voice-over at -16: I {i} LUFS, TP {tp} dBTP")
+    assert abs(i + 16.0) <= 1.0, i
+    assert tp <= -1.0, tp
 
 
 def test_off_leaves_the_mix_as_it_was(tmp_path: Path, photos: list[Path], mid: Path) -> None:

@@ -10,7 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simvid_desktop.model.project import AudioBed, Motion, MotionMode, Project, Slide
+from simvid_desktop.model.project import (
+    AudioBed,
+    Motion,
+    MotionMode,
+    MusicTrack,
+    Narration,
+    Project,
+    Slide,
+    TrackJoin,
+)
 from simvid_desktop.render import engine
 from simvid_desktop.render.clips import probe_clip
 from simvid_desktop.render.engine import RenderSpec, render
@@ -171,6 +180,28 @@ def test_damaged_music_is_made_again(tmp_path: Path, photos: list[Path],
     render(RenderSpec(project, out, work_dir=work, segment_seconds=1.0))
     pa, pb = audio_samples(reference), audio_samples(out)
     assert len(pa) == len(pb) and np.allclose(pa, pb, atol=1e-4)
+
+
+def test_a_playlist_with_a_voice_over_sounds_the_same_in_segments(
+        tmp_path: Path, photos: list[Path]) -> None:
+    """The soundtrack is decided for the whole show: two tracks crossfading and looping, a
+    gap, a voice-over and a slide's narration (the music ducked under both), with the
+    loudness stage on, sound the same made beside 1 s pieces as in one pass."""
+    bed = AudioBed((MusicTrack(tone(tmp_path / "a.mp3", 1.5, 440), join_seconds=0.5),
+                    MusicTrack(tone(tmp_path / "b.wav", 1.2, 660), join=TrackJoin.GAP,
+                               join_seconds=0.3)), fade_out=0.5)
+    voice = tone(tmp_path / "v.wav", 0.6, 1000)
+    slides = list(small_project(photos).slides)
+    slides[2] = replace(slides[2], narration=Narration(voice, start=0.2))
+    project = small_project(photos, audio=bed, voice_over=Narration(voice, start=0.5))
+    project = project.with_slides(slides)
+    reference = tmp_path / "reference.mp4"
+    render(RenderSpec(project, reference))
+    out = tmp_path / "out.mp4"
+    render(RenderSpec(project, out, work_dir=tmp_path / "w", segment_seconds=1.0))
+    pa, pb = audio_samples(reference), audio_samples(out)
+    assert len(pa) == len(pb) and np.allclose(pa, pb, atol=1e-4)
+    assert float(np.abs(pa).max()) > 0.1, "the soundtrack is not silent"
 
 
 def test_segments_and_the_video_are_fsynced_before_they_count(

@@ -18,14 +18,18 @@ from simvid_desktop.errors import ProjectInvalid, RenderFailed
 from simvid_desktop.model.project import (
     AudioBed,
     ChapterMode,
+    Ducking,
     FitMode,
     Motion,
     MotionMode,
+    MusicTrack,
+    Narration,
     OutputSettings,
     Project,
     Quality,
     Resolution,
     Slide,
+    TrackJoin,
     Transition,
     TransitionKind,
     VideoEncoder,
@@ -49,7 +53,7 @@ def out(tmp_path: Path) -> Path:
 @pytest.fixture
 def no_audio_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     """Music files are probed with ffmpeg: accept any path in these tests."""
-    monkeypatch.setattr(preflight_module, "audio_problem", lambda path: None)
+    monkeypatch.setattr(preflight_module, "audio_problem", lambda path, missing="": None)
 
 
 def _args(*argv: str | Path) -> object:
@@ -134,6 +138,45 @@ def test_audio_defaults(photos: list[Path], out: Path, tmp_path: Path,
                         no_audio_probe: None) -> None:
     project = _build(*photos, "-o", out, "--audio", tmp_path / "song.mp3")
     assert project.audio == AudioBed.single((tmp_path / "song.mp3").resolve())
+
+
+def test_a_playlist_with_joins_voice_over_and_ducking(
+        photos: list[Path], out: Path, tmp_path: Path, no_audio_probe: None) -> None:
+    one, two = (tmp_path / "one.mp3").resolve(), (tmp_path / "two.m4a").resolve()
+    voice = (tmp_path / "voice.wav").resolve()
+    project = _build(*photos, "-o", out, "--audio", one, "--audio", two, "--gap", "1.5",
+                     "--volume", "0.5", "--voice-over", f"{voice}@2.5", "--duck", "-18")
+    assert project.audio == AudioBed(
+        (MusicTrack(one, volume=0.5, join=TrackJoin.GAP, join_seconds=1.5),
+         MusicTrack(two, volume=0.5, join=TrackJoin.GAP, join_seconds=1.5)),
+        ducking=Ducking(depth_db=-18.0))
+    assert project.voice_over == Narration(voice, start=2.5)
+    crossfaded = _build(*photos, "-o", out, "--audio", one, "--audio", two, "--crossfade", "3",
+                        "--voice-over", voice)
+    assert crossfaded.audio is not None
+    assert [(t.join, t.join_seconds) for t in crossfaded.audio.tracks] == [
+        (TrackJoin.CROSSFADE, 3.0)] * 2
+    assert crossfaded.voice_over == Narration(voice)
+
+
+@pytest.mark.parametrize(("options", "where"), [
+    (["--crossfade", "-1"], "--crossfade/--gap"),
+    (["--gap", "nan"], "--crossfade/--gap"),
+    (["--duck", "6"], "--duck"),
+    (["--voice-over", "v.wav@soon"], "--voice-over"),
+    (["--voice-over", "v.wav@-2"], "--voice-over"),
+])
+def test_invalid_playlist_options_are_named(photos: list[Path], out: Path, tmp_path: Path,
+                                            no_audio_probe: None, options: list[str],
+                                            where: str) -> None:
+    assert _wheres(*photos, "-o", out, "--audio", tmp_path / "a.mp3", "--audio",
+                   tmp_path / "b.mp3", *options) == [where]
+
+
+def test_a_missing_voice_over_is_named(photos: list[Path], out: Path, tmp_path: Path) -> None:
+    voice = tmp_path / "gone.wav"
+    assert _problems(*photos, "-o", out, "--voice-over", f"{voice}@1") == [
+        (str(voice.resolve()), "voice-over file not found")]
 
 
 def test_missing_music_is_a_problem_naming_it(photos: list[Path], out: Path,

@@ -121,6 +121,15 @@ def test_map_project_maps_clips_and_title_photos_too() -> None:
     assert mapped["slides"][0]["clip"]["length"] == 3.0
 
 
+def test_map_project_maps_every_track_and_narration() -> None:
+    project = {"slides": [{"image": "/U/a.jpg", "narration": {"path": "/U/n.wav"}}],
+               "audio": {"tracks": [{"path": "/U/one.mp3"}, {"path": "/U/two.m4a"}]},
+               "voice_over": {"path": "/U/v.wav", "start": 1.0}}
+    mapped = PathMap.parse(["/U=/mnt/p"]).map_project(project)
+    assert list(project_files(mapped)) == [
+        "/mnt/p/a.jpg", "/mnt/p/n.wav", "/mnt/p/one.mp3", "/mnt/p/two.m4a", "/mnt/p/v.wav"]
+
+
 def test_extended_adds_a_jobs_own_rules() -> None:
     pm = PathMap.parse(["/a=/x"]).extended(["/a/b=/y"])
     assert pm.map("/a/b/c") == "/y/c" and pm.map("/a/c") == "/x/c"
