@@ -2,6 +2,7 @@
 """Screenshots of the main window's states, taken offscreen, for the README.
 
     python tools/screenshots.py [OUT_DIR]     (default docs/screenshots)
+    python tools/screenshots.py --only=playlist     (just the music panel's playlist.png)
 
 States: empty, timeline filled (bundled samples + music, one slide selected), a timeline
 of photos, a video clip and title cards (the clip selected), rendering
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 
 
 def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots").resolve()
+    only = [a.removeprefix("--only=") for a in sys.argv[1:] if a.startswith("--only=")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--only=")]
+    out = Path(args[0] if args else "docs/screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="simvid-shots-"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -67,6 +70,15 @@ def main() -> None:
         QTimer.singleShot(timeout_ms, loop.quit)
         loop.exec()
         signal.disconnect(handler)  # type: ignore[attr-defined]
+
+    if only == ["playlist"]:  # the music panel alone: no window, no renders
+        from simvid_desktop.ui.document import ProjectDocument  # noqa: PLC0415
+
+        document = ProjectDocument()
+        document.reset(demo_project(Resolution("1080p")), None)
+        playlist_shot(document, work, out / "playlist.png", wait_for)
+        print(f"screenshot in {out}")
+        return
 
     (work / "videos").mkdir(parents=True)
     window = MainWindow(Settings(output_dir=str(work / "videos"), workers=1))

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from simvid_desktop.model.media_types import MUSIC_SUFFIXES
 from simvid_desktop.model.playlist import fit_slides_to_music, playlist_length
 from simvid_desktop.model.project import (
+    DUCK_DEPTHS,
     AudioBed,
     MusicTrack,
     Narration,
@@ -133,7 +134,7 @@ class MusicPanel(QWidget):
         self.loop.addItem("Silence", False)
         self.loop.setToolTip("What plays when the playlist is shorter than the show")
         self.duck_depth = QDoubleSpinBox()
-        self.duck_depth.setRange(-60.0, 0.0)
+        self.duck_depth.setRange(*DUCK_DEPTHS)
         self.duck_depth.setDecimals(0)
         self.duck_depth.setSingleStep(1.0)
         self.duck_depth.setSuffix(" dB")
