@@ -3,6 +3,7 @@
 
     python tools/screenshots.py [OUT_DIR]     (default docs/screenshots)
     python tools/screenshots.py --only=playlist     (just the music panel's playlist.png)
+    python tools/screenshots.py --only=beats        (just beats.png and cut_on_beat.png)
 
 States: empty, timeline filled (bundled samples + music, one slide selected), a timeline
 of photos, a video clip and title cards (the clip selected), rendering
@@ -81,6 +82,17 @@ def main() -> None:
         return
 
     (work / "videos").mkdir(parents=True)
+    if only == ["beats"]:  # the waveform and the window after Cut on the Beat: no renders
+        window = MainWindow(Settings(output_dir=str(work / "videos"), workers=1),
+                            start_runner=False)
+        window.resize(1440, 900)
+        window.show()
+        window.document.reset(demo_project(Resolution("1080p")), None)
+        beat_shots(window, work, out, wait_for)
+        window.document.undo_stack.setClean()
+        window.close()
+        print(f"screenshots in {out}")
+        return
     window = MainWindow(Settings(output_dir=str(work / "videos"), workers=1))
     window.resize(1440, 900)
     window.show()

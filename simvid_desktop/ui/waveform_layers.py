@@ -12,7 +12,8 @@ numbers and loop labels that would overlap are skipped.
 What is drawn is what is heard: the tracks where :func:`model.playlist.place_tracks` plays
 them (the render mixes by the same arithmetic), their beats where
 :func:`model.playlist.beats_on_clock` puts them, and the music's gain (the playlist's
-fades times the ducking of :mod:`model.ducking`) from the same spans the render dips by.
+fades times the ducking of :mod:`model.ducking`) from the spans the render dips by
+(:func:`render.audio.music_duck_spans`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
 from simvid_desktop.model.beat_sync import beat_grid
-from simvid_desktop.model.ducking import duck_gain_db, duck_spans, placed_narrations
+from simvid_desktop.model.ducking import duck_gain_db
 from simvid_desktop.model.playlist import (
     PlacedTrack,
     beats_on_clock,
@@ -38,6 +39,7 @@ from simvid_desktop.model.playlist import (
 )
 from simvid_desktop.model.project import AudioBed, Project
 from simvid_desktop.model.timeline import Timeline
+from simvid_desktop.render.audio import music_duck_spans
 from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
 
 logger = logging.getLogger(__name__)
@@ -178,18 +180,14 @@ class _Painter:
 
     # -- what is heard ---------------------------------------------------------------
     def _duck_spans(self) -> list[tuple[float, float]]:
-        """Where the music is down: clips with sound and narrations, as the render dips."""
+        """Where the music is down: :func:`render.audio.music_duck_spans`, the render's own
+        spans, from what the widget found out (clips with sound, narrations' lengths)."""
         s, timeline = self.spec, self.timeline
         if s.bed is None or not self.heard or s.project is None or timeline is None:
             return []
-        intervals = [(timeline.slides[i].start, timeline.slides[i].end)
-                     for i, clip in s.project.clips
-                     if clip.audible and clip.path in s.sounding]
-        for narration, start in placed_narrations(s.project, timeline):
-            length = s.narrations.get(narration.path)
-            if length is not None and length > 0 and narration.volume > 0:
-                intervals.append((start, start + length))
-        return duck_spans(intervals, s.bed.ducking)
+        return music_duck_spans(s.project, timeline,
+                                has_audio=lambda path: path in s.sounding,
+                                track_length=lambda path: s.narrations.get(path, 0.0))
 
     def _beats(self) -> tuple[np.ndarray, np.ndarray]:
         s = self.spec
