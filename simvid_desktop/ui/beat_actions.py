@@ -77,6 +77,15 @@ def show_clock_beats(bed: AudioBed, tracks: Mapping[Path, BeatTrack],
     return beats_on_clock(placed, [f.beats if f else () for f in found], until)
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """The file's size and modification time (None: cannot be read)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def _analyse(path: Path, cancel: threading.Event) -> BeatTrack | None:
     """Runs on the analysis pool, waiting for a child process that does the work (numpy
     on a thread would hold the GIL from the UI thread); None when cancelled."""
@@ -107,8 +116,14 @@ class BeatCutter(QObject):
         super().__init__(parent)
         self._document = document
         self._tasks = TaskChannel(self, Pool.ANALYSIS, latest=True)
-        self._cancel = threading.Event()
+        # A box, not a bound method: once the window is gone the child process must be
+        # killed at once, or the application's exit would wait for the analysis.
+        self._cancel_box = [threading.Event()]
+        box = self._cancel_box
+        self.destroyed.connect(lambda *_: box[0].set())
         self._beats: dict[Path, BeatTrack] = {}
+        #: (size, mtime) of each analysed file: a file changed on disk is analysed again
+        self._stamps: dict[Path, tuple[int, int] | None] = {}
         self._options = BeatCutOptions()
         self._running = False
 
@@ -140,9 +155,9 @@ class BeatCutter(QObject):
         self._next()
 
     def cancel(self) -> None:
-        """Stop the running analysis (its ffmpeg is killed) and forget what it reports."""
+        """Stop the running analysis (its process is killed) and forget what it reports."""
         self._tasks.discard()
-        self._cancel.set()
+        self._cancel_box[0].set()
         self._running = False
 
     def _next(self) -> None:
@@ -152,17 +167,19 @@ class BeatCutter(QObject):
             self.failed.emit("No music to cut on: add a song in the Music panel first.")
             return
         paths = audio.paths
-        todo = [p for p in paths if p not in self._beats]
+        todo = [p for p in paths
+                if p not in self._beats or self._stamps.get(p) != _stamp(p)]
         if not todo:
             self._cut()
             return
         path = todo[0]
         self.progress.emit(len(paths) - len(todo), len(paths), path.name)
-        self._cancel = cancel = threading.Event()
-        self._tasks.run(partial(_analyse, path, cancel), partial(self._on_analysed, path))
+        self._cancel_box[0] = cancel = threading.Event()
+        self._tasks.run(partial(_analyse, path, cancel),
+                        partial(self._on_analysed, path, _stamp(path)))
 
-    def _on_analysed(self, path: Path, track: BeatTrack | None,
-                     error: BaseException | None) -> None:
+    def _on_analysed(self, path: Path, stamp: tuple[int, int] | None,
+                     track: BeatTrack | None, error: BaseException | None) -> None:
         if isinstance(error, AudioUnreadable):
             self._running = False
             self.failed.emit(str(error))
@@ -185,6 +202,7 @@ class BeatCutter(QObject):
             return
         logger.info("%s: %d beats, %.1f BPM", path.name, len(track.beats), track.tempo_bpm)
         self._beats[path] = track
+        self._stamps[path] = stamp
         self._next()
 
     def _cut(self) -> None:

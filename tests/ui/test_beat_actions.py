@@ -181,6 +181,24 @@ def test_an_edit_made_while_the_beats_are_found_is_kept(
     assert document.project == edited
 
 
+def test_a_second_cut_reuses_the_beats_unless_the_file_changed(
+        qtbot: QtBot, document: ProjectDocument, tmp_path: Path) -> None:
+    song = write_wav(tmp_path / "song.wav", drum_song(120, 8.0))
+    document.reset(slideshow(playlist(song)), None)
+    cutter = BeatCutter(document)
+    progress: list[tuple[int, int, str]] = []
+    cutter.progress.connect(lambda *a: progress.append(a))
+    for _ in range(2):
+        with qtbot.waitSignal(cutter.finished, timeout=TIMEOUT):
+            cutter.cut(BeatCutOptions(every=2))
+    assert len(progress) == 1  # the second cut only placed the beats again
+    write_wav(song, drum_song(100, 8.0, seed=1))  # the song re-exported
+    with qtbot.waitSignal(cutter.finished, timeout=TIMEOUT):
+        cutter.cut(BeatCutOptions(every=2))
+    assert len(progress) == 2
+    assert cutter.beats()[song].tempo_bpm == pytest.approx(100, abs=2)
+
+
 def test_the_dialog_offers_the_grids_and_the_shortest_slide(qtbot: QtBot) -> None:
     dialog = CutOnBeatDialog(BeatCutOptions())
     qtbot.addWidget(dialog)
