@@ -193,8 +193,12 @@ class SoundFiles(QObject):
         return bool(self._pending)
 
     def put(self, path: Path, peaks: np.ndarray, seconds: float) -> None:
-        """Peaks decoded elsewhere (the Music panel's loader)."""
-        self._decoded[Path(path)] = (loudness(peaks), float(seconds))
+        """Peaks decoded elsewhere (the Music panel's loader): kept unless known already
+        (the panel hands them over again at every edit)."""
+        path = Path(path)
+        if isinstance(self._decoded.get(path), tuple):
+            return
+        self._decoded[path] = (loudness(peaks), float(seconds))
         self.changed.emit()
 
     def loudness(self, path: Path) -> np.ndarray | None:
