@@ -3,11 +3,14 @@
 
     python tools/screenshots.py [OUT_DIR]     (default docs/screenshots)
     python tools/screenshots.py --only=playlist     (just the music panel's playlist.png)
+    python tools/screenshots.py --only=beats        (just beats.png and cut_on_beat.png)
 
 States: empty, timeline filled (bundled samples + music, one slide selected), a timeline
 of photos, a video clip and title cards (the clip selected), rendering
 (a real render running in the real queue, plus finished ones), the batch export dialog,
-the music panel with a three-track playlist, and the render farm monitor (a real
+the music panel with a three-track playlist, the waveform with a two-song playlist, its
+beats and the music ducked under a voice-over, the timeline after "Cut on the Beat", and
+the render farm monitor (a real
 ``redis-server`` on a loopback port, two workers announced the way ``simvid worker`` does;
 skipped when redis-server is not installed).
 Runs with its own SIMVID_DATA_DIR in a temp folder, so the user's queue is untouched.
@@ -79,6 +82,17 @@ def main() -> None:
         return
 
     (work / "videos").mkdir(parents=True)
+    if only == ["beats"]:  # the waveform and the window after Cut on the Beat: no renders
+        window = MainWindow(Settings(output_dir=str(work / "videos"), workers=1),
+                            start_runner=False)
+        window.resize(1440, 900)
+        window.show()
+        window.document.reset(demo_project(Resolution("1080p")), None)
+        beat_shots(window, work, out, wait_for)
+        window.document.undo_stack.setClean()
+        window.close()
+        print(f"screenshots in {out}")
+        return
     window = MainWindow(Settings(output_dir=str(work / "videos"), workers=1))
     window.resize(1440, 900)
     window.show()
@@ -128,6 +142,7 @@ def main() -> None:
 
     farm_shot(window, work, out / "farm.png", wait_for)
     playlist_shot(window.document, work, out / "playlist.png", wait_for)
+    beat_shots(window, work, out, wait_for)
 
     window.document.undo_stack.setClean()
     window.close()
@@ -192,6 +207,68 @@ def playlist_shot(document: ProjectDocument, work: Path, target: Path,
     panel.grab().save(str(target))
     panel.close()
     document.reset(project, None)
+
+
+def beat_shots(window: object, work: Path, out: Path,
+               wait_for: Callable[..., None]) -> None:
+    """beats.png: the waveform of a two-song playlist (120 then 100 BPM drums, crossfaded),
+    the beats of both, every 4th taller, and the music dipping under a voice-over.
+    cut_on_beat.png: the window after Edit > Cut on the Beat (every 2nd beat) on the demo."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's test helpers
+    from PySide6.QtCore import QEventLoop, QTimer  # noqa: PLC0415
+
+    from simvid_desktop.model.project import (  # noqa: PLC0415
+        AudioBed,
+        Ducking,
+        MusicTrack,
+        Narration,
+    )
+    from simvid_desktop.render.beats import analyse_beats  # noqa: PLC0415
+    from simvid_desktop.ui.beat_actions import BeatCutOptions  # noqa: PLC0415
+    from simvid_desktop.ui.waveform import WaveformWidget  # noqa: PLC0415
+    from tests.integration.media_beats import drum_song, write_wav  # noqa: PLC0415
+
+    songs = [write_wav(work / "Drums 120.wav", drum_song(120, 16.0, pad=0.5)),
+             write_wav(work / "Drums 100.wav", drum_song(100, 24.0, seed=1, pad=0.15))]
+    voice = song(work / "welcome.wav", 4, 196)
+    bed = AudioBed((MusicTrack(songs[0], join_seconds=2.0), MusicTrack(songs[1])),
+                   fade_in=1.0, fade_out=2.5, ducking=Ducking(depth_db=-12.0, attack=0.4,
+                                                              release=0.8))
+    document = window.document  # type: ignore[attr-defined]
+    demo = document.project
+    project = replace(demo, audio=bed, voice_over=Narration(voice, start=19.0))
+    project = project.with_slides([*project.slides, *project.slides[1:]])  # ~34 s
+
+    def settled(wave: WaveformWidget, beats: bool) -> None:
+        """Wait until the pictures show every track, the voice-over's dip and the beats."""
+        for _ in range(40):
+            layers = wave.layers()
+            if (wave.layers_current() and layers is not None and len(layers.placed) >= 2
+                    and layers.duck_spans and (layers.beats or not beats)):
+                return
+            wait_for(wave.layersReady, 500)
+
+    wave = WaveformWidget()
+    wave.resize(1200, 150)
+    wave.set_show(project)
+    wave.set_beats({p: analyse_beats(p) for p in songs}, 4)
+    wave.set_playhead(17.5)
+    wave.show()
+    settled(wave, beats=True)
+    wave.grab().save(str(out / "beats.png"))
+    wave.close()
+
+    document.reset(project, None)
+    window.timeline.select_rows([])  # type: ignore[attr-defined]
+    cutter = window.beat_cut.cutter  # type: ignore[attr-defined]
+    cutter.cut(BeatCutOptions(every=2, min_duration=1.5))
+    wait_for(cutter.finished, 30_000)
+    settled(window.music.waveform, beats=True)  # type: ignore[attr-defined]
+    pause = QEventLoop()  # the thumbnails of the cards in view, made as they show
+    QTimer.singleShot(2500, pause.quit)
+    pause.exec()
+    window.grab().save(str(out / "cut_on_beat.png"))  # type: ignore[attr-defined]
+    document.reset(demo, None)
 
 
 def farm_shot(window: object, work: Path, target: Path, wait_for: object) -> None:

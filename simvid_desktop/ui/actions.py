@@ -27,6 +27,7 @@ class Actions:
     add_intro_outro: QAction
     sort_by_name: QAction
     sort_by_date: QAction
+    cut_on_beat: QAction
     render: QAction
     batch_export: QAction
     settings: QAction
@@ -75,6 +76,8 @@ def create_actions(parent: QWidget) -> Actions:
                              "Order the slides by file name"),
         sort_by_date=_action(parent, "actionSortByDate", "Sort by &Date Taken", None, None,
                              "Order the slides by the date the photos were taken"),
+        cut_on_beat=_action(parent, "actionCutOnBeat", "Cut on the &Beat…", None, "Ctrl+B",
+                            "Move every slide change onto a beat of the music"),
         render=_action(parent, "actionRender", "&Render", "render", "Ctrl+Return",
                        "Render the video in the background (editing continues)"),
         batch_export=_action(parent, "actionBatchExport", "&Batch Export…", "batch",

@@ -38,6 +38,7 @@ from simvid_desktop.paths import log_dir
 from simvid_desktop.ui.actions import create_actions, icon
 from simvid_desktop.ui.autosave import Autosave
 from simvid_desktop.ui.batch_dialog import BatchExportDialog
+from simvid_desktop.ui.beat_actions import CutOnBeat
 from simvid_desktop.ui.document import ProjectDocument
 from simvid_desktop.ui.farm_monitor import FarmDock
 from simvid_desktop.ui.inspector import SlideInspector
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        self.beat_cut = CutOnBeat(self.document, self.music.waveform, self.statusBar(), self)
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(self.windowIcon(), self)
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
                          a.remove_slides])
         edit.addSeparator()
         edit.addActions([a.sort_by_name, a.sort_by_date])
+        edit.addAction(a.cut_on_beat)
         edit.addSeparator()
         edit.addAction(a.settings)
         menu.addMenu("&View").addAction(self.farm_dock.show_action)
@@ -214,6 +217,8 @@ class MainWindow(QMainWindow):
             lambda: self.timeline_model.remove_rows(self.timeline.selected_rows()))
         a.sort_by_name.triggered.connect(self.timeline_model.sort_by_name)
         a.sort_by_date.triggered.connect(self.timeline_model.sort_by_date_taken)
+        a.cut_on_beat.triggered.connect(self.beat_cut.ask)
+        self.beat_cut.problem.connect(self._show_problem)
         a.render.triggered.connect(self.queue_render)
         a.batch_export.triggered.connect(self.batch_export)
         a.settings.triggered.connect(self.open_settings)

@@ -63,9 +63,12 @@ class Pool(str, Enum):
     IO = "io"
     #: Farm status polls: a farm that went away takes the client's 3 s timeout to say so.
     FARM = "farm"
+    #: Beat analysis: seconds of numpy per song, on its own thread so the waveform's
+    #: pictures and the thumbnails (on DECODE) are not held up behind it.
+    ANALYSIS = "analysis"
 
 
-_THREADS = {Pool.DECODE: 1, Pool.IO: 2, Pool.FARM: 2}
+_THREADS = {Pool.DECODE: 1, Pool.IO: 2, Pool.FARM: 2, Pool.ANALYSIS: 1}
 _pools: dict[Pool, QThreadPool] = {}
 
 

@@ -1,20 +1,25 @@
-"""The music track drawn under the show: where slides change, where the video ends, the fades.
+"""The music drawn under the show: every track of the playlist where it plays, where slides
+change, where the video ends, the fades, the dips under clip sound and voice-over, and the
+beats once they are analysed.
 
 Decoding a track takes from a fraction of a second to many seconds, so it runs on the
 decode pool (:func:`render.waveform.decode_peaks`) and only a small array of peaks comes
-back to the UI thread. The length shown is the decoded one: MP3 headers can lie.
+back to the UI thread. The lengths used are the decoded ones: MP3 headers can lie. Each
+file is decoded once: the results are kept by path (and size and modification time) for
+every loader and widget of the window, so the Music panel's list and the waveform never
+decode the same song twice, and reordering or undoing decodes nothing.
 
-The widget's horizontal axis is *show time*, the time the preview and the video use: the
-track is drawn shifted left by the start offset (the skipped part at negative times), and
-after its end either repeats (ffmpeg's ``-stream_loop`` restarts the whole file, not the
-offset) or stays silent, exactly as ``render/audio.py`` plans the audio.
+The widget's horizontal axis is *show time*, the time the preview and the video use. Where
+each track plays is :func:`model.playlist.place_tracks`, the arithmetic the render mixes
+by: trims, crossfades, gaps, and the repeats of a looping playlist, exactly as heard.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +29,9 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPa
 from PySide6.QtWidgets import QWidget
 
 from simvid_desktop.errors import AudioUnreadable
-from simvid_desktop.model.project import Project
+from simvid_desktop.model.project import AudioBed, Project
+from simvid_desktop.render.beats import BeatTrack
+from simvid_desktop.render.ffmpeg import probe_media
 from simvid_desktop.render.waveform import decode_peaks
 from simvid_desktop.ui.tasks import FIRST, Pool, TaskChannel
 from simvid_desktop.ui.waveform_layers import (
@@ -33,14 +40,67 @@ from simvid_desktop.ui.waveform_layers import (
     LayerSpec,
     lane_rect,
     mix,
-    show_axis,
 )
 
 logger = logging.getLogger(__name__)
 
-def _decode(path: Path, cancel: threading.Event) -> tuple[np.ndarray, float] | None:
+Peaks = tuple[np.ndarray, float]  #: (n, 2) float32 min and max per slice, decoded seconds
+
+_CACHE_SIZE = 64  #: files kept (16 KB of peaks each)
+_cache: OrderedDict[tuple[str, int, int], Peaks] = OrderedDict()
+_cache_lock = threading.Lock()  # decodes run on the pool, lookups on the UI thread
+
+
+def _file_key(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # the decoder reports the missing file
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
+def cached_peaks(path: Path) -> Peaks | None:
+    """The peaks of ``path`` if it was decoded before and has not changed since."""
+    key = _file_key(Path(path))
+    with _cache_lock:
+        found = _cache.get(key) if key is not None else None
+        if found is not None and key is not None:
+            _cache.move_to_end(key)
+        return found
+
+
+def _decode(path: Path, cancel: threading.Event) -> Peaks | None:
     """Runs on the decode pool; None when cancelled (its ffmpeg is killed at once)."""
-    return decode_peaks(path, cancel.is_set)
+    found = cached_peaks(path)
+    if found is not None:
+        return found
+    key = _file_key(path)
+    result = decode_peaks(path, cancel.is_set)
+    if result is not None and key is not None:
+        with _cache_lock:
+            _cache[key] = result
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return result
+
+
+def _has_sound(path: Path) -> bool:
+    """Runs on the decode pool: whether a clip has an audio stream (the music dips under
+    it); a file ffmpeg cannot open has none, as the render decides."""
+    info = probe_media(path)
+    return info is not None and info.has_audio
+
+
+def _reason(path: Path, error: BaseException) -> str:
+    """One user-facing line naming ``path`` for a decode that failed."""
+    if isinstance(error, AudioUnreadable):
+        logger.info("cannot decode %s: %s", path, error)
+        return str(error)
+    if isinstance(error, OSError):  # ffmpeg missing or not executable
+        logger.info("cannot decode %s: %s", path, error)
+        return f"{path.name}: cannot run ffmpeg ({error})"
+    logger.error("decoding %s failed", path, exc_info=error)
+    return f"{path.name}: cannot be decoded ({error})"
 
 
 class WaveformLoader(QObject):
@@ -75,27 +135,121 @@ class WaveformLoader(QObject):
         self._tasks.discard()
         self._cancel_box[0].set()
 
-    def _on_decoded(self, path: Path, result: tuple[np.ndarray, float] | None,
+    def _on_decoded(self, path: Path, result: Peaks | None,
                     error: BaseException | None) -> None:
-        if isinstance(error, AudioUnreadable):
-            logger.info("cannot decode %s: %s", path, error)
-            self.failed.emit(str(path), str(error))
-        elif isinstance(error, OSError):  # ffmpeg missing or not executable
-            logger.info("cannot decode %s: %s", path, error)
-            self.failed.emit(str(path), f"{path.name}: cannot run ffmpeg ({error})")
-        elif error is not None:
-            logger.error("decoding %s failed", path, exc_info=error)
-            self.failed.emit(str(path), f"{path.name}: cannot be decoded ({error})")
+        if error is not None:
+            self.failed.emit(str(path), _reason(path, error))
         elif result is not None:  # None: cancelled, and then never delivered anyway
             self.loaded.emit(str(path), result[0], result[1])
 
 
-class WaveformWidget(QWidget):
-    """The track, the show's slides over it, the envelope and a playhead; click to seek.
+def loudness(peaks: np.ndarray) -> np.ndarray:
+    """Loudness per slice (0..1, the loudest slice 1) from min/max peaks."""
+    amp = np.abs(np.asarray(peaks, np.float32)).max(axis=1)
+    top = float(amp.max()) if amp.size else 0.0
+    result: np.ndarray = amp / top if top > 0 else amp
+    return result
 
-    The track, slides and labels are two pictures drawn off the UI thread
-    (:mod:`waveform_layers`); painting only blits them and draws the playhead. After an
-    edit the previous pictures stay on screen until the new ones arrive (a few frames).
+
+class SoundFiles(QObject):
+    """What the waveform must know of the show's files, found off the UI thread, each once:
+    every music and narration file's peaks and decoded length (or why it cannot be used),
+    and whether each clip has sound."""
+
+    #: Something new is known (a decode or a probe finished).
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = TaskChannel(self, Pool.DECODE)
+        self._decoded: dict[Path, tuple[np.ndarray, float] | str] = {}  # amp, or a reason
+        self._sounding: dict[Path, bool] = {}
+        self._pending: set[tuple[str, Path]] = set()
+        self._cancel = threading.Event()
+        cancel = self._cancel
+        self.destroyed.connect(lambda *_: cancel.set())  # stop a running ffmpeg at once
+
+    def want(self, decode: Iterable[Path], probe: Iterable[Path] = ()) -> None:
+        """Decode the files of ``decode`` and probe those of ``probe`` not known yet."""
+        for path in dict.fromkeys(Path(p) for p in decode):
+            if path in self._decoded or ("decode", path) in self._pending:
+                continue
+            found = cached_peaks(path)
+            if found is not None:
+                self.put(path, *found)
+                continue
+            self._pending.add(("decode", path))
+            self._tasks.run(partial(_decode, path, self._cancel),
+                            partial(self._on_decoded, path), FIRST - 1)
+        for path in dict.fromkeys(Path(p) for p in probe):
+            if path in self._sounding or ("probe", path) in self._pending:
+                continue
+            self._pending.add(("probe", path))
+            self._tasks.run(partial(_has_sound, path), partial(self._on_probed, path),
+                            FIRST - 1)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def put(self, path: Path, peaks: np.ndarray, seconds: float) -> None:
+        """Peaks decoded elsewhere (the Music panel's loader): kept unless known already
+        (the panel hands them over again at every edit)."""
+        path = Path(path)
+        if isinstance(self._decoded.get(path), tuple):
+            return
+        self._decoded[path] = (loudness(peaks), float(seconds))
+        self.changed.emit()
+
+    def loudness(self, path: Path) -> np.ndarray | None:
+        found = self._decoded.get(path)
+        return found[0] if isinstance(found, tuple) else None
+
+    def length(self, path: Path) -> float | None:
+        """Decoded seconds; 0.0 when the file cannot be used; None while unknown."""
+        found = self._decoded.get(path)
+        if found is None:
+            return None
+        return found[1] if isinstance(found, tuple) else 0.0
+
+    def problem(self, path: Path) -> str | None:
+        found = self._decoded.get(path)
+        return found if isinstance(found, str) else None
+
+    def sounding(self) -> frozenset[Path]:
+        return frozenset(p for p, yes in self._sounding.items() if yes)
+
+    def _on_decoded(self, path: Path, result: Peaks | None,
+                    error: BaseException | None) -> None:
+        self._pending.discard(("decode", path))
+        if isinstance(self._decoded.get(path), tuple):
+            return  # put() meanwhile: the panel's own decode came first
+        if error is not None:
+            self._decoded[path] = _reason(path, error)
+        elif result is not None:
+            self._decoded[path] = (loudness(result[0]), result[1])
+        else:
+            return
+        self.changed.emit()
+
+    def _on_probed(self, path: Path, result: bool | None,
+                   error: BaseException | None) -> None:
+        self._pending.discard(("probe", path))
+        if error is not None:
+            logger.info("cannot probe %s: %s", path, error)
+        self._sounding[path] = bool(result) and error is None
+        self.changed.emit()
+
+
+class WaveformWidget(QWidget):
+    """The playlist, the show's slides over it, the gain envelope, the beats and a playhead;
+    click to seek.
+
+    Give it the project (:meth:`set_show`): it decodes what it needs itself (each file
+    once, see :class:`SoundFiles`). The tracks, slides and labels are two pictures drawn
+    off the UI thread (:mod:`waveform_layers`); painting only blits them and draws the
+    playhead. After an edit the previous pictures stay on screen until the new ones arrive
+    (a few frames).
     """
 
     #: The user clicked or dragged at show time ``t`` (seconds, within the show).
@@ -109,13 +263,16 @@ class WaveformWidget(QWidget):
         super().__init__(parent)
         self.setMinimumHeight(96)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._amp: np.ndarray | None = None  #: loudness per slice, 0..1
+        self.files = SoundFiles(self)
+        self.files.changed.connect(self._invalidate)
         self._boundaries: tuple[float, ...] | None = ()  #: None: read from ``_project``
         self._transitions: tuple[tuple[float, float], ...] | None = ()
         self._project: Project | None = None
-        self._track = self._total = self._playhead = 0.0
-        self._start = self._fade_in = self._fade_out = 0.0
-        self._loop = True
+        self._bed: AudioBed | None = None
+        self._narrations: tuple[Path, ...] = ()
+        self._total = self._playhead = 0.0
+        self._beats: dict[Path, tuple[float, ...]] = {}
+        self._beat_every = 1
         self._placeholder = "No music"
         self._generation = 0  #: bumped by every change the pictures must show
         self._layers: Layers | None = None  #: the pictures on screen, maybe out of date
@@ -137,19 +294,19 @@ class WaveformWidget(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(560, 120)
 
+    def set_track_peaks(self, path: Path, peaks: np.ndarray, duration: float) -> None:
+        """Peaks of ``path`` decoded elsewhere: spares the widget its own decode."""
+        if len(peaks) and duration > 0:
+            self.files.put(Path(path), peaks, duration)
+
     def set_peaks(self, peaks: np.ndarray | None, duration: float) -> None:
-        """Show a decoded track (None clears it); amplitudes are normalised to the loudest."""
-        if peaks is None or len(peaks) == 0 or duration <= 0:
-            self._amp, self._track = None, 0.0
-        else:
-            amp = np.abs(np.asarray(peaks, np.float32)).max(axis=1)
-            top = float(amp.max())
-            self._amp = amp / top if top > 0 else amp
-            self._track = float(duration)
-        self._invalidate()
+        """The first track's peaks, decoded elsewhere (None: nothing to add). Kept for
+        callers of the single-track days; :meth:`set_track_peaks` names the file."""
+        if peaks is not None and self._bed is not None:
+            self.set_track_peaks(self._bed.tracks[0].path, peaks, duration)
 
     def set_placeholder(self, text: str) -> None:
-        """What to say where the waveform would be ("Loading…", "No music")."""
+        """What to say where the waveform would be when there is no music ("No music")."""
         self._placeholder = text
         self._invalidate()
 
@@ -163,18 +320,29 @@ class WaveformWidget(QWidget):
         self._invalidate()
 
     def set_show(self, project: Project) -> None:
-        """Read the slide timing and the music settings (offset, fades, loop) of ``project``.
+        """Show ``project``: its slides, its playlist, and what the music dips under.
 
-        Where the slides change is worked out with the pictures, off the UI thread.
+        Where the slides change and where the tracks play is worked out with the pictures,
+        off the UI thread; files not decoded yet are decoded in the background.
         """
         self._project = project if project.slides else None
         self._boundaries = self._transitions = None if project.slides else ()
         self._total = project.total_duration if project.slides else 0.0
-        a = project.audio
-        self._start = a.first.start if a else 0.0
-        self._fade_in = a.fade_in if a else 0.0
-        self._fade_out = a.fade_out if a else 0.0
-        self._loop = a.loop if a else True
+        self._bed = project.audio
+        # Only the files here: where they start needs a Timeline, worked out with the
+        # pictures (placed_narrations there), not on the UI thread.
+        voices = [project.voice_over] + [s.narration for s in project.slides]
+        self._narrations = tuple(dict.fromkeys(n.path for n in voices if n is not None))
+        clips = [c.path for _, c in project.clips if c.audible]
+        music = self._bed.paths if self._bed is not None else []
+        self.files.want([*music, *self._narrations], clips)
+        self._invalidate()
+
+    def set_beats(self, beats: Mapping[Path, BeatTrack], every: int = 1) -> None:
+        """The analysed beats of music files (by path), drawn where their tracks play;
+        every ``every``-th beat (the grid a cut uses) drawn stronger."""
+        self._beats = {Path(p): tuple(t.beats) for p, t in beats.items()}
+        self._beat_every = max(1, int(every))
         self._invalidate()
 
     def set_playhead(self, t: float) -> None:
@@ -201,7 +369,10 @@ class WaveformWidget(QWidget):
         return self.width(), self.height(), self.devicePixelRatioF()
 
     def _axis(self) -> tuple[float, float]:
-        return show_axis(self._amp is not None, self._start, self._total, self._track)
+        """The show times at the lane's ends, as on the pictures shown."""
+        if self._layers is not None:
+            return self._layers.axis
+        return 0.0, max(self._total, 1.0)
 
     def _lane(self) -> QRectF:
         return lane_rect(self.width(), self.height())
@@ -220,15 +391,27 @@ class WaveformWidget(QWidget):
     def _spec(self) -> LayerSpec:
         pal = self.palette()
         width, height, dpr = self._key()
+        bed, files = self._bed, self.files
+        tracks = bed.tracks if bed is not None else ()
+        lengths = tuple(files.length(t.path) for t in tracks)
+        if bed is None:
+            placeholder = self._placeholder
+        elif any(x is None for x in lengths):
+            placeholder = "Reading the music…"
+        else:
+            placeholder = "No sound to show"
+        narrations = {p: x for p in self._narrations
+                      if (x := files.length(p)) is not None}
         return LayerSpec(
             width=width, height=height, dpr=dpr,
             base=pal.color(QPalette.ColorRole.Base), text=pal.color(QPalette.ColorRole.Text),
             accent=pal.color(QPalette.ColorRole.Highlight),
             window=pal.color(QPalette.ColorRole.Window), font=QFont(self.font()),
-            amp=self._amp, track=self._track, total=self._total, start=self._start,
-            fade_in=self._fade_in, fade_out=self._fade_out, loop=self._loop,
-            placeholder=self._placeholder, boundaries=self._boundaries,
-            transitions=self._transitions, project=self._project)
+            total=self._total, placeholder=placeholder, boundaries=self._boundaries,
+            transitions=self._transitions, project=self._project, bed=bed,
+            amps=tuple(files.loudness(t.path) for t in tracks), lengths=lengths,
+            narrations=narrations, sounding=files.sounding(), beats=dict(self._beats),
+            beat_every=self._beat_every)
 
     def _ensure_layers(self) -> None:
         """Ask for pictures of the current state unless they are on screen or on their way."""
@@ -257,7 +440,7 @@ class WaveformWidget(QWidget):
             p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
         else:
             p.drawImage(QPointF(0, 0), layers.static)
-            if self._amp is not None and self._total > 0:
+            if layers.placed and self._total > 0:
                 x = self._x(max(0.0, min(self._playhead, self._total)))
                 p.setClipRect(QRectF(0, 0, x, self.height()))
                 p.drawImage(QPointF(0, 0), layers.played)

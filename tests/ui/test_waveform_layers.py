@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from simvid_desktop.ui.waveform import WaveformWidget
 from simvid_desktop.ui.waveform_layers import LayerSpec, build_layers, lane_rect
 
 READY_TIMEOUT = 10_000
+TRACK = Path("/music/track.m4a")
 
 
 def slideshow(n: int, seconds: float = 3.0, transition: Transition | None = None,
@@ -25,8 +27,7 @@ def slideshow(n: int, seconds: float = 3.0, transition: Transition | None = None
         slides=tuple(Slide(image=Path(f"/photos/IMG_{i:04d}.jpg")) for i in range(n)),
         default_duration=seconds,
         transition=transition or Transition(TransitionKind.FADE, 0.8),
-        audio=(AudioBed.single(Path("/music/track.m4a"), fade_in=0.5, fade_out=1.5) if music
-               else None))
+        audio=(AudioBed.single(TRACK, fade_in=0.5, fade_out=1.5) if music else None))
 
 
 def peaks(n: int = 2000) -> np.ndarray:
@@ -53,8 +54,8 @@ def shown_widget(qtbot: QtBot, project: Project, *, music: bool = True) -> Wavef
     widget = WaveformWidget()
     qtbot.addWidget(widget)
     widget.resize(1400, 110)
-    if music:
-        widget.set_peaks(peaks(), 95.0)
+    if music:  # as if decoded: the file does not exist
+        widget.set_track_peaks(TRACK, peaks(), 95.0)
     widget.set_show(project)
     with qtbot.waitSignal(widget.layersReady, timeout=READY_TIMEOUT):
         widget.show()
@@ -68,6 +69,9 @@ def test_layers_of_500_slides_arrive_from_a_worker_thread(
     assert layers is not None and widget.layers_current()
     assert layers.slides == 500
     assert 0 < layers.boundaries_drawn <= 499
+    plays = math.ceil(slideshow(500).total_duration / 95.0)  # the track, looped
+    assert [(p.index, p.show_start) for p in layers.placed] == [
+        (0, 95.0 * k) for k in range(plays)]
     assert layers.key == (1400, 110, widget.devicePixelRatioF())
     assert layers.static.width() == round(1400 * widget.devicePixelRatioF())
     assert build_threads and threading.get_ident() not in build_threads
@@ -111,8 +115,7 @@ def spec(project: Project, width: int = 416, height: int = 110) -> LayerSpec:
     return LayerSpec(
         width=width, height=height, dpr=1.0, base=QColor(255, 255, 255),
         text=QColor(0, 0, 0), accent=QColor(40, 90, 220), window=QColor(240, 240, 240),
-        font=QFont(), amp=None, track=0.0, total=project.total_duration, start=0.0,
-        fade_in=0.0, fade_out=0.0, loop=True, placeholder="No music", boundaries=None,
+        font=QFont(), total=project.total_duration, placeholder="No music", boundaries=None,
         transitions=None, project=project)
 
 
