@@ -38,14 +38,13 @@ from simvid_desktop.render.yuv import Frame, frame_from_rgb
 
 logger = logging.getLogger(__name__)
 
-Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
 @dataclass(frozen=True, eq=False)
 class CanvasLevel:
-    """The canvas of a moving slide, or a reduced copy of it (YUV 4:2:0 planes)."""
+    """The canvas of a moving slide, or a reduced copy of it: its luma plane and its two
+    chroma planes stacked (U above V, as :attr:`Frame.uv`)."""
 
-    planes: Planes
+    luma: np.ndarray
+    chroma: np.ndarray
     width: int
     height: int
 
@@ -99,16 +98,14 @@ def prepare_slide(project: Project, index: int, size: tuple[int, int]) -> Prepar
 
 def _canvas_levels(frame: Frame, scales: list[float]) -> tuple[CanvasLevel, ...]:
     """The canvas and its reduced copies (Pillow's antialiased reduction, once per slide)."""
-    full = CanvasLevel(frame.planes(), frame.width, frame.height)
-    levels = [full]
+    levels = [CanvasLevel(frame.y, frame.uv, frame.width, frame.height)]
     for scale in scales[1:]:
         width, height = even(frame.width * scale), even(frame.height * scale)
-        planes = tuple(
-            np.asarray(Image.fromarray(plane).resize(
-                (width // k, height // k), Image.Resampling.BILINEAR))
-            for plane, k in zip(frame.planes(), (1, 2, 2), strict=True)
-        )
-        levels.append(CanvasLevel((planes[0], planes[1], planes[2]), width, height))
+        small = Frame.empty(width, height)
+        for plane, src in zip(small.planes(), frame.planes(), strict=True):
+            shape = (plane.shape[1], plane.shape[0])
+            plane[:] = np.asarray(Image.fromarray(src).resize(shape, Image.Resampling.BILINEAR))
+        levels.append(CanvasLevel(small.y, small.uv, width, height))
     return tuple(levels)
 
 
@@ -126,7 +123,7 @@ def _moving_frame(slide: PreparedSlide, u: float, size: tuple[int, int],
         level = smaller
     fx, fy = level.width / cw, level.height / ch
     out = Frame.empty(*size)
-    resampler.planes(level.planes, (left * fx, top * fy, right * fx, bottom * fy), out.planes())
+    resampler.frame(level.luma, level.chroma, (left * fx, top * fy, right * fx, bottom * fy), out)
     if slide.caption is not None:
         slide.caption.apply(out)
     return out

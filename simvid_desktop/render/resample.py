@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from simvid_desktop.render.yuv import Frame
+
 MAX_SHRINK = math.sqrt(2.0)  # beyond it two taps skip too much of the source: alias
 
 _ONE = 256  # weight of a whole pixel (8-bit fractions)
@@ -59,7 +61,14 @@ class Resampler:
         height, width = out.shape
         left, top, right, bottom = box
         rows, wy = _taps(top, (bottom - top) / height, height, src.shape[0])
-        cols, wx = _taps(left, (right - left) / width, width, src.shape[1])
+        self._resample(src, (rows, wy), _taps(left, (right - left) / width, width,
+                                              src.shape[1]), out)
+
+    def _resample(self, src: np.ndarray, vertical: tuple[np.ndarray, np.ndarray],
+                  horizontal: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:
+        height, width = out.shape
+        rows, wy = vertical
+        cols, wx = horizontal
         lo = int(cols[0])
         hi = min(src.shape[1], int(cols[-1]) + 2)
         strip = src[:, lo:hi]
@@ -76,12 +85,17 @@ class Resampler:
         mid += tmp
         mid += _ONE // 2
         mid >>= 8
-        # Horizontal pass: gather the two columns of each output pixel.
+        np.copyto(upper, mid, casting="unsafe")
+        # Horizontal pass: one gather brings both columns of each output pixel, read as
+        # little-endian 16-bit pairs (left | right << 8) at every byte offset of the row.
+        pairs = np.ndarray((height, span[1] - 1), dtype="<u2", buffer=upper.data,
+                           strides=(span[1], 1))
         cols -= lo
-        near = self._buffer("near", (height, width), np.uint16)
+        near = self._buffer("near", (height, width), np.dtype("<u2").type)
         far = self._buffer("far", (height, width), np.uint16)
-        np.take(mid, cols, axis=1, out=near, mode="clip")
-        np.take(mid, np.minimum(cols + 1, span[1] - 1), axis=1, out=far, mode="clip")
+        np.take(pairs, cols, axis=1, out=near, mode="clip")
+        np.right_shift(near, 8, out=far)
+        near &= 0xFF
         near *= _ONE - wx
         far *= wx
         near += far
@@ -89,15 +103,17 @@ class Resampler:
         near >>= 8
         np.copyto(out, near, casting="unsafe")
 
-    def planes(self, src: tuple[np.ndarray, np.ndarray, np.ndarray],
-               box: tuple[float, float, float, float],
-               out: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        """A YUV 4:2:0 frame: ``box`` in luma pixels, halved for the chroma planes."""
+    def frame(self, luma: np.ndarray, chroma: np.ndarray,
+              box: tuple[float, float, float, float], out: Frame) -> None:
+        """A YUV 4:2:0 frame from a picture's luma plane and its stacked chroma planes
+        (:attr:`Frame.uv`: U above V): ``box`` in luma pixels, halved for chroma."""
         left, top, right, bottom = box
-        self.plane(src[0], box, out[0])
-        half = (left / 2, top / 2, right / 2, bottom / 2)
-        self.plane(src[1], half, out[1])
-        self.plane(src[2], half, out[2])
+        self.plane(luma, box, out.y)
+        height, width = out.height // 2, out.width // 2
+        rows, wy = _taps(top / 2, (bottom - top) / 2 / height, height, chroma.shape[0] // 2)
+        both = (np.concatenate([rows, rows + chroma.shape[0] // 2]), np.concatenate([wy, wy]))
+        cols = _taps(left / 2, (right - left) / 2 / width, width, chroma.shape[1])
+        self._resample(chroma, both, cols, out.uv)
 
 
 def mip_levels(canvas: tuple[int, int], min_scale: float) -> list[float]:

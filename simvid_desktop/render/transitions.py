@@ -132,7 +132,7 @@ def _scaled(frame: Frame, zoom: float, resampler: Resampler) -> Frame:
     w, h = frame.width, frame.height
     bw, bh = w / zoom, h / zoom
     box = ((w - bw) / 2, (h - bh) / 2, (w + bw) / 2, (h + bh) / 2)
-    resampler.planes(frame.planes(), box, out.planes())
+    resampler.frame(frame.y, frame.uv, box, out)
     return out
 
 
