@@ -22,8 +22,9 @@ For each: the floor, then Simvid, alternately (``--repeat`` times), each run as 
 process tree (wall time, CPU = user + sys of the tree, peak memory):
 
   floor   the show's frames, composed once before timing by Simvid's own compositor into
-          a raw yuv420p file (mixed_bench.py), piped into the ffmpeg command of Simvid's
-          single pass (same x264 settings, same soundtrack)
+          a raw yuv420p file (as mixed_bench.py), piped into the ffmpeg command of
+          Simvid's single pass (same x264 settings, keyframes at slide starts, chapters,
+          same soundtrack)
   simvid  python -m simvid_desktop render show.simvid -o out.mp4
 
 Ratios are medians of Simvid over medians of the floor. Target: <= 1.10. The machine is
@@ -60,7 +61,6 @@ except ImportError:  # run as `python benchmarks/floor_bench.py`
 
 SCRIPT = Path(__file__).resolve()
 REPO_ROOT = SCRIPT.parent.parent
-MIXED = SCRIPT.parent / "mixed_bench.py"
 sys.path.insert(0, str(REPO_ROOT))
 
 FPS = 30
@@ -132,6 +132,40 @@ def write_project(work: Path, mode: str, size: str) -> Path:
     return path
 
 
+def floor_main(argv: list[str]) -> int:
+    """The timed floor: read the composed frames and pipe them into the ffmpeg command of
+    Simvid's single pass for this project, with its keyframes and chapters."""
+    project_path, cache, out = Path(argv[0]), Path(argv[1]), Path(argv[2])
+    import subprocess
+
+    from simvid_desktop.model.chapters import chapters_of
+    from simvid_desktop.model.project_io import load_project
+    from simvid_desktop.model.timeline import Timeline
+    from simvid_desktop.render.audio import LoudnessGain, soundtrack_plan
+    from simvid_desktop.render.chapters import write_metadata
+    from simvid_desktop.render.encoder import single_pass_args
+    from simvid_desktop.render.ffmpeg import ffmpeg_exe
+
+    project = load_project(project_path)
+    timeline = Timeline(project)
+    info = json.loads((cache / "index.json").read_text())
+    gain = LoudnessGain(*info["loudness"]) if info.get("loudness") else None
+    plan = soundtrack_plan(project, timeline, 1, loudness=gain)
+    meta = write_metadata(chapters_of(project, timeline), cache / "chapters.ffmeta")
+    args = single_pass_args(project, plan, out, timeline.slide_start_frames(), meta)
+    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", *args], stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    size = info["frame_bytes"]
+    buf = bytearray(size)
+    with open(cache / "frames.yuv", "rb", buffering=0) as frames:
+        for index in info["order"]:
+            frames.seek(index * size)
+            frames.readinto(buf)
+            proc.stdin.write(buf)
+    proc.stdin.close()
+    return proc.wait()
+
+
 def run_pair(work: Path, mode: str, size: str, repeat: int) -> dict[str, Any]:
     project = write_project(work, mode, size)
     cache = project.parent / "floor"
@@ -144,7 +178,7 @@ def run_pair(work: Path, mode: str, size: str, repeat: int) -> dict[str, Any]:
             out = project.parent / f"{name}-{r}.mp4"
             out.unlink(missing_ok=True)
             if name == "floor":
-                cmd = [sys.executable, str(MIXED), "_floor", str(project), str(cache), str(out)]
+                cmd = [sys.executable, str(SCRIPT), "_floor", str(project), str(cache), str(out)]
             else:
                 cmd = [sys.executable, "-m", "simvid_desktop", "render", str(project), "-o",
                        str(out), "--progress", "none"]
@@ -275,6 +309,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["_floor"]:
+        sys.exit(floor_main(sys.argv[2:]))
     if sys.argv[1:2] == ["_rss"]:
         sys.exit(rss_main(sys.argv[2:]))
     sys.exit(main())
