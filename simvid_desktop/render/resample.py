@@ -91,8 +91,9 @@ class Resampler:
         pairs = np.ndarray((height, span[1] - 1), dtype="<u2", buffer=upper.data,
                            strides=(span[1], 1))
         cols -= lo
-        near = self._buffer("near", (height, width), np.dtype("<u2").type)
-        far = self._buffer("far", (height, width), np.uint16)
+        # The vertical pass's 16-bit buffers are free again: reuse them (memory).
+        near = self._buffer("mid", (height, width), np.uint16)
+        far = self._buffer("tmp", (height, width), np.uint16)
         np.take(pairs, cols, axis=1, out=near, mode="clip")
         np.right_shift(near, 8, out=far)
         near &= 0xFF
