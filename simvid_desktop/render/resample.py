@@ -4,10 +4,10 @@ A fixed 2x2-tap bilinear filter in 8-bit fixed point, done with numpy on whole p
 a vertical pass over gathered rows, then a horizontal pass over gathered columns. The
 source position of every output pixel is kept to 1/256 of a pixel, so the picture
 glides instead of stepping. Measured on a 1080p frame (2 cores, shared) it costs about
-half of Pillow's ``resize(BILINEAR, box=...)`` on the same planes, whose filter widens
-when shrinking (more taps). Two taps alias only when shrinking a lot, so a canvas that
-is much larger than the view is first reduced (see :func:`mip_levels`): the
-per-frame shrink stays under :data:`MAX_SHRINK`.
+60 % of Pillow's ``resize(BILINEAR, box=...)`` on the same planes, whose filter widens
+when shrinking (more taps); half of what is left is numpy's gathers. Two taps alias
+only when shrinking a lot, so a canvas that is much larger than the view is first
+reduced (see :func:`mip_levels`): the per-frame shrink stays under :data:`MAX_SHRINK`.
 
 The output pixel ``j`` samples the source at ``left + (j + 0.5) * scale - 0.5`` (pixel
 centres, as Pillow and ffmpeg place them), and the chroma planes use the same box halved,
