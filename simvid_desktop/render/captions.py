@@ -31,7 +31,12 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 @dataclass(eq=False)
 class CaptionOverlay:
-    """A caption converted once to YUV planes plus alpha, placed at an even (x, y)."""
+    """A caption converted once to YUV planes plus alpha, placed at an even (x, y).
+
+    Kept premultiplied in 8-bit fixed point (``src * alpha`` and ``256 - alpha`` as
+    uint16), so drawing it on each frame of a moving slide is three integer passes over
+    the caption's rectangle, trimmed to the rows and columns the text covers.
+    """
 
     x: int
     y: int
@@ -39,20 +44,44 @@ class CaptionOverlay:
     alpha_luma: np.ndarray  # float32 0..1, full resolution
     alpha_chroma: np.ndarray  # float32 0..1, half resolution
 
+    def __post_init__(self) -> None:
+        self._parts = [
+            _premultiplied(src, alpha, self.x // scale, self.y // scale)
+            for src, alpha, scale in zip(
+                self.planes,
+                (self.alpha_luma, self.alpha_chroma, self.alpha_chroma),
+                (1, 2, 2),
+                strict=True,
+            )
+        ]
+
     def apply(self, frame: Frame) -> None:
         """Blend onto ``frame`` in place (only the caption's rectangle is touched)."""
-        for plane, src, alpha, scale in zip(
-            frame.planes(),
-            self.planes,
-            (self.alpha_luma, self.alpha_chroma, self.alpha_chroma),
-            (1, 2, 2),
-            strict=True,
-        ):
-            x, y = self.x // scale, self.y // scale
-            h, w = src.shape
-            region = plane[y : y + h, x : x + w]
-            mixed = region + (src.astype(np.float32) - region) * alpha
-            region[:] = (mixed + 0.5).astype(np.uint8)
+        for plane, part in zip(frame.planes(), self._parts, strict=True):
+            if part is None:
+                continue
+            (y0, y1, x0, x1), colour, keep = part
+            region = plane[y0:y1, x0:x1]
+            mixed = region * keep  # uint16: region (uint8) * keep (uint16)
+            mixed += colour
+            mixed >>= 8
+            region[:] = mixed
+
+
+_Part = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]
+
+
+def _premultiplied(src: np.ndarray, alpha: np.ndarray, x: int, y: int) -> _Part | None:
+    """The rectangle (y0, y1, x0, x1) of the plane where ``alpha`` > 0, with
+    ``src * a + 128`` and ``256 - a`` (``a`` = alpha in 1/256) over it."""
+    a = np.rint(alpha * 256).astype(np.uint16)
+    rows, cols = np.flatnonzero(a.any(axis=1)), np.flatnonzero(a.any(axis=0))
+    if not rows.size:
+        return None
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    a = a[r0:r1, c0:c1]
+    colour = src[r0:r1, c0:c1].astype(np.uint16) * a + 128
+    return (y + r0, y + r1, x + c0, x + c1), colour, (256 - a).astype(np.uint16)
 
 
 def make_caption(text: str, size: tuple[int, int]) -> CaptionOverlay | None:

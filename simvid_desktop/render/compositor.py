@@ -31,20 +31,30 @@ from simvid_desktop.render.motion import (
     motion_path,
     source_box,
 )
+from simvid_desktop.render.resample import Resampler, mip_levels
 from simvid_desktop.render.titles import render_title
 from simvid_desktop.render.transitions import Blender, render_transition
-from simvid_desktop.render.yuv import Frame, frame_from_rgb, plane_images
+from simvid_desktop.render.yuv import Frame, frame_from_rgb
 
 logger = logging.getLogger(__name__)
 
-_MOTION_RESAMPLE = Image.Resampling.BILINEAR  # Pillow's is area-correct when shrinking
+@dataclass(frozen=True, eq=False)
+class CanvasLevel:
+    """The canvas of a moving slide, or a reduced copy of it: its luma plane and its two
+    chroma planes stacked (U above V, as :attr:`Frame.uv`)."""
+
+    luma: np.ndarray
+    chroma: np.ndarray
+    width: int
+    height: int
 
 
 @dataclass(eq=False)
 class PreparedSlide:
     index: int
     still: Frame | None  #: the finished frame of a slide without motion
-    planes: tuple[Image.Image, Image.Image, Image.Image] | None  #: canvas, for motion
+    #: for motion: the canvas, then smaller copies (each about 1/sqrt(2) of the one before)
+    levels: tuple[CanvasLevel, ...] | None
     canvas: tuple[int, int]
     path: MotionPath | None
     caption: CaptionOverlay | None
@@ -81,17 +91,39 @@ def prepare_slide(project: Project, index: int, size: tuple[int, int]) -> Prepar
         if caption is not None:
             caption.apply(frame)
         return PreparedSlide(index, frame, None, canvas, None, caption)
-    return PreparedSlide(index, None, plane_images(frame), canvas, path, caption)
+    min_zoom = min(path.start.zoom, path.end.zoom)
+    levels = _canvas_levels(frame, mip_levels(canvas, min_zoom / scale))
+    return PreparedSlide(index, None, levels, canvas, path, caption)
 
 
-def _moving_frame(slide: PreparedSlide, u: float, size: tuple[int, int]) -> Frame:
-    assert slide.planes is not None and slide.path is not None
+def _canvas_levels(frame: Frame, scales: list[float]) -> tuple[CanvasLevel, ...]:
+    """The canvas and its reduced copies (Pillow's antialiased reduction, once per slide)."""
+    levels = [CanvasLevel(frame.y, frame.uv, frame.width, frame.height)]
+    for scale in scales[1:]:
+        width, height = even(frame.width * scale), even(frame.height * scale)
+        small = Frame.empty(width, height)
+        for plane, src in zip(small.planes(), frame.planes(), strict=True):
+            shape = (plane.shape[1], plane.shape[0])
+            plane[:] = np.asarray(Image.fromarray(src).resize(shape, Image.Resampling.BILINEAR))
+        levels.append(CanvasLevel(small.y, small.uv, width, height))
+    return tuple(levels)
+
+
+def _moving_frame(slide: PreparedSlide, u: float, size: tuple[int, int],
+                  resampler: Resampler) -> Frame:
+    """The view at progress ``u``, from the smallest canvas copy that still has at least
+    one source pixel per output pixel (so two bilinear taps never alias)."""
+    assert slide.levels is not None and slide.path is not None
     left, top, right, bottom = source_box(slide.path.at(u), slide.canvas)
+    cw, ch = slide.canvas
+    level = slide.levels[0]
+    for smaller in slide.levels[1:]:
+        if (right - left) * smaller.width / cw < size[0] * 0.9999:
+            break
+        level = smaller
+    fx, fy = level.width / cw, level.height / ch
     out = Frame.empty(*size)
-    for plane_out, plane_img, scale in zip(out.planes(), slide.planes, (1, 2, 2), strict=True):
-        box = (left / scale, top / scale, right / scale, bottom / scale)
-        target = (size[0] // scale, size[1] // scale)
-        plane_out[:] = np.asarray(plane_img.resize(target, _MOTION_RESAMPLE, box=box))
+    resampler.frame(level.luma, level.chroma, (left * fx, top * fy, right * fx, bottom * fy), out)
     if slide.caption is not None:
         slide.caption.apply(out)
     return out
@@ -114,7 +146,8 @@ class Compositor:
         self._lookahead = lookahead
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="slide-prep") if prefetch else None
         self._slides: dict[int, Future[PreparedSlide] | PreparedSlide] = {}
-        self._blender = Blender()
+        self._resampler = Resampler()
+        self._blender = Blender(self._resampler)
         self._last_moving: tuple[int, float, Frame] | None = None
 
     # -- slide cache ---------------------------------------------------------------------
@@ -154,7 +187,7 @@ class Compositor:
         u = self.timeline.slides[index].progress(t)
         if self._last_moving and self._last_moving[:2] == (index, u):
             return self._last_moving[2]
-        frame = _moving_frame(prepared, u, self.size)
+        frame = _moving_frame(prepared, u, self.size, self._resampler)
         self._last_moving = (index, u, frame)
         return frame
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
 
 from simvid_desktop.model.project import TransitionKind
+from simvid_desktop.render.resample import Resampler
 from simvid_desktop.render.yuv import Frame
 
 
@@ -30,7 +30,9 @@ class Blender:
 
     STEPS = 128  # weight resolution; |b - a| * 128 still fits in int16
 
-    def __init__(self) -> None:
+    def __init__(self, resampler: Resampler | None = None) -> None:
+        #: for the zoom transition's enlarging (shares the compositor's scratch buffers)
+        self.resampler = resampler or Resampler()
         # The frames themselves, not their id(): a freed frame's id can be reused.
         self._key: tuple[Frame, Frame] | None = None
         self._base: np.ndarray | None = None
@@ -95,7 +97,10 @@ def _push(a: Frame, b: Frame, p: float, axis: int, forward: bool) -> Frame:
 
 
 def _wipe(a: Frame, b: Frame, p: float, axis: int, forward: bool) -> Frame:
-    """Wipe: a soft edge sweeps across, revealing ``b`` behind it."""
+    """Wipe: a soft edge sweeps across, revealing ``b`` behind it.
+
+    Only the feathered band is blended (in float); either side of it is a plain copy.
+    """
     out = Frame.empty(a.width, a.height)
     size = a.width if axis == 1 else a.height
     feather = max(4, _even(size / 40))
@@ -105,22 +110,29 @@ def _wipe(a: Frame, b: Frame, p: float, axis: int, forward: bool) -> Frame:
         coord = np.arange(n, dtype=np.float32) * scale + scale / 2
         pos = (size - coord) if forward else coord  # distance from where the wipe starts
         w = np.clip((edge - pos) / feather, 0.0, 1.0)
-        shape = (1, n) if axis == 1 else (n, 1)
-        w = w.reshape(shape)
-        mixed = pa + (pb.astype(np.float32) - pa) * w
-        po[:] = (mixed + 0.5).astype(np.uint8)
+        oa, aa, bb = (np.moveaxis(x, axis, 0) for x in (po, pa, pb))
+        # w is monotonic along the axis: each region is one contiguous run.
+        for src, where in ((aa, w <= 0.0), (bb, w >= 1.0)):
+            run = np.flatnonzero(where)
+            if run.size:
+                oa[run[0] : run[-1] + 1] = src[run[0] : run[-1] + 1]
+        band = np.flatnonzero((w > 0.0) & (w < 1.0))
+        if band.size:
+            lo, hi = int(band[0]), int(band[-1]) + 1
+            wb = w[lo:hi].reshape(-1, 1)
+            part = aa[lo:hi]
+            mixed = part + (bb[lo:hi].astype(np.float32) - part) * wb
+            oa[lo:hi] = (mixed + 0.5).astype(np.uint8)
     return out
 
 
-def _scaled(frame: Frame, zoom: float) -> Frame:
+def _scaled(frame: Frame, zoom: float, resampler: Resampler) -> Frame:
     """The centre of ``frame`` enlarged by ``zoom`` (sub-pixel, no stepping)."""
     out = Frame.empty(frame.width, frame.height)
-    for po, pf in zip(out.planes(), frame.planes(), strict=True):
-        h, w = pf.shape
-        bw, bh = w / zoom, h / zoom
-        box = ((w - bw) / 2, (h - bh) / 2, (w + bw) / 2, (h + bh) / 2)
-        img = Image.fromarray(np.ascontiguousarray(pf))
-        po[:] = np.asarray(img.resize((w, h), Image.Resampling.BILINEAR, box=box))
+    w, h = frame.width, frame.height
+    bw, bh = w / zoom, h / zoom
+    box = ((w - bw) / 2, (h - bh) / 2, (w + bw) / 2, (h + bh) / 2)
+    resampler.frame(frame.y, frame.uv, box, out)
     return out
 
 
@@ -136,7 +148,7 @@ def render_transition(
         )
     if kind is TransitionKind.ZOOM:
         e = ease(p)
-        return Blender().blend(_scaled(a, 1.0 + 0.4 * e), b, e)
+        return Blender().blend(_scaled(a, 1.0 + 0.4 * e, blender.resampler), b, e)
     moves: dict[TransitionKind, tuple[Callable[..., Frame], int, bool]] = {
         TransitionKind.SLIDE_LEFT: (_push, 1, True),
         TransitionKind.SLIDE_RIGHT: (_push, 1, False),

@@ -55,6 +55,12 @@ class Frame:
         n, q = self.width * self.height, self.width * self.height // 4
         return self.buf[n + q :].reshape(self.height // 2, self.width // 2)
 
+    @property
+    def uv(self) -> np.ndarray:
+        """Both chroma planes as one (H, W/2) array, U above V (as they lie in ``buf``)."""
+        n = self.width * self.height
+        return self.buf[n:].reshape(self.height, self.width // 2)
+
     def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.y, self.u, self.v
 
