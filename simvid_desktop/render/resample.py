@@ -84,8 +84,7 @@ class Resampler:
         np.multiply(lower, wy[:, None], out=tmp)
         mid += tmp
         mid += _ONE // 2
-        mid >>= 8
-        np.copyto(upper, mid, casting="unsafe")
+        np.right_shift(mid, 8, out=upper, casting="unsafe")
         # Horizontal pass: one gather brings both columns of each output pixel, read as
         # little-endian 16-bit pairs (left | right << 8) at every byte offset of the row.
         pairs = np.ndarray((height, span[1] - 1), dtype="<u2", buffer=upper.data,
@@ -101,8 +100,7 @@ class Resampler:
         far *= wx
         near += far
         near += _ONE // 2
-        near >>= 8
-        np.copyto(out, near, casting="unsafe")
+        np.right_shift(near, 8, out=out, casting="unsafe")
 
     def frame(self, luma: np.ndarray, chroma: np.ndarray,
               box: tuple[float, float, float, float], out: Frame) -> None:
