@@ -22,6 +22,7 @@ from simvid_desktop.model.project import (
     Loudness,
     Motion,
     MotionMode,
+    OutputFormat,
     Project,
     Quality,
     Resolution,
@@ -29,6 +30,7 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
     VideoEncoder,
+    format_for_suffix,
     parse_choice,
     unknown_fields,
 )
@@ -44,6 +46,7 @@ _FIELD_TO_OPTION = {
     "output.quality": "--quality",
     "output.x264_preset": "--x264-preset",
     "output.crf": "--crf",
+    "output.format": "--format",
     "audio.volume": "--volume",
     "audio.fade_in": "--fade-in",
     "audio.fade_out": "--fade-out",
@@ -56,7 +59,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="PROJECT|PHOTO|CLIP|FOLDER",
                    help="a .simvid project, or photos, video clips and/or folders of them "
                         "(in name order)")
-    p.add_argument("-o", "--output", required=True, type=Path, help="the .mp4 file to write")
+    p.add_argument("-o", "--output", required=True, type=Path,
+                   help="the video to write: .mp4, .webm, .mov or .gif (its suffix picks "
+                        "the format unless --format does)")
     g = p.add_argument_group("show (override the project's values)")
     g.add_argument("--audio", type=Path, help="music (or a video whose sound to use)")
     g.add_argument("--duration", type=float, help="seconds per slide")
@@ -67,6 +72,11 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fit", choices=[m.value for m in FitMode])
     g.add_argument("--motion", choices=[m.value for m in MotionMode])
     g.add_argument("--quality", choices=[q.value for q in Quality])
+    g.add_argument("--format", choices=[m.value for m in OutputFormat],
+                   help="codec and container: mp4 (H.264, the default), mp4-hevc, mp4-av1, "
+                        "webm-av1, webm-vp9 (Opus sound), mov-prores (for editing), gif (a "
+                        "short loop: no sound, at most 640 px wide and 15 fps); without it, "
+                        "the output's suffix decides (.webm: webm-vp9, .mov: mov-prores)")
     g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
     g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
     g.add_argument("--encoder", choices=[m.value for m in VideoEncoder],
@@ -210,6 +220,8 @@ def project_from_args(args: argparse.Namespace) -> Project:
         chapters=ChapterMode(args.chapters) if args.chapters else out.chapters,
         chapter_list=True if args.chapter_list else out.chapter_list,
         loudness=Loudness(args.loudness) if args.loudness else out.loudness,
+        format=(OutputFormat(args.format) if getattr(args, "format", None)
+                else format_for_suffix(args.output.suffix, out.format)),
     )
     transition = project.transition
     if args.transition is not None or args.transition_duration is not None:

@@ -296,6 +296,76 @@ class ChapterMode(str, Enum):
     TITLES = "titles"  #: at every title card (and at the start, if no card is first)
 
 
+class OutputFormat(str, Enum):
+    """What the video is delivered as: a codec in a container (``render.formats`` holds how
+    each is encoded). The value is what project files and ``--format`` say."""
+
+    MP4 = "mp4"  #: H.264 + AAC: plays everywhere (the default)
+    MP4_HEVC = "mp4-hevc"  #: HEVC (x265, tagged hvc1 for Apple) + AAC: smaller files
+    MP4_AV1 = "mp4-av1"  #: AV1 (SVT-AV1) + AAC
+    WEBM_AV1 = "webm-av1"  #: AV1 (SVT-AV1) + Opus, for the web
+    WEBM_VP9 = "webm-vp9"  #: VP9 + Opus, for the web (older browsers too)
+    MOV_PRORES = "mov-prores"  #: ProRes 422 + PCM, for editing further
+    GIF = "gif"  #: an animated GIF loop: no sound, at most GIF_MAX_WIDTH wide and GIF_MAX_FPS
+
+    @property
+    def suffix(self) -> str:
+        """The file suffix of the container (``.mp4``, ``.webm``, ``.mov``, ``.gif``)."""
+        return "." + self.value.split("-")[0]
+
+    @property
+    def has_audio(self) -> bool:
+        return self is not OutputFormat.GIF
+
+    @property
+    def has_chapters(self) -> bool:
+        """Whether the container carries chapters (MP4, WebM/Matroska and MOV do)."""
+        return self is not OutputFormat.GIF
+
+    @property
+    def is_h264(self) -> bool:
+        """Only H.264 may use the video hardware (see ``render.hw_encoders``)."""
+        return self is OutputFormat.MP4
+
+
+#: The formats a file suffix may mean, the first being what the suffix alone picks.
+FORMATS_BY_SUFFIX: dict[str, tuple[OutputFormat, ...]] = {}
+for _fmt in OutputFormat:
+    FORMATS_BY_SUFFIX.setdefault(_fmt.suffix, ())
+    FORMATS_BY_SUFFIX[_fmt.suffix] += (_fmt,)
+FORMATS_BY_SUFFIX[".webm"] = (OutputFormat.WEBM_VP9, OutputFormat.WEBM_AV1)
+
+def format_for_suffix(suffix: str, current: OutputFormat) -> OutputFormat:
+    """The format an output named ``*suffix`` is written in: ``current`` when the suffix is
+    its own (``.webm`` keeps webm-av1), else what the suffix alone means (``.webm``:
+    webm-vp9); ``current`` for a suffix that names no format (the check then says so)."""
+    choices = FORMATS_BY_SUFFIX.get(suffix.lower(), ())
+    return current if not choices or current in choices else choices[0]
+
+
+def suffix_problem(suffix: str, fmt: OutputFormat) -> str | None:
+    """Why a file named ``*suffix`` cannot hold ``fmt`` (one line), or None."""
+    if suffix.lower() == fmt.suffix:
+        return None
+    given = suffix or "a file without suffix"
+    return (f"a {fmt.value} video is a {fmt.suffix} file, not {given} (rename the output "
+            "or choose another format)")
+
+
+#: GIFs are for short loops: their frames are capped at this width (height in proportion)
+#: and this frame rate, since a GIF's size grows with both and players stutter past it.
+GIF_MAX_WIDTH = 640
+GIF_MAX_FPS = 15
+
+
+def gif_size(size: Size) -> Size:
+    """``size`` scaled down to at most :data:`GIF_MAX_WIDTH` wide (even sides)."""
+    if size.width <= GIF_MAX_WIDTH:
+        return size
+    height = round(size.height * GIF_MAX_WIDTH / size.width)
+    return Size(GIF_MAX_WIDTH, max(MIN_SIDE, height + height % 2))
+
+
 @dataclass(frozen=True)
 class OutputSettings:
     resolution: Resolution = DEFAULT_RESOLUTION
@@ -309,10 +379,14 @@ class OutputSettings:
     chapter_list: bool = False
     video_encoder: VideoEncoder = VideoEncoder.AUTO
     loudness: Loudness = DEFAULT_LOUDNESS  #: the soundtrack's target loudness, or off
+    format: OutputFormat = OutputFormat.MP4  #: codec and container
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
     @property
     def size(self) -> Size:
+        """The frames' size: the resolution's, capped for a GIF (see :func:`gif_size`)."""
+        if self.format is OutputFormat.GIF:
+            return gif_size(self.resolution.size)
         return self.resolution.size
 
     @property
@@ -718,6 +792,9 @@ def check_project(project: Project) -> list[Problem]:
                                 f"unknown encoder {out.video_encoder!r} ({names})"))
     if not isinstance(out.chapter_list, bool):
         problems.append(Problem("output.chapter_list", "must be true or false"))
+    if not isinstance(out.format, OutputFormat):
+        names = ", ".join(m.value for m in OutputFormat)
+        problems.append(Problem("output.format", f"unknown format {out.format!r} ({names})"))
     if not isinstance(out.loudness, Loudness):
         names = ", ".join(m.value for m in Loudness)
         problems.append(Problem("output.loudness",
