@@ -352,6 +352,18 @@ def suffix_problem(suffix: str, fmt: OutputFormat) -> str | None:
             "or choose another format)")
 
 
+def with_format_suffix(name: str, fmt: OutputFormat) -> str:
+    """The file name ``name`` with the suffix of ``fmt``: a container's suffix is replaced
+    (``show.mp4`` -> ``show.webm``), anything else is kept and the suffix added (``v1.2``
+    -> ``v1.2.mp4``)."""
+    path = Path(name)
+    if path.suffix.lower() == fmt.suffix:
+        return name
+    if path.suffix.lower() in FORMATS_BY_SUFFIX:
+        return name[: -len(path.suffix)] + fmt.suffix
+    return name + fmt.suffix
+
+
 #: GIFs are for short loops: their frames are capped at this width (height in proportion)
 #: and this frame rate, since a GIF's size grows with both and players stutter past it.
 GIF_MAX_WIDTH = 640

@@ -295,6 +295,21 @@ def test_output_suffix_must_match_the_format(photos: list[Path], tmp_path: Path,
     assert _problems(*photos, *options, "-o", target) == [(str(target.resolve()), message)]
 
 
+@pytest.mark.parametrize(("name", "options", "expected"), [
+    ("show.mp4", (), "mp4"),
+    ("show.webm", (), "webm-vp9"),
+    ("show.MOV", (), "mov-prores"),
+    ("show.gif", (), "gif"),
+    ("show.webm", ("--format", "webm-av1"), "webm-av1"),
+    ("show.mp4", ("--format", "mp4-hevc"), "mp4-hevc"),
+])
+def test_the_format_comes_from_the_option_or_the_suffix(
+        photos: list[Path], tmp_path: Path, name: str, options: tuple[str, ...],
+        expected: str) -> None:
+    project = _build(*photos, *options, "-o", tmp_path / name)
+    assert project.output.format.value == expected
+
+
 def test_output_folder_must_exist(photos: list[Path], tmp_path: Path) -> None:
     target = tmp_path / "nowhere" / "show.mp4"
     assert _wheres(*photos, "-o", target) == [str(target.resolve())]
