@@ -31,6 +31,7 @@ from simvid_desktop.model.project import (
     TransitionKind,
     VideoEncoder,
     format_for_suffix,
+    format_notes,
     parse_choice,
     unknown_fields,
 )
@@ -265,4 +266,6 @@ def project_from_args(args: argparse.Namespace) -> Project:
                 for p in problems]
     if problems:
         raise ProjectInvalid(problems)
+    for note in format_notes(project):
+        print(f"simvid: note: {note}", file=sys.stderr)
     return project

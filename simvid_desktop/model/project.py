@@ -410,6 +410,30 @@ class OutputSettings:
         )
 
 
+def format_notes(project: Project) -> list[str]:
+    """What the chosen format changes in the project as asked (one line each): a GIF's
+    caps, its silence; software where hardware was asked for another codec than H.264."""
+    out = project.output
+    notes: list[str] = []
+    if out.format is OutputFormat.GIF:
+        asked, made = out.resolution.size, out.size
+        if asked != made:
+            notes.append(f"a GIF is at most {GIF_MAX_WIDTH} px wide: {asked.width}x"
+                         f"{asked.height} becomes {made.width}x{made.height}")
+        if out.fps > GIF_MAX_FPS:
+            notes.append(f"a GIF plays at most {GIF_MAX_FPS} fps: {out.fps} fps becomes "
+                         f"{GIF_MAX_FPS}")
+        if project.audio is not None or any(c.audible for _, c in project.clips):
+            notes.append("a GIF has no sound: the music and the clips' sound are left out")
+        if out.chapters is not ChapterMode.NONE:
+            notes.append("a GIF has no chapters")
+    elif not out.format.is_h264 and out.video_encoder not in (VideoEncoder.AUTO,
+                                                              VideoEncoder.SOFTWARE):
+        notes.append(f"hardware encoders make H.264 only: {out.format.value} is encoded "
+                     "in software")
+    return notes
+
+
 class SlideKind(str, Enum):
     """What a slide shows: a photo, a video clip, or a card of text."""
 

@@ -48,6 +48,7 @@ from simvid_desktop.model.project import (
     Quality,
     Resolution,
     VideoEncoder,
+    format_notes,
     with_format_suffix,
 )
 from simvid_desktop.model.units import format_duration, format_size
@@ -352,11 +353,10 @@ class OutputPanel(QWidget):
         else:
             parts.append("no slides yet")
         self.info_label.setText(" · ".join(parts))
-        tip = "The file size is an estimate: detailed photos and motion take more space"
-        if gif:
-            tip += (f". A GIF is at most {GIF_MAX_WIDTH} px wide and {GIF_MAX_FPS} fps, "
-                    "without sound or chapters")
-        self.info_label.setToolTip(tip)
+        notes = [n[0].upper() + n[1:] + "." for n in format_notes(project)]
+        self.info_label.setToolTip("\n".join(
+            ["The file size is an estimate: detailed photos and motion take more space.",
+             *notes]))
 
     # -- widgets -> document ------------------------------------------------------------
     def _edit_output(self, description: str, change: Callable[[OutputSettings], OutputSettings],

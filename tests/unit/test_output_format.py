@@ -7,14 +7,18 @@ from pathlib import Path
 
 from simvid_desktop.model.project import (
     GIF_MAX_WIDTH,
+    AudioBed,
+    ChapterMode,
     OutputFormat,
     OutputSettings,
     Project,
     Resolution,
     Size,
     Slide,
+    VideoEncoder,
     check_project,
     format_for_suffix,
+    format_notes,
     gif_size,
     suffix_problem,
     with_format_suffix,
@@ -67,3 +71,19 @@ def test_an_unknown_format_is_named() -> None:
     project = Project(slides=(Slide(Path("a.jpg")),))
     bad = replace(project, output=replace(project.output, format="avi"))  # type: ignore[arg-type]
     assert [p.where for p in check_project(bad)] == ["output.format"]
+
+
+def test_what_a_format_changes_is_said() -> None:
+    project = Project(slides=(Slide(Path("a.jpg")),), audio=AudioBed(Path("m.mp3")))
+    assert format_notes(project) == []
+    gif = replace(project, output=replace(project.output, format=OutputFormat.GIF,
+                                          chapters=ChapterMode.SLIDES))
+    assert format_notes(gif) == [
+        "a GIF is at most 640 px wide: 1920x1080 becomes 640x360",
+        "a GIF plays at most 15 fps: 30 fps becomes 15",
+        "a GIF has no sound: the music and the clips' sound are left out",
+        "a GIF has no chapters"]
+    hevc = replace(project, output=replace(project.output, format=OutputFormat.MP4_HEVC,
+                                           video_encoder=VideoEncoder.NVENC))
+    assert format_notes(hevc) == [
+        "hardware encoders make H.264 only: mp4-hevc is encoded in software"]
