@@ -103,7 +103,7 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     render = [sys.executable, "-m", "simvid_desktop", "render", str(project), "--progress",
               "none"]
-    reference = work / "lossless.mkv"
+    reference = work / f"lossless-{args.size}.mkv"
     if not args.no_ssim and not reference.exists():
         print("rendering the lossless reference (untimed)...", flush=True)
         lossless = work / "lossless.mp4"

@@ -9,8 +9,9 @@ settings per named quality, and why:
   rule of thumb), one preset step faster than x264's (x265 is several times slower at the
   same name), tagged ``hvc1`` (Apple's players refuse ``hev1``), with forced frames as IDR
   so that seeking to a slide starts clean.
-- **mp4-av1** / **webm-av1**: SVT-AV1, presets 12/10/8/6 and CRF 40/35/30/27 for draft to
-  best (presets below 6 cost many times more for little gain on slideshows).
+- **mp4-av1** / **webm-av1**: SVT-AV1, presets 9/8/6/5 and CRF 40/35/30/27 for draft to
+  best (SVT-AV1 4.x warns that its presets from 10 up are for automated tooling and may
+  show artefacts; the slower ones below 5 cost many times more).
 - **webm-vp9**: libvpx-vp9 in constant quality (``-b:v 0 -crf``), ``deadline good`` with
   ``cpu-used`` 5/4/2/1 and row multithreading (without it libvpx uses one core).
 - **mov-prores**: ProRes 422 (``prores_ks`` profile 2; 422 HQ for ``best``), 10-bit 4:2:2,
@@ -43,8 +44,8 @@ from simvid_desktop.render.hw_encoders import codec_args
 _COLOUR_TAGS = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
                 "-color_range", "tv"]
 
-_SVT_AV1 = {Quality.DRAFT: (12, 40), Quality.STANDARD: (10, 35), Quality.HIGH: (8, 30),
-            Quality.BEST: (6, 27)}  #: (preset, crf)
+_SVT_AV1 = {Quality.DRAFT: (9, 40), Quality.STANDARD: (8, 35), Quality.HIGH: (6, 30),
+            Quality.BEST: (5, 27)}  #: (preset, crf)
 _VP9 = {Quality.DRAFT: (5, 38), Quality.STANDARD: (4, 33), Quality.HIGH: (2, 31),
         Quality.BEST: (1, 28)}  #: (cpu-used, crf)
 #: x265's CRF for a given x264 CRF (same look, per ffmpeg's guide to both)

@@ -79,6 +79,13 @@ def decoded_frames(path: Path) -> int:
     return sum(1 for line in done.stdout.splitlines() if line and not line.startswith("#"))
 
 
+def keyframes(path: Path) -> set[int]:
+    """The numbers of the frames that are keyframes, as the decoder reports them."""
+    err = subprocess.run([FF, "-hide_banner", "-i", str(path), "-map", "0:v", "-vf",
+                          "showinfo", "-f", "null", "-"], capture_output=True, text=True).stderr
+    return {int(m[1]) for m in re.finditer(r"\bn: *(\d+) .*\biskey:1", err)}
+
+
 def check_video(out: Path, project: Project, codec: str, pix_fmt: str,
                 audio: str | None) -> int:
     """Everything a delivered file must be; returns its frame count."""
@@ -97,6 +104,8 @@ def check_video(out: Path, project: Project, codec: str, pix_fmt: str,
         return frames
     assert frames == expected == round(project.total_duration * fps)
     assert "bt709" in video, f"colour tags missing: {video}"
+    starts = set(Timeline(project).slide_start_frames())
+    assert starts <= keyframes(out), "every slide starts on a keyframe (a seek lands there)"
     if fmt is OutputFormat.MP4_HEVC:
         assert "hvc1" in video, "HEVC must be tagged hvc1 for Apple's players"
     assert audio is not None and f"Audio: {audio}" in sound, sound
