@@ -78,7 +78,10 @@ def ssim(video: Path, reference: Path) -> float | None:
 
     err = subprocess.run([
         ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(video), "-i", str(reference),
-        "-lavfi", "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]ssim",
+        # Frames paired by number: WebM's millisecond timestamps would otherwise pair
+        # some frames with their neighbours (measured: 0.9766 instead of 0.9830).
+        "-lavfi", f"[0:v]format=yuv420p,settb=1/{FPS},setpts=N[a];"
+                  f"[1:v]format=yuv420p,settb=1/{FPS},setpts=N[b];[a][b]ssim",
         "-f", "null", "-"], capture_output=True, text=True).stderr
     found = re.search(r"SSIM Y:[\d.]+ .*All:([\d.]+)", err)
     return float(found[1]) if found else None
