@@ -67,8 +67,8 @@ AUDIO_BITRATE = {
 #: video size relative to H.264 at the same named quality (benchmarks/format_bench.py)
 #: (video streams at "standard", 1080p30 Ken Burns, each within 0.002 of x264's SSIM)
 FORMAT_FACTOR = {
-    OutputFormat.MP4: 1.0, OutputFormat.MP4_HEVC: 0.41, OutputFormat.MP4_AV1: 0.34,
-    OutputFormat.WEBM_AV1: 0.34, OutputFormat.WEBM_VP9: 0.60,
+    OutputFormat.MP4: 1.0, OutputFormat.MP4_HEVC: 0.42, OutputFormat.MP4_AV1: 0.34,
+    OutputFormat.WEBM_AV1: 0.34, OutputFormat.WEBM_VP9: 0.69,
 }
 #: bits per pixel per kept frame of the formats that do not follow H.264's curve (the
 #: same show: ProRes 422 163 Mb/s at 1080p30; the GIF 22 MB for 21 s at 640x360, 15 fps)

@@ -46,13 +46,13 @@ _COLOUR_TAGS = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace
 
 _SVT_AV1 = {Quality.DRAFT: (9, 40), Quality.STANDARD: (8, 35), Quality.HIGH: (6, 30),
             Quality.BEST: (5, 27)}  #: (preset, crf)
-#: (cpu-used, crf); CRF 29 at cpu-used 4 measured 0.9807 SSIM on the benchmark show
-#: (x264 medium CRF 23: 0.9823) in 0.60x x264's size; CRF 33 fell to 0.9779
+#: (cpu-used, crf); CRF 29 at cpu-used 4 measured 0.9808 SSIM on the benchmark show
+#: (x264 medium CRF 23: 0.9823) in 0.69x x264's video bits; CRF 33 fell to 0.9779
 _VP9 = {Quality.DRAFT: (5, 34), Quality.STANDARD: (4, 29), Quality.HIGH: (2, 27),
         Quality.BEST: (1, 24)}
 #: x265's CRF for a given x264 CRF: measured on the benchmark show against a lossless
-#: render, x265 fast CRF 25 has x264 medium CRF 23's SSIM within 0.002 (0.9805 against
-#: 0.9823) in 0.41x its size; CRF 28 (ffmpeg's "looks like x264's 23") fell to 0.9772
+#: render, x265 fast CRF 25 has x264 medium CRF 23's SSIM within 0.002 (0.9806 against
+#: 0.9823) in 0.42x its video bits; CRF 28 (ffmpeg's "looks like x264's 23") fell to 0.9772
 X265_CRF_OFFSET = 2
 
 
