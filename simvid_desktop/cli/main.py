@@ -54,13 +54,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="simvid", description="Turn photos and music into an MP4 slideshow."
+        prog="simvid", description="Turn photos and music into a slideshow video."
     )
     parser.add_argument("--version", action="version", version=f"simvid {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    render = sub.add_parser("render", help="render a project or photos to an MP4")
+    render = sub.add_parser("render",
+                            help="render a project or photos to a video (MP4, WebM, MOV, GIF)")
     add_render_options(render)
     render.add_argument("--progress", choices=_PROGRESS_MODES, default="auto",
                         help="a progress bar (default on a terminal), JSON lines, or nothing")

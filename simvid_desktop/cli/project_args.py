@@ -25,6 +25,7 @@ from simvid_desktop.model.project import (
     MotionMode,
     MusicTrack,
     Narration,
+    OutputFormat,
     Project,
     Quality,
     Resolution,
@@ -33,6 +34,8 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
     VideoEncoder,
+    format_for_suffix,
+    format_notes,
     parse_choice,
     unknown_fields,
 )
@@ -48,6 +51,7 @@ _FIELD_TO_OPTION = {
     "output.quality": "--quality",
     "output.x264_preset": "--x264-preset",
     "output.crf": "--crf",
+    "output.format": "--format",
     "audio.volume": "--volume",
     "audio.fade_in": "--fade-in",
     "audio.fade_out": "--fade-out",
@@ -72,7 +76,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="PROJECT|PHOTO|CLIP|FOLDER",
                    help="a .simvid project, or photos, video clips and/or folders of them "
                         "(in name order)")
-    p.add_argument("-o", "--output", required=True, type=Path, help="the .mp4 file to write")
+    p.add_argument("-o", "--output", required=True, type=Path,
+                   help="the video to write: .mp4, .webm, .mov or .gif (its suffix picks "
+                        "the format unless --format does)")
     g = p.add_argument_group("show (override the project's values)")
     g.add_argument("--audio", type=Path, action="append", metavar="FILE",
                    help="music (or a video whose sound to use); repeat it for a playlist, "
@@ -85,6 +91,11 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fit", choices=[m.value for m in FitMode])
     g.add_argument("--motion", choices=[m.value for m in MotionMode])
     g.add_argument("--quality", choices=[q.value for q in Quality])
+    g.add_argument("--format", choices=[m.value for m in OutputFormat],
+                   help="codec and container: mp4 (H.264, the default), mp4-hevc, mp4-av1, "
+                        "webm-av1, webm-vp9 (Opus sound), mov-prores (for editing), gif (a "
+                        "short loop: no sound, at most 640 px wide and 15 fps); without it, "
+                        "the output's suffix decides (.webm: webm-vp9, .mov: mov-prores)")
     g.add_argument("--x264-preset", choices=X264_PRESETS, help="pin the encoder speed")
     g.add_argument("--crf", type=int, help="pin the encoder quality (0-51)")
     g.add_argument("--encoder", choices=[m.value for m in VideoEncoder],
@@ -286,6 +297,8 @@ def project_from_args(args: argparse.Namespace) -> Project:
         chapters=ChapterMode(args.chapters) if args.chapters else out.chapters,
         chapter_list=True if args.chapter_list else out.chapter_list,
         loudness=Loudness(args.loudness) if args.loudness else out.loudness,
+        format=(OutputFormat(args.format) if getattr(args, "format", None)
+                else format_for_suffix(args.output.suffix, out.format)),
     )
     transition = project.transition
     if args.transition is not None or args.transition_duration is not None:
@@ -325,4 +338,6 @@ def project_from_args(args: argparse.Namespace) -> Project:
     problems = list(dict.fromkeys(named))  # an option set on every track: said once
     if problems:
         raise ProjectInvalid(problems)
+    for note in format_notes(project):
+        print(f"simvid: note: {note}", file=sys.stderr)
     return project

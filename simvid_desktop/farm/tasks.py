@@ -354,7 +354,7 @@ class _Session:
     def _split(self) -> dict[str, Any]:
         segments = plan_segments(self.project, self.payload.segment_seconds)
         job_id = self.payload.job_id
-        work = WorkDir(Path(self.payload.work_dir))
+        work = WorkDir(Path(self.payload.work_dir), self.project.output.format)
         work.prepare(fingerprint(self.project, segments), clear_parts=False)
         todo = [s.index for s in segments if not work.done(s)
                 and not self.redis.exists(protocol.piece_lease_key(job_id, s.index))]

@@ -22,12 +22,24 @@ almost nothing after their first frame). Other measured effects, folded in below
   changes, not on repeated frames, so the rate hardly matters (:data:`FPS_EXPONENT`);
 * quality: draft / high / best gave 0.37 / 1.38 / 1.86 x the standard size
   (:data:`QUALITY_FACTOR`; draft also encodes with ``veryfast``, which costs bits);
-* audio: AAC at 192 kb/s (``render/encoder.py``), whatever the music.
+* audio: AAC at 192 kb/s, Opus at 160 kb/s in WebM, PCM (1536 kb/s) in MOV
+  (``render/formats.py``), whatever the music; a GIF has none;
+* format: the other codecs' sizes relative to H.264 at the same named quality were measured
+  on the benchmark show (``benchmarks/format_bench.py``, :data:`FORMAT_FACTOR`). ProRes
+  and GIF do not follow H.264's curve at all: ProRes spends a near-constant number of bits
+  per pixel, a GIF's dithered palette frames compress poorly; both get their own measured
+  bits per pixel per frame (:data:`FIXED_BPP`, for the frames they keep).
 """
 
 from __future__ import annotations
 
-from simvid_desktop.model.project import MotionMode, Project, Quality
+from simvid_desktop.model.project import (
+    GIF_MAX_FPS,
+    MotionMode,
+    OutputFormat,
+    Project,
+    Quality,
+)
 
 #: bits per pixel per frame at 1080p30, CRF 23, for a show of still slides with transitions
 STILL_BPP = 0.03
@@ -45,6 +57,22 @@ FPS_EXPONENT = 0.1
 QUALITY_FACTOR = {Quality.DRAFT: 0.4, Quality.STANDARD: 1.0, Quality.HIGH: 1.4, Quality.BEST: 1.9}
 #: the render's audio bitrate: AAC 192 kb/s
 AUDIO_BITS_PER_SECOND = 192_000
+#: the sound's bitrate per format (see ``render/formats.py``)
+AUDIO_BITRATE = {
+    OutputFormat.MP4: AUDIO_BITS_PER_SECOND, OutputFormat.MP4_HEVC: AUDIO_BITS_PER_SECOND,
+    OutputFormat.MP4_AV1: AUDIO_BITS_PER_SECOND, OutputFormat.WEBM_AV1: 160_000,
+    OutputFormat.WEBM_VP9: 160_000, OutputFormat.MOV_PRORES: 48_000 * 16 * 2,
+    OutputFormat.GIF: 0,
+}
+#: video size relative to H.264 at the same named quality (benchmarks/format_bench.py)
+#: (video streams at "standard", 1080p30 Ken Burns, each within 0.002 of x264's SSIM)
+FORMAT_FACTOR = {
+    OutputFormat.MP4: 1.0, OutputFormat.MP4_HEVC: 0.42, OutputFormat.MP4_AV1: 0.34,
+    OutputFormat.WEBM_AV1: 0.34, OutputFormat.WEBM_VP9: 0.69,
+}
+#: bits per pixel per kept frame of the formats that do not follow H.264's curve (the
+#: same show: ProRes 422 163 Mb/s at 1080p30; the GIF 22 MB for 21 s at 640x360, 15 fps)
+FIXED_BPP = {OutputFormat.MOV_PRORES: 2.6, OutputFormat.GIF: 2.9}
 #: MP4 container overhead (moov index, sample tables): about half a percent
 CONTAINER_OVERHEAD = 1.005
 
@@ -75,13 +103,18 @@ def video_bitrate(project: Project) -> float:
     width, height = project.output.size
     pixels = width * height
     fps = project.output.fps
+    fmt = project.output.format
+    if fmt in FIXED_BPP:
+        kept = min(fps, GIF_MAX_FPS) if fmt is OutputFormat.GIF else fps
+        return FIXED_BPP[fmt] * pixels * kept
     share = motion_fraction(project)
     bpp = STILL_BPP + (MOTION_BPP - STILL_BPP) * share
     # bpp is per pixel per frame at the reference size and rate; scale both sub-linearly.
     size_scale = float((pixels / REFERENCE_PIXELS) ** PIXEL_EXPONENT)
     fps_scale = float((fps / REFERENCE_FPS) ** FPS_EXPONENT)
     reference_rate = bpp * REFERENCE_PIXELS * REFERENCE_FPS
-    return reference_rate * size_scale * fps_scale * quality_factor(project)
+    return (reference_rate * size_scale * fps_scale * quality_factor(project)
+            * FORMAT_FACTOR[fmt])
 
 
 def estimate_size_bytes(project: Project) -> int:
@@ -93,6 +126,7 @@ def estimate_size_bytes(project: Project) -> int:
     seconds = project.total_duration
     if seconds <= 0:
         return 0
-    bits = (video_bitrate(project) + AUDIO_BITS_PER_SECOND) * seconds * CONTAINER_OVERHEAD
+    audio = AUDIO_BITRATE[project.output.format]
+    bits = (video_bitrate(project) + audio) * seconds * CONTAINER_OVERHEAD
     return int(bits / 8)
 

@@ -355,6 +355,88 @@ class ChapterMode(str, Enum):
     TITLES = "titles"  #: at every title card (and at the start, if no card is first)
 
 
+class OutputFormat(str, Enum):
+    """What the video is delivered as: a codec in a container (``render.formats`` holds how
+    each is encoded). The value is what project files and ``--format`` say."""
+
+    MP4 = "mp4"  #: H.264 + AAC: plays everywhere (the default)
+    MP4_HEVC = "mp4-hevc"  #: HEVC (x265, tagged hvc1 for Apple) + AAC: smaller files
+    MP4_AV1 = "mp4-av1"  #: AV1 (SVT-AV1) + AAC
+    WEBM_AV1 = "webm-av1"  #: AV1 (SVT-AV1) + Opus, for the web
+    WEBM_VP9 = "webm-vp9"  #: VP9 + Opus, for the web (older browsers too)
+    MOV_PRORES = "mov-prores"  #: ProRes 422 + PCM, for editing further
+    GIF = "gif"  #: an animated GIF loop: no sound, at most GIF_MAX_WIDTH wide and GIF_MAX_FPS
+
+    @property
+    def suffix(self) -> str:
+        """The file suffix of the container (``.mp4``, ``.webm``, ``.mov``, ``.gif``)."""
+        return "." + self.value.split("-")[0]
+
+    @property
+    def has_audio(self) -> bool:
+        return self is not OutputFormat.GIF
+
+    @property
+    def has_chapters(self) -> bool:
+        """Whether the container carries chapters (MP4, WebM/Matroska and MOV do)."""
+        return self is not OutputFormat.GIF
+
+    @property
+    def is_h264(self) -> bool:
+        """Only H.264 may use the video hardware (see ``render.hw_encoders``)."""
+        return self is OutputFormat.MP4
+
+
+#: The formats a file suffix may mean, the first being what the suffix alone picks.
+FORMATS_BY_SUFFIX: dict[str, tuple[OutputFormat, ...]] = {}
+for _fmt in OutputFormat:
+    FORMATS_BY_SUFFIX.setdefault(_fmt.suffix, ())
+    FORMATS_BY_SUFFIX[_fmt.suffix] += (_fmt,)
+FORMATS_BY_SUFFIX[".webm"] = (OutputFormat.WEBM_VP9, OutputFormat.WEBM_AV1)
+
+def format_for_suffix(suffix: str, current: OutputFormat) -> OutputFormat:
+    """The format an output named ``*suffix`` is written in: ``current`` when the suffix is
+    its own (``.webm`` keeps webm-av1), else what the suffix alone means (``.webm``:
+    webm-vp9); ``current`` for a suffix that names no format (the check then says so)."""
+    choices = FORMATS_BY_SUFFIX.get(suffix.lower(), ())
+    return current if not choices or current in choices else choices[0]
+
+
+def suffix_problem(suffix: str, fmt: OutputFormat) -> str | None:
+    """Why a file named ``*suffix`` cannot hold ``fmt`` (one line), or None."""
+    if suffix.lower() == fmt.suffix:
+        return None
+    given = suffix or "a file without suffix"
+    return (f"a {fmt.value} video is a {fmt.suffix} file, not {given} (rename the output "
+            "or choose another format)")
+
+
+def with_format_suffix(name: str, fmt: OutputFormat) -> str:
+    """The file name ``name`` with the suffix of ``fmt``: a container's suffix is replaced
+    (``show.mp4`` -> ``show.webm``), anything else is kept and the suffix added (``v1.2``
+    -> ``v1.2.mp4``)."""
+    path = Path(name)
+    if path.suffix.lower() == fmt.suffix:
+        return name
+    if path.suffix.lower() in FORMATS_BY_SUFFIX:
+        return name[: -len(path.suffix)] + fmt.suffix
+    return name + fmt.suffix
+
+
+#: GIFs are for short loops: their frames are capped at this width (height in proportion)
+#: and this frame rate, since a GIF's size grows with both and players stutter past it.
+GIF_MAX_WIDTH = 640
+GIF_MAX_FPS = 15
+
+
+def gif_size(size: Size) -> Size:
+    """``size`` scaled down to at most :data:`GIF_MAX_WIDTH` wide (even sides)."""
+    if size.width <= GIF_MAX_WIDTH:
+        return size
+    height = round(size.height * GIF_MAX_WIDTH / size.width)
+    return Size(GIF_MAX_WIDTH, max(MIN_SIDE, height + height % 2))
+
+
 @dataclass(frozen=True)
 class OutputSettings:
     resolution: Resolution = DEFAULT_RESOLUTION
@@ -368,10 +450,14 @@ class OutputSettings:
     chapter_list: bool = False
     video_encoder: VideoEncoder = VideoEncoder.AUTO
     loudness: Loudness = DEFAULT_LOUDNESS  #: the soundtrack's target loudness, or off
+    format: OutputFormat = OutputFormat.MP4  #: codec and container
     unknown: UnknownFields = NO_UNKNOWN_FIELDS
 
     @property
     def size(self) -> Size:
+        """The frames' size: the resolution's, capped for a GIF (see :func:`gif_size`)."""
+        if self.format is OutputFormat.GIF:
+            return gif_size(self.resolution.size)
         return self.resolution.size
 
     @property
@@ -381,6 +467,30 @@ class OutputSettings:
             self.crf if self.crf is not None else base.crf,
             self.x264_preset or base.x264_preset,
         )
+
+
+def format_notes(project: Project) -> list[str]:
+    """What the chosen format changes in the project as asked (one line each): a GIF's
+    caps, its silence; software where hardware was asked for another codec than H.264."""
+    out = project.output
+    notes: list[str] = []
+    if out.format is OutputFormat.GIF:
+        asked, made = out.resolution.size, out.size
+        if asked != made:
+            notes.append(f"a GIF is at most {GIF_MAX_WIDTH} px wide: {asked.width}x"
+                         f"{asked.height} becomes {made.width}x{made.height}")
+        if out.fps > GIF_MAX_FPS:
+            notes.append(f"a GIF plays at most {GIF_MAX_FPS} fps: {out.fps} fps becomes "
+                         f"{GIF_MAX_FPS}")
+        if project.audio is not None or any(c.audible for _, c in project.clips):
+            notes.append("a GIF has no sound: the music and the clips' sound are left out")
+        if out.chapters is not ChapterMode.NONE:
+            notes.append("a GIF has no chapters")
+    elif not out.format.is_h264 and out.video_encoder not in (VideoEncoder.AUTO,
+                                                              VideoEncoder.SOFTWARE):
+        notes.append(f"hardware encoders make H.264 only: {out.format.value} is encoded "
+                     "in software")
+    return notes
 
 
 class SlideKind(str, Enum):
@@ -787,6 +897,9 @@ def check_project(project: Project) -> list[Problem]:
                                 f"unknown encoder {out.video_encoder!r} ({names})"))
     if not isinstance(out.chapter_list, bool):
         problems.append(Problem("output.chapter_list", "must be true or false"))
+    if not isinstance(out.format, OutputFormat):
+        names = ", ".join(m.value for m in OutputFormat)
+        problems.append(Problem("output.format", f"unknown format {out.format!r} ({names})"))
     if not isinstance(out.loudness, Loudness):
         names = ", ".join(m.value for m in Loudness)
         problems.append(Problem("output.loudness",

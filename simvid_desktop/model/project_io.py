@@ -53,6 +53,7 @@ from simvid_desktop.model.project import (
     MotionMode,
     MusicTrack,
     Narration,
+    OutputFormat,
     OutputSettings,
     Project,
     Quality,
@@ -448,7 +449,7 @@ class _Reader:
         if value is None:
             return OutputSettings()
         keys = {"resolution", "fps", "quality", "fit", "x264_preset", "crf", "chapters",
-                "chapter_list", "loudness", "video_encoder"}
+                "chapter_list", "loudness", "video_encoder", "format"}
         d, unknown = self.obj(value, "output", keys)
         fps = self.number(d, "fps", "output", 30)
         crf = self.number(d, "crf", "output", None)
@@ -465,6 +466,7 @@ class _Reader:
             video_encoder=self.enum(d, "video_encoder", "output", VideoEncoder,
                                     VideoEncoder.AUTO, "encoder"),
             loudness=self.loudness(d),
+            format=self.enum(d, "format", "output", OutputFormat, OutputFormat.MP4, "format"),
             unknown=unknown,
         )
 
@@ -737,6 +739,8 @@ def project_to_dict(project: Project, base_dir: Path | None = None) -> dict[str,
         output["chapter_list"] = True
     if out.video_encoder is not VideoEncoder.AUTO:
         output["video_encoder"] = out.video_encoder.value
+    if out.format is not OutputFormat.MP4:
+        output["format"] = out.format.value
     _with_unknown(output, out.unknown)
     data: dict[str, Any] = {
         "schema_version": WRITTEN_VERSION,

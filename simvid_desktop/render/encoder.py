@@ -9,11 +9,21 @@ from pathlib import Path
 from types import TracebackType
 
 from simvid_desktop.errors import OutputError, RenderFailed, SimvidError
-from simvid_desktop.model.project import Project, VideoEncoder
+from simvid_desktop.model.project import OutputFormat, Project, VideoEncoder
 from simvid_desktop.render.audio import AudioPlan
 from simvid_desktop.render.chapters import chapter_args
 from simvid_desktop.render.ffmpeg import FFmpegProcess
-from simvid_desktop.render.hw_encoders import codec_args, global_args, upload_filter
+from simvid_desktop.render.formats import (
+    audio_codec,
+    audio_piece,
+    colour_tags,
+    container,
+    gif_filter,
+    piece_container,
+    takes_keyframes,
+    video_codec,
+)
+from simvid_desktop.render.hw_encoders import global_args, upload_filter
 from simvid_desktop.render.progress import CancelToken
 from simvid_desktop.render.yuv import Frame
 
@@ -31,53 +41,82 @@ def _video_input(project: Project) -> list[str]:
 
 
 def _video_codec(project: Project, keyframes: Sequence[int],
-                 encoder: VideoEncoder) -> list[str]:
-    """``encoder`` (x264, or hardware) at the project's quality; ``keyframes``: frames
-    (counted from the first one this ffmpeg is given) that must be keyframes, so seeking
-    to a slide is exact."""
-    enc = project.output.encoder
-    args = [*codec_args(encoder, enc.crf, enc.x264_preset), "-r", str(project.output.fps)]
-    fps = project.output.fps
+                 encoder: VideoEncoder, *, piece: bool = False) -> list[str]:
+    """``encoder`` (x264, or hardware; other formats: their codec) at the project's
+    quality; ``keyframes``: frames (counted from the first one this ffmpeg is given) that
+    must be keyframes, so seeking to a slide is exact."""
+    out = project.output
+    args = [*video_codec(out, encoder, piece=piece), *colour_tags(out.format, piece=piece)]
+    if out.format is not OutputFormat.GIF or piece:  # the GIF's rate is its filter's
+        args += ["-r", str(out.fps)]
+    fps = out.fps
     # Half a frame early: ffmpeg forces the first frame at or after each time.
     times = [f"{(n - 0.5) / fps:.6f}" for n in sorted(set(keyframes)) if n > 0]
-    return [*args, "-force_key_frames", ",".join(times)] if times else args
-
-
-def _audio_codec() -> list[str]:
-    return ["-c:a", "aac", "-b:a", "192k", "-ar", "48000"]
+    if times and takes_keyframes(out.format):
+        args += ["-force_key_frames", ",".join(times)]
+    return args
 
 
 def single_pass_args(project: Project, plan: AudioPlan, out: Path,
                      keyframes: Sequence[int] = (), chapters: Path | None = None,
                      encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> list[str]:
-    """One ffmpeg run: frames from the pipe plus the music, straight to the final MP4
-    (with the chapters of the ffmetadata file ``chapters``)."""
+    """One ffmpeg run: frames from the pipe plus the music, straight to the final video
+    (with the chapters of the ffmetadata file ``chapters``; a GIF has neither)."""
+    fmt = project.output.format
+    box = container(fmt)
+    head = ["-loglevel", "error", "-y", *global_args(encoder), *_video_input(project)]
+    if fmt is OutputFormat.GIF:
+        return [*head, "-filter_complex",
+                f"[0:v]{_TAG_BT709},{gif_filter(project.output.fps)}[vout]",
+                "-map", "[vout]", *_video_codec(project, (), encoder), "-an",
+                *box.options, "-f", box.muxer, str(out)]
     meta_in, meta_out = chapter_args(chapters, 1 + plan.input_args.count("-i"))
     return [
-        "-loglevel", "error", "-y", *global_args(encoder), *_video_input(project),
-        *plan.input_args, *meta_in,
+        *head, *plan.input_args, *meta_in,
         "-filter_complex", f"[0:v]{_TAG_BT709}{upload_filter(encoder)}[vout];{plan.filter}",
         "-map", "[vout]", "-map", "[aout]", *meta_out,
         *_video_codec(project, keyframes, encoder),
-        *_audio_codec(), "-movflags", "+faststart", "-f", "mp4", str(out),
+        *audio_codec(fmt), *box.options, "-f", box.muxer, str(out),
     ]
 
 
 def segment_args(project: Project, out: Path, keyframes: Sequence[int] = (),
                  encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> list[str]:
     """A video-only piece of the show, to be joined later without re-encoding
-    (``keyframes`` counted from the piece's first frame)."""
+    (``keyframes`` counted from the piece's first frame; a GIF's pieces are lossless,
+    encoded once more at the join)."""
+    box = piece_container(project.output.format)
     return [
         "-loglevel", "error", "-y", *global_args(encoder), *_video_input(project),
         "-vf", _TAG_BT709 + upload_filter(encoder),
-        *_video_codec(project, keyframes, encoder), "-an", "-f", "mp4", str(out),
+        *_video_codec(project, keyframes, encoder, piece=True), "-an",
+        "-f", box.muxer, str(out),
     ]
 
 
-def audio_args(plan: AudioPlan, out: Path) -> list[str]:
+def audio_args(plan: AudioPlan, out: Path, fmt: OutputFormat = OutputFormat.MP4) -> list[str]:
     return [
         "-loglevel", "error", "-y", *plan.input_args, "-filter_complex", plan.filter,
-        "-map", "[aout]", *_audio_codec(), "-f", "mp4", str(out),
+        "-map", "[aout]", *audio_codec(fmt), "-f", audio_piece(fmt).muxer, str(out),
+    ]
+
+
+def join_args(project: Project, listing: Path, audio: Path | None, chapters: Path | None,
+              out: Path) -> list[str]:
+    """Concatenate the pieces named in ``listing`` and the soundtrack ``audio`` into the
+    final video, with the chapters of ``chapters``: copied as they are, or for a GIF
+    (lossless pieces, no sound, no chapters) through its palettes."""
+    fmt = project.output.format
+    box = container(fmt)
+    head = ["-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
+    if fmt is OutputFormat.GIF or audio is None:  # (only a GIF has no soundtrack)
+        return [*head, "-filter_complex",
+                f"[0:v]{_TAG_BT709},{gif_filter(project.output.fps)}[vout]", "-map", "[vout]",
+                *video_codec(project.output), "-an", *box.options, "-f", box.muxer, str(out)]
+    meta_in, meta_out = chapter_args(chapters, 2)
+    return [
+        *head, "-i", str(audio), *meta_in, "-map", "0:v", "-map", "1:a", *meta_out,
+        "-c", "copy", *box.options, "-f", box.muxer, str(out),
     ]
 
 

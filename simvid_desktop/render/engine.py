@@ -1,4 +1,4 @@
-"""The render entry point: a plain spec in, a finished MP4 (or a specific error) out.
+"""The render entry point: a plain spec in, a finished video (or a specific error) out.
 
 ``render`` is a module-level function taking picklable values, so a process pool or an
 RQ worker can call it directly. The video is written to a temporary file beside the
@@ -31,12 +31,13 @@ from simvid_desktop.model.project import Project, VideoEncoder
 from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy, numbered_names
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import soundtrack_plan
-from simvid_desktop.render.chapters import chapter_args, write_chapter_list, write_metadata
+from simvid_desktop.render.chapters import write_chapter_list, write_metadata
 from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.encoder import (
     FramePipe,
     audio_args,
     failure,
+    join_args,
     segment_args,
     single_pass_args,
 )
@@ -109,12 +110,14 @@ class RenderOutcome:
 
 def temp_path_for(output: Path) -> Path:
     """A hidden temporary name beside ``output`` (same folder, so the rename is atomic)."""
-    return output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}{TEMP_MARKER}.mp4")
+    return output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}{TEMP_MARKER}"
+                            f"{output.suffix or '.mp4'}")
 
 
 def stale_temp_files(output: Path) -> list[Path]:
     """Temporary files a killed render of ``output`` may have left beside it."""
-    return sorted(output.parent.glob(f".{glob.escape(output.stem)}.*{TEMP_MARKER}.mp4"))
+    return sorted(output.parent.glob(f".{glob.escape(output.stem)}.*{TEMP_MARKER}"
+                                     f"{glob.escape(output.suffix or '.mp4')}"))
 
 
 #: How many numbered names are tried before giving up (a folder full of "show (n).mp4").
@@ -284,19 +287,20 @@ def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Fra
 def render_audio(project: Project, total: float, work: WorkDir) -> None:
     """The whole show's soundtrack, once, beside the segments (which are video only).
 
-    Its loudness is measured and set over the whole show here, never per segment. A
+    A GIF has none. Its loudness is measured and set over the whole show here, never per
+    segment. A
     resumed render reuses the file already made (the work folder's fingerprint covers the
     project, its loudness setting included); made again, it gets the same gain, which
     depends on the project alone.
     """
-    if work.verified(work.audio_path):
+    if not project.output.format.has_audio or work.verified(work.audio_path):
         return
     part = work.part(work.audio_path)
     try:
         timeline = Timeline(project)
         plan = soundtrack_plan(project, timeline, first_input_index=0,
                                loudness=loudness_gain(project, timeline))
-        with FFmpegProcess(audio_args(plan, part)) as proc:
+        with FFmpegProcess(audio_args(plan, part, project.output.format)) as proc:
             if proc.finish() != 0:
                 raise failure(proc, work.audio_path)
         work.commit(part, work.audio_path)
@@ -307,16 +311,13 @@ def render_audio(project: Project, total: float, work: WorkDir) -> None:
 def join_segments(project: Project, work: WorkDir, segments: list[Segment],
                   tmp: Path) -> None:
     """Concatenate the pieces and the music into ``tmp`` without re-encoding (with the
-    show's chapters)."""
+    show's chapters); a GIF's lossless pieces are encoded into the GIF here."""
     listing = work.concat_list(segments)
-    meta = write_metadata(chapters_of(project), work.chapters_path)
-    meta_in, meta_out = chapter_args(meta, 2)
-    args = [
-        "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-        "-i", str(work.audio_path), *meta_in, "-map", "0:v", "-map", "1:a", *meta_out,
-        "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(tmp),
-    ]
-    with FFmpegProcess(args) as proc:
+    fmt = project.output.format
+    meta = (write_metadata(chapters_of(project), work.chapters_path)
+            if fmt.has_chapters else None)
+    audio = work.audio_path if fmt.has_audio else None
+    with FFmpegProcess(join_args(project, listing, audio, meta, tmp)) as proc:
         if proc.finish() != 0:
             raise failure(proc, tmp)
 
@@ -326,7 +327,7 @@ def _segmented(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progres
     """Render in resumable pieces; returns (frames resumed, the encoder that made them)."""
     assert spec.work_dir is not None
     segments = plan_segments(spec.project, spec.segment_seconds)
-    work = WorkDir(spec.work_dir)
+    work = WorkDir(spec.work_dir, spec.project.output.format)
     while True:
         # Pieces of one encoder only: the join copies them into one stream.
         work.prepare(fingerprint(spec.project, segments, encoder))
@@ -379,7 +380,9 @@ def render(
             ensure_valid(project, output)
         cancel.raise_if_cancelled()
         enc = project.output.encoder
-        chosen = resolve(project.output.video_encoder, enc.crf, enc.x264_preset)
+        # Hardware makes H.264 only: the other formats are encoded in software.
+        chosen = (resolve(project.output.video_encoder, enc.crf, enc.x264_preset)
+                  if project.output.format.is_h264 else VideoEncoder.SOFTWARE)
         with Compositor(project) as comp:
             tracker = _Progress(progress, comp)
             comp.focus(0, 0)
@@ -440,7 +443,7 @@ def render_handed_pieces(
     if index is None:  # nothing left: leave no trace (the show may be finished already)
         return 0
     segments = plan_segments(project, segment_seconds)
-    work = WorkDir(work_dir)
+    work = WorkDir(work_dir, project.output.format)
     work.prepare(fingerprint(project, segments), clear_parts=False)
     rendered = 0
     with Compositor(project) as comp:
@@ -480,7 +483,7 @@ def finish_pieces(project: Project, output: Path, work_dir: Path, segment_second
     """
     started = time.monotonic()
     segments = plan_segments(project, segment_seconds)
-    work = WorkDir(work_dir)
+    work = WorkDir(work_dir, project.output.format)
     missing = [s.index for s in segments if not work.done(s)]
     if missing:
         raise RenderFailed(f"cannot join {output.name}: pieces {missing} of the show are "

@@ -7,7 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from simvid_desktop.errors import MediaError, Problem, ProjectInvalid
-from simvid_desktop.model.project import Project, Slide, check_project
+from simvid_desktop.model.project import (
+    OutputFormat,
+    Project,
+    Slide,
+    check_project,
+    suffix_problem,
+)
 from simvid_desktop.render.clips import probe_clip
 from simvid_desktop.render.ffmpeg import probe_media
 from simvid_desktop.render.images import probe_image
@@ -54,10 +60,11 @@ def audio_problem(path: Path, missing: str = "music file not found") -> Problem 
     return None
 
 
-def output_problem(output: Path) -> Problem | None:
+def output_problem(output: Path, fmt: OutputFormat = OutputFormat.MP4) -> Problem | None:
     parent = output.parent if str(output.parent) else Path(".")
-    if output.suffix.lower() != ".mp4":
-        return Problem(str(output), "the output must be an .mp4 file")
+    wrong_suffix = suffix_problem(output.suffix, fmt)
+    if wrong_suffix is not None:
+        return Problem(str(output), wrong_suffix)
     if not parent.is_dir():
         return Problem(str(output), f"folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
@@ -82,7 +89,7 @@ def preflight(project: Project, output: Path | None = None) -> list[Problem]:
                            sound_files(project, music=False))]
     problems += [p for p in found if p is not None]
     if output is not None:
-        p = output_problem(output)
+        p = output_problem(output, project.output.format)
         if p is not None:
             problems.append(p)
     return problems

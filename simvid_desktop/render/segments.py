@@ -2,7 +2,8 @@
 progress, and pieces can be rendered by different workers and joined without re-encoding.
 
 A work folder holds ``plan.json`` (a fingerprint of everything that affects the pixels),
-the finished pieces ``seg-NNNN.mp4``, the music ``audio.m4a``, and for each of those a
+the finished pieces ``seg-NNNN.mp4`` (``.webm``, ``.mov``: the format's container), the
+music ``audio.m4a`` (``.webm``, ``.mov``; a GIF has none), and for each of those a
 record ``seg-NNNN.json`` / ``audio.json`` of what was finished (size, frames, SHA-256).
 A piece is written under a temporary name, fsynced, renamed into place, and only then
 recorded (durably). A power cut can leave a finished name holding an empty or truncated
@@ -31,10 +32,11 @@ from typing import Any
 from simvid_desktop import __version__
 from simvid_desktop.durable import fsync_dir, fsync_file, write_atomic
 from simvid_desktop.errors import OutputError
-from simvid_desktop.model.project import Project, VideoEncoder
+from simvid_desktop.model.project import OutputFormat, Project, VideoEncoder
 from simvid_desktop.model.project_io import project_to_dict
 from simvid_desktop.model.settings import SEGMENT_SECONDS
 from simvid_desktop.model.timeline import Timeline
+from simvid_desktop.render.formats import audio_piece, piece_container
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +46,9 @@ SHARED_WORK_PARENT = ".simvid-work"
 MARKER = ".simvid-work-folder"
 _MARKER_TEXT = "A Simvid render's work folder: Simvid deletes it when the render ends.\n"
 #: Names Simvid writes in a work folder (plan.json, seg-0001.mp4, audio.m4a, concat.txt,
-#: their ``.<random>.part.mp4`` and ``.tmp`` forms, records such as ``seg-0001.json`` and
-#: the hidden temporary names of atomic writes, ``.seg-0001.json.<random>.tmp``).
+#: their ``.<random>.part.mp4`` (``.webm``, ...) and ``.tmp`` forms, records such as
+#: ``seg-0001.json`` and the hidden temporary names of atomic writes,
+#: ``.seg-0001.json.<random>.tmp``).
 _OWN_NAME = re.compile(r"\.?(plan|concat|audio|chapters|seg-[0-9]{4,})(\.[A-Za-z0-9_-]+)+")
 
 
@@ -93,25 +96,26 @@ def _sha256(path: Path) -> str:
 
 
 class WorkDir:
-    """The pieces of one render on disk."""
+    """The pieces of one render on disk (in the containers of format ``fmt``)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fmt: OutputFormat = OutputFormat.MP4) -> None:
         self.path = path
+        self.format = fmt
         #: Files found to match their record, with the stat that was checked (a file is
         #: hashed once per WorkDir, not at every look, unless it changed since).
         self._verified: dict[Path, tuple[int, ...]] = {}
 
     def segment_path(self, seg: Segment) -> Path:
-        return self.path / f"seg-{seg.index:04d}.mp4"
+        return self.path / f"seg-{seg.index:04d}{piece_container(self.format).suffix}"
 
     @property
     def audio_path(self) -> Path:
-        return self.path / "audio.m4a"
+        return self.path / f"audio{audio_piece(self.format).suffix}"
 
     def part(self, final: Path) -> Path:
         """A name to write ``final`` under until it is complete (unique: several workers
         of a farm may share the folder)."""
-        return final.with_name(f"{final.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
+        return final.with_name(f"{final.stem}.{uuid.uuid4().hex[:8]}.part{final.suffix}")
 
     def prepare(self, key: str, *, clear_parts: bool = True) -> None:
         """Create the folder, or empty it if it holds pieces of a different render.
@@ -144,7 +148,7 @@ class WorkDir:
         if not marker.exists():
             marker.write_text(_MARKER_TEXT)
         if clear_parts:
-            for stale in self.path.glob("*.part.mp4"):  # left by a crash mid-piece
+            for stale in self.path.glob("*.part.*"):  # left by a crash mid-piece
                 stale.unlink(missing_ok=True)
         if not plan.exists():
             tmp = plan.with_suffix(".tmp")

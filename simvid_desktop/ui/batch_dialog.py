@@ -1,7 +1,8 @@
 """Batch export: many videos from one dialog, each shown before anything is queued.
 
 Two ways to make several videos: the current project at several sizes, or one video per
-sub-folder of photos with the current project's settings. Either way the dialog previews
+sub-folder of photos with the current project's settings; either in one or several formats
+(each format a video of its own). Either way the dialog previews
 every planned file (and every problem) first, then hands the list to the bridge in one
 ``submit_many`` call, which checks and queues them off the UI thread.
 """
@@ -43,9 +44,11 @@ from simvid_desktop.model.media_types import AUDIO_SUFFIXES, IMAGE_SUFFIXES, VID
 from simvid_desktop.model.project import (
     RESOLUTION_PRESETS,
     AudioBed,
+    OutputFormat,
     Project,
     Resolution,
     Slide,
+    with_format_suffix,
 )
 from simvid_desktop.model.settings import CollisionPolicy, Settings
 from simvid_desktop.model.units import format_eta
@@ -137,7 +140,9 @@ def scan_parent(parent: Path) -> list[FolderScan]:
 
 
 def file_name(pattern: str, **fields: object) -> str:
-    """Fill the pattern; raises ValueError with a user-facing reason."""
+    """Fill the pattern, ending in ``.mp4`` (or another format's suffix, which each
+    format's video then replaces with its own); raises ValueError with a user-facing
+    reason."""
     try:
         name = pattern.format(**{k: _UNSAFE.sub("_", str(v)) for k, v in fields.items()})
     except KeyError as exc:
@@ -149,7 +154,7 @@ def file_name(pattern: str, **fields: object) -> str:
     name = name.strip().rstrip(".")
     if not name:
         raise ValueError("the file name pattern gives an empty name")
-    return name if name.lower().endswith(".mp4") else f"{name}.mp4"
+    return with_format_suffix(name, OutputFormat.MP4)
 
 
 def _settle(video: PlannedVideo, seen: dict[Path, str],
@@ -164,6 +169,20 @@ def _settle(video: PlannedVideo, seen: dict[Path, str],
             video = replace(video, detail=f"{video.detail}  ·  file exists: saved with a number")
     seen.setdefault(video.output, video.label)
     return video
+
+
+def _in_formats(video: PlannedVideo, formats: list[OutputFormat]) -> list[PlannedVideo]:
+    """The planned video once per format (its file named with the format's suffix); a row
+    that names a problem only once."""
+    if video.project is None:
+        return [video]
+    several = len(formats) > 1
+    return [replace(
+        video, label=f"{video.label} · {fmt.value}" if several else video.label,
+        output=video.output.with_name(with_format_suffix(video.output.name, fmt)),
+        project=replace(video.project, output=replace(video.project.output, format=fmt)),
+        detail=f"{fmt.value}  ·  {video.detail}" if several else video.detail)
+        for fmt in formats]
 
 
 class BatchExportDialog(QDialog):
@@ -191,6 +210,15 @@ class BatchExportDialog(QDialog):
         self.output_edit = QLineEdit(str(settings.output_folder), self)
         self.output_edit.textChanged.connect(self._replan)
         out_row = self._path_row(self.output_edit, "Choose the folder to save the videos in")
+        self.format_boxes: dict[OutputFormat, QCheckBox] = {}
+        formats = QGridLayout()
+        for i, fmt in enumerate(OutputFormat):
+            box = QCheckBox(fmt.value, self)
+            box.setObjectName(f"format_{fmt.value}")
+            box.setChecked(fmt is project.output.format)
+            box.toggled.connect(self._replan)
+            self.format_boxes[fmt] = box
+            formats.addWidget(box, i // 4, i % 4)
         self.summary = QLabel(self)
         font = QFont(self.summary.font())
         font.setBold(True)
@@ -203,6 +231,7 @@ class BatchExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
 
         form = QFormLayout()
+        form.addRow("Formats:", formats)
         form.addRow("Save to:", out_row)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
@@ -369,6 +398,10 @@ class BatchExportDialog(QDialog):
             plan, note = [], self._scans
         else:
             plan, note = self._plan_folders(out_dir, self._scans), ""
+        formats = [fmt for fmt, box in self.format_boxes.items() if box.isChecked()]
+        if not formats:
+            plan, note = [], "Choose at least one format."
+        plan = [v for video in plan for v in _in_formats(video, formats)]
         seen: dict[Path, str] = {}  # clashes within the batch, and with files on disk
         self._plan = [_settle(v, seen, self._settings.collision) for v in plan]
         self._show(self._plan, note)

@@ -1,5 +1,5 @@
-"""What the video will be: size, frame rate, quality, photo fit, chapters, and where it is
-written.
+"""What the video will be: format, size, frame rate, quality, photo fit, chapters, and where
+it is written.
 
 Size, rate, quality and fit belong to the project (they change the render, so they are
 undoable edits and travel with the project file). The folder and file name belong to the
@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 from simvid_desktop.model.estimate import estimate_size_bytes
 from simvid_desktop.model.project import (
     FPS_CHOICES,
+    GIF_MAX_FPS,
+    GIF_MAX_WIDTH,
     MAX_SIDE,
     MIN_SIDE,
     QUALITY_PRESETS,
@@ -40,11 +42,14 @@ from simvid_desktop.model.project import (
     ChapterMode,
     FitMode,
     Loudness,
+    OutputFormat,
     OutputSettings,
     Project,
     Quality,
     Resolution,
     VideoEncoder,
+    format_notes,
+    with_format_suffix,
 )
 from simvid_desktop.model.units import format_duration, format_size
 from simvid_desktop.render.hw_encoders import HARDWARE, available
@@ -67,6 +72,15 @@ _LOUDNESS_NAMES = {Loudness.ONLINE: "−14 LUFS: online video", Loudness.PODCAST
                    Loudness.OFF: "Off: as mixed"}
 _ENCODER_NAMES = {VideoEncoder.AUTO: "Automatic: hardware where it matches x264",
                   VideoEncoder.SOFTWARE: "Software (x264)"}
+_FORMAT_NAMES = {
+    OutputFormat.MP4: "MP4 · H.264: plays everywhere",
+    OutputFormat.MP4_HEVC: "MP4 · HEVC: smaller, for Apple devices and recent players",
+    OutputFormat.MP4_AV1: "MP4 · AV1: smallest, for recent players",
+    OutputFormat.WEBM_AV1: "WebM · AV1 + Opus: for the web",
+    OutputFormat.WEBM_VP9: "WebM · VP9 + Opus: for the web, older browsers too",
+    OutputFormat.MOV_PRORES: "MOV · ProRes 422: to edit further (large)",
+    OutputFormat.GIF: f"GIF: a short loop, no sound (≤ {GIF_MAX_WIDTH} px, {GIF_MAX_FPS} fps)",
+}
 DEFAULT_FILE_NAME = "slideshow.mp4"
 
 
@@ -128,6 +142,10 @@ class OutputPanel(QWidget):
         custom.addWidget(self.height_spin)
         custom.addStretch(1)
 
+        self.format = QComboBox()
+        for fmt in OutputFormat:
+            self.format.addItem(_FORMAT_NAMES[fmt], fmt.value)
+        self.format.setToolTip("The codec and the file type; the file name follows it")
         self.fps = QComboBox()
         for fps in FPS_CHOICES:
             self.fps.addItem(f"{fps} fps", fps)
@@ -188,6 +206,7 @@ class OutputPanel(QWidget):
         form.setVerticalSpacing(8)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(_heading("Video"))
+        form.addRow("Format", self.format)
         form.addRow("Size", self.preset)
         form.addRow("", self._custom_row)
         form.addRow("Frame rate", self.fps)
@@ -210,6 +229,9 @@ class OutputPanel(QWidget):
         self.preset.currentIndexChanged.connect(self._preset_chosen)
         self.width_spin.valueChanged.connect(self._custom_changed)
         self.height_spin.valueChanged.connect(self._custom_changed)
+        self.format.currentIndexChanged.connect(
+            lambda _: self._edit_output("Change format", lambda o: replace(
+                o, format=OutputFormat(self.format.currentData()))))
         self.fps.currentIndexChanged.connect(
             lambda _: self._edit_output("Change frame rate",
                                         lambda o: replace(o, fps=self.fps.currentData())))
@@ -240,18 +262,17 @@ class OutputPanel(QWidget):
 
     # -- window-level output path ----------------------------------------------------
     def output_path(self) -> Path:
-        """The MP4 to write: folder / name, with ``.mp4`` added when the name lacks it."""
+        """The video to write: folder / name, with the format's suffix (``.mp4``, ...)."""
         name = self.name_edit.text().strip() or DEFAULT_FILE_NAME
-        if Path(name).suffix.lower() != ".mp4":
-            name += ".mp4"
+        name = with_format_suffix(name, self._document.project.output.format)
         return Path(self.folder_edit.text().strip() or ".").expanduser() / name
 
     def set_output_folder(self, folder: Path) -> None:
         self.folder_edit.setText(str(folder))
 
     def set_file_name(self, name: str) -> None:
-        """Suggest a name (e.g. from the project file's name)."""
-        self.name_edit.setText(name)
+        """Suggest a name (e.g. from the project file's name), with the format's suffix."""
+        self.name_edit.setText(with_format_suffix(name, self._document.project.output.format))
 
     def info_text(self) -> str:
         """The summary line: size, rate, length and the estimated file size."""
@@ -285,7 +306,8 @@ class OutputPanel(QWidget):
     def _sync(self, project: Project) -> None:
         out = project.output
         preset = out.resolution.preset or CUSTOM
-        for combo, value in ((self.preset, preset), (self.fps, out.fps),
+        for combo, value in ((self.format, out.format.value),
+                             (self.preset, preset), (self.fps, out.fps),
                              (self.quality, out.quality.value), (self.fit, out.fit.value),
                              (self.chapters, out.chapters.value),
                              (self.loudness, out.loudness.value),
@@ -298,9 +320,19 @@ class OutputPanel(QWidget):
             with QSignalBlocker(self.chapter_list):
                 self.chapter_list.setChecked(out.chapter_list)
         self.chapter_list.setEnabled(out.chapters is not ChapterMode.NONE)
+        self.chapters.setEnabled(out.format.has_chapters)
+        self.loudness.setEnabled(out.format.has_audio)
+        self.encoder.setEnabled(out.format.is_h264)
+        self.encoder.setToolTip(
+            "Which encoder makes the video. A hardware encoder that fails during a render "
+            "hands over to software." if out.format.is_h264 else
+            "Hardware encoders make H.264 only: this format is encoded in software.")
+        name = self.name_edit.text().strip()
+        if name and with_format_suffix(name, out.format) != name:
+            self.name_edit.setText(with_format_suffix(name, out.format))
         custom = preset == CUSTOM
         self._form.setRowVisible(self._custom_row, custom)
-        width, height = out.size
+        width, height = out.resolution.size
         for spin, value in ((self.width_spin, width), (self.height_spin, height)):
             if spin.value() != value:
                 with QSignalBlocker(spin):
@@ -308,16 +340,23 @@ class OutputPanel(QWidget):
         self._update_info(project)
 
     def _update_info(self, project: Project) -> None:
-        width, height = project.output.size
-        parts = [f"{width}×{height}", f"{project.output.fps} fps"]
+        out = project.output
+        width, height = out.size
+        gif = out.format is OutputFormat.GIF
+        fps = min(out.fps, GIF_MAX_FPS) if gif else out.fps
+        parts = [f"{width}×{height}", f"{fps} fps"]
+        if out.format is not OutputFormat.MP4:  # the default goes without saying
+            parts.insert(0, out.format.value)
         if project.slides:
             parts += [format_duration(project.total_duration),
                       f"≈ {format_size(estimate_size_bytes(project))}"]
         else:
             parts.append("no slides yet")
         self.info_label.setText(" · ".join(parts))
-        self.info_label.setToolTip("The file size is an estimate: detailed photos and motion "
-                                   "take more space")
+        notes = [n[0].upper() + n[1:] + "." for n in format_notes(project)]
+        self.info_label.setToolTip("\n".join(
+            ["The file size is an estimate: detailed photos and motion take more space.",
+             *notes]))
 
     # -- widgets -> document ------------------------------------------------------------
     def _edit_output(self, description: str, change: Callable[[OutputSettings], OutputSettings],

@@ -33,6 +33,7 @@ from simvid_desktop.model.project import (
     AudioBed,
     MusicTrack,
     Narration,
+    OutputFormat,
     OutputSettings,
     Project,
     Resolution,
@@ -114,7 +115,8 @@ def project(farm: Farm, seconds: float = 1.0, slides: int = 4, size: str = "160x
 def queue_farm_job(store: Store, farm: Farm, name: str, proj: Project,
                    segment_seconds: float = 20.0, split: int = 1) -> Job:
     settings = Settings(segment_seconds=segment_seconds, retries=2)
-    return submit(store, proj, farm.shared / "out" / f"{name}.mp4", settings,
+    out = farm.shared / "out" / f"{name}{proj.output.format.suffix}"
+    return submit(store, proj, out, settings,
                   backend="farm", extra={"split": split})
 
 
@@ -337,6 +339,24 @@ def test_one_show_split_over_two_workers(farm: Farm, store: Store) -> None:
     assert {m.get("worker") for m in helper_meta} | {rq_meta(farm, job.id)["worker"]} == {
         "w1", "w2"}, "both workers rendered pieces"
     assert not (farm.shared / "out" / ".simvid-work").exists(), "no empty .simvid-work left"
+
+
+def test_a_webm_show_split_over_two_workers(farm: Farm, store: Store) -> None:
+    """The pieces are VP9 WebM, the sound Opus, and the join copies them as for MP4."""
+    proj = project(farm, 2.0, 4, "160x90")
+    proj = replace(proj, output=replace(proj.output, format=OutputFormat.WEBM_VP9))
+    job = queue_farm_job(store, farm, "split-webm", proj, segment_seconds=2.0, split=2)
+    RunnerThread(store, farm.redis.url).join(120)
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.FINISHED, done
+    out = Path(done.output)
+    assert out.suffix == ".webm"
+    info = probe(out)
+    assert info["vcodec"] == "vp9" and info["audio"] is not None, info
+    assert info["audio"][0] == "opus", info  # type: ignore[index]
+    assert abs(float(info["duration"]) - 8.0) < 0.1, info  # type: ignore[arg-type]
+    assert len(frames_rgb(out, 160, 90)) == 200
+    assert not (farm.shared / "out" / ".simvid-work").exists()
 
 
 def test_a_show_with_a_clip_and_a_title_split_over_two_workers(farm: Farm, store: Store) -> None:

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from simvid_desktop.jobs.store import Store
 from simvid_desktop.model.project import (
     AudioBed,
+    OutputFormat,
     OutputSettings,
     Project,
     Quality,
@@ -108,6 +109,25 @@ def test_custom_size_pattern_and_clashes_are_shown_before_queuing(
     assert dialog.jobs() == []
     assert "unknown field {size}" in (dialog.planned()[0].problem or "")
     assert not dialog.queue_button.isEnabled()
+
+
+def test_batch_export_makes_a_video_per_size_and_format(
+        qtbot: QtBot, bridge: JobBridge, project: Project, tmp_path: Path) -> None:
+    dialog = dialog_for(qtbot, bridge, project, tmp_path / "videos")
+    assert [f for f, box in dialog.format_boxes.items() if box.isChecked()] == [
+        OutputFormat.MP4]  # the project's own format to start with
+    dialog.preset_boxes["720p"].setChecked(True)
+    dialog.format_boxes[OutputFormat.WEBM_VP9].setChecked(True)
+    planned = dialog.jobs()
+    assert [o.name for _, o, _ in planned] == [
+        "Holiday-720p.mp4", "Holiday-720p.webm", "Holiday-1080p.mp4", "Holiday-1080p.webm"]
+    assert [p.output.format for p, _, _ in planned] == [
+        OutputFormat.MP4, OutputFormat.WEBM_VP9] * 2
+    dialog.format_boxes[OutputFormat.MP4_HEVC].setChecked(True)  # .mp4 too: a clash, shown
+    assert any("same file" in (v.problem or "") for v in dialog.planned())
+    for box in dialog.format_boxes.values():
+        box.setChecked(False)
+    assert dialog.jobs() == [] and "at least one format" in dialog.summary.text()
 
 
 def test_file_name_pattern() -> None:

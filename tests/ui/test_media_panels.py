@@ -18,6 +18,7 @@ from simvid_desktop.model.project import (
     Loudness,
     Motion,
     MotionMode,
+    OutputFormat,
     OutputSettings,
     Project,
     Quality,
@@ -165,6 +166,40 @@ def test_output_panel_offers_the_encoders_found_here(qtbot, document, tmp_path,
         "(not on this computer)")
     panel.encoder.setCurrentIndex(panel.encoder.findData("qsv"))
     assert document.project.output.video_encoder is VideoEncoder.QSV
+
+
+def test_output_panel_format_changes_the_project_the_name_and_the_estimate(
+        qtbot, document, tmp_path) -> None:
+    panel = OutputPanel(document)
+    qtbot.addWidget(panel)
+    document.reset(show(tmp_path, n=14), None)
+    panel.name_edit.setText("holiday.mp4")
+    mp4 = estimate_size_bytes(document.project)
+    assert [panel.format.itemData(r) for r in range(panel.format.count())] == [
+        f.value for f in OutputFormat]
+
+    panel.format.setCurrentIndex(panel.format.findData("webm-vp9"))
+    assert document.project.output.format is OutputFormat.WEBM_VP9
+    assert panel.output_path().name == "holiday.webm"
+    assert panel.name_edit.text() == "holiday.webm"
+    assert panel.info_text().startswith("webm-vp9 · 1920×1080 · 30 fps")
+    assert estimate_size_bytes(document.project) < mp4
+    assert not panel.encoder.isEnabled(), "hardware encoders make H.264 only"
+
+    panel.format.setCurrentIndex(panel.format.findData("gif"))
+    assert panel.output_path().name == "holiday.gif"
+    assert panel.info_text().startswith("gif · 640×360 · 15 fps")
+    assert format_size(estimate_size_bytes(document.project)) in panel.info_text()
+    assert not panel.loudness.isEnabled() and not panel.chapters.isEnabled()
+    assert panel.preset.currentData() == "1080p", "the chosen size is kept, only capped"
+
+    panel.format.setCurrentIndex(panel.format.findData("mov-prores"))
+    assert estimate_size_bytes(document.project) > 5 * mp4, "ProRes is for editing: large"
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    document.undo_stack.undo()
+    assert document.project.output == OutputSettings()
+    assert panel.output_path().name == "holiday.mp4" and panel.encoder.isEnabled()
 
 
 def test_output_panel_sets_the_loudness(qtbot, document, tmp_path) -> None:

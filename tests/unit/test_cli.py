@@ -324,12 +324,33 @@ def test_missing_and_unreadable_photos_are_named(
     assert sorted(wheres) == sorted([str(missing.resolve()), str(fake.resolve())])
 
 
-@pytest.mark.parametrize("name", ["show.mov", "show"])
-def test_output_must_be_mp4(photos: list[Path], tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(("name", "options", "message"), [
+    ("show", (), "a mp4 video is a .mp4 file, not a file without suffix (rename the "
+                 "output or choose another format)"),
+    ("show.mkv", (), "a mp4 video is a .mp4 file, not .mkv (rename the output or choose "
+                     "another format)"),
+    ("show.mp4", ("--format", "webm-vp9"), "a webm-vp9 video is a .webm file, not .mp4 "
+                                           "(rename the output or choose another format)"),
+])
+def test_output_suffix_must_match_the_format(photos: list[Path], tmp_path: Path, name: str,
+                                             options: tuple[str, ...], message: str) -> None:
     target = tmp_path / name
-    assert _problems(*photos, "-o", target) == [
-        (str(target.resolve()), "the output must be an .mp4 file")
-    ]
+    assert _problems(*photos, *options, "-o", target) == [(str(target.resolve()), message)]
+
+
+@pytest.mark.parametrize(("name", "options", "expected"), [
+    ("show.mp4", (), "mp4"),
+    ("show.webm", (), "webm-vp9"),
+    ("show.MOV", (), "mov-prores"),
+    ("show.gif", (), "gif"),
+    ("show.webm", ("--format", "webm-av1"), "webm-av1"),
+    ("show.mp4", ("--format", "mp4-hevc"), "mp4-hevc"),
+])
+def test_the_format_comes_from_the_option_or_the_suffix(
+        photos: list[Path], tmp_path: Path, name: str, options: tuple[str, ...],
+        expected: str) -> None:
+    project = _build(*photos, *options, "-o", tmp_path / name)
+    assert project.output.format.value == expected
 
 
 def test_output_folder_must_exist(photos: list[Path], tmp_path: Path) -> None:

@@ -1,0 +1,165 @@
+"""How each output format is encoded: the codec options per quality, the sound, the muxer,
+and what the pieces of a segmented render are made of.
+
+The one table of codec settings besides x264's (``hw_encoders.codec_args``). Each format's
+settings per named quality, and why:
+
+- **mp4** (H.264): x264 or a hardware encoder, as :mod:`hw_encoders` says.
+- **mp4-hevc**: x265 at x264's CRF + 2, one preset step faster than x264's (x265 is
+  several times slower at the same name), tagged ``hvc1`` (Apple's players refuse
+  ``hev1``), with forced frames as IDR so that seeking to a slide starts clean.
+- **mp4-av1** / **webm-av1**: SVT-AV1, presets 9/8/6/5 and CRF 40/35/30/27 for draft to
+  best (SVT-AV1 4.x warns that its presets from 10 up are for automated tooling and may
+  show artefacts; the slower ones below 5 cost many times more).
+- **webm-vp9**: libvpx-vp9 in constant quality (``-b:v 0 -crf``), ``deadline good`` with
+  ``cpu-used`` 5/4/2/1, CRF 34/29/27/24, and row multithreading (without it libvpx uses
+  one core).
+- **mov-prores**: ProRes 422 (``prores_ks`` profile 2; 422 HQ for ``best``), 10-bit 4:2:2,
+  with PCM sound: ProRes is for editing further, editors take PCM without a decoding step
+  or AAC's priming delay, and beside ProRes's ~150 Mb/s at 1080p the 1.5 Mb/s of PCM is
+  nothing.
+- **gif**: one palette per frame (``palettegen stats_mode=single`` + ``paletteuse
+  new=1``): a scene's frames are alike, so each scene gets its colours, and a dissolve gets
+  both scenes' colours; ordered (Bayer) dithering, which does not crawl from frame to frame
+  as error diffusion does. At most :data:`GIF_MAX_FPS` (the frame size is capped by the
+  model, :func:`~simvid_desktop.model.project.gif_size`); no sound.
+
+Every format is tagged BT.709 limited range (the GIF's RGB is converted from it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simvid_desktop.model.project import (
+    GIF_MAX_FPS,
+    X264_PRESETS,
+    OutputFormat,
+    OutputSettings,
+    Quality,
+    VideoEncoder,
+)
+from simvid_desktop.render.hw_encoders import codec_args
+
+_COLOUR_TAGS = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+                "-color_range", "tv"]
+
+_SVT_AV1 = {Quality.DRAFT: (9, 40), Quality.STANDARD: (8, 35), Quality.HIGH: (6, 30),
+            Quality.BEST: (5, 27)}  #: (preset, crf)
+#: (cpu-used, crf); CRF 29 at cpu-used 4 measured 0.9808 SSIM on the benchmark show
+#: (x264 medium CRF 23: 0.9823) in 0.69x x264's video bits; CRF 33 fell to 0.9779
+_VP9 = {Quality.DRAFT: (5, 34), Quality.STANDARD: (4, 29), Quality.HIGH: (2, 27),
+        Quality.BEST: (1, 24)}
+#: x265's CRF for a given x264 CRF: measured on the benchmark show against a lossless
+#: render, x265 fast CRF 25 has x264 medium CRF 23's SSIM within 0.002 (0.9806 against
+#: 0.9823) in 0.42x its video bits; CRF 28 (ffmpeg's "looks like x264's 23") fell to 0.9772
+X265_CRF_OFFSET = 2
+
+
+@dataclass(frozen=True)
+class Container:
+    """A muxer and what goes with it."""
+
+    muxer: str  #: ffmpeg's ``-f``
+    suffix: str  #: the file suffix (of the pieces of a segmented render too)
+    options: tuple[str, ...] = ()
+
+
+_MP4 = Container("mp4", ".mp4", ("-movflags", "+faststart"))
+_WEBM = Container("webm", ".webm")
+_MOV = Container("mov", ".mov", ("-movflags", "+faststart"))
+_GIF = Container("gif", ".gif", ("-loop", "0"))
+
+CONTAINERS = {
+    OutputFormat.MP4: _MP4, OutputFormat.MP4_HEVC: _MP4, OutputFormat.MP4_AV1: _MP4,
+    OutputFormat.WEBM_AV1: _WEBM, OutputFormat.WEBM_VP9: _WEBM,
+    OutputFormat.MOV_PRORES: _MOV, OutputFormat.GIF: _GIF,
+}
+
+
+def container(fmt: OutputFormat) -> Container:
+    return CONTAINERS[fmt]
+
+
+def piece_container(fmt: OutputFormat) -> Container:
+    """What the pieces of a segmented render are written in: the format's own container,
+    except for a GIF, whose pieces are lossless H.264 (its palettes are made at the join)."""
+    return _MP4 if fmt is OutputFormat.GIF else CONTAINERS[fmt]
+
+
+def _faster(x264_preset: str) -> str:
+    i = X264_PRESETS.index(x264_preset) if x264_preset in X264_PRESETS else 5
+    return X264_PRESETS[max(0, i - 1)]
+
+
+def video_codec(out: OutputSettings, encoder: VideoEncoder = VideoEncoder.SOFTWARE,
+                *, piece: bool = False) -> list[str]:
+    """The ``-c:v`` options for the project's format and quality (``encoder``: H.264 only;
+    ``piece``: a piece of a segmented render, which for a GIF is lossless H.264)."""
+    fmt, enc = out.format, out.encoder
+    if fmt is OutputFormat.GIF:
+        if piece:
+            return ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
+                    "-pix_fmt", "yuv420p"]
+        return ["-c:v", "gif"]
+    if fmt is OutputFormat.MP4:
+        return codec_args(encoder, enc.crf, enc.x264_preset)
+    if fmt is OutputFormat.MP4_HEVC:
+        return ["-c:v", "libx265", "-preset", _faster(enc.x264_preset),
+                "-crf", str(min(51, enc.crf + X265_CRF_OFFSET)), "-forced-idr", "1",
+                "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p"]
+    if fmt in (OutputFormat.MP4_AV1, OutputFormat.WEBM_AV1):
+        preset, crf = _SVT_AV1[out.quality]
+        return ["-c:v", "libsvtav1", "-preset", str(preset), "-crf", str(crf),
+                "-pix_fmt", "yuv420p"]
+    if fmt is OutputFormat.WEBM_VP9:
+        cpu_used, crf = _VP9[out.quality]
+        return ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", str(crf), "-deadline", "good",
+                "-cpu-used", str(cpu_used), "-row-mt", "1", "-pix_fmt", "yuv420p"]
+    profile = "3" if out.quality is Quality.BEST else "2"
+    return ["-c:v", "prores_ks", "-profile:v", profile, "-vendor", "apl0",
+            "-pix_fmt", "yuv422p10le"]
+
+
+def colour_tags(fmt: OutputFormat, *, piece: bool = False) -> list[str]:
+    """BT.709 limited-range tags on the stream (a GIF is RGB: none)."""
+    return [] if fmt is OutputFormat.GIF and not piece else list(_COLOUR_TAGS)
+
+
+def takes_keyframes(fmt: OutputFormat) -> bool:
+    """Whether frames can be forced to be keyframes (ProRes is all keyframes; a GIF has
+    none, and its lossless pieces do not need them)."""
+    return fmt not in (OutputFormat.MOV_PRORES, OutputFormat.GIF)
+
+
+def gif_filter(fps: int) -> str:
+    """From BT.709 YUV frames to a GIF's paletted frames (a filter chain's tail)."""
+    rate = min(fps, GIF_MAX_FPS)
+    return (f"fps={rate},scale=in_color_matrix=bt709:in_range=tv:flags=bicubic,"
+            "split[gif_a][gif_b];[gif_a]palettegen=stats_mode=single[gif_p];"
+            "[gif_b][gif_p]paletteuse=new=1:dither=bayer:bayer_scale=3")
+
+
+def gif_frames(frames: int, fps: int) -> int:
+    """How many frames a GIF of ``frames`` frames at ``fps`` keeps (the ``fps`` filter
+    rounds each output time to the nearest input frame)."""
+    rate = min(fps, GIF_MAX_FPS)
+    return round(frames * rate / fps)
+
+
+def audio_codec(fmt: OutputFormat) -> list[str]:
+    """The sound: AAC in MP4, Opus in WebM, PCM in MOV (see the module docstring)."""
+    if fmt in (OutputFormat.WEBM_AV1, OutputFormat.WEBM_VP9):
+        return ["-c:a", "libopus", "-b:a", "160k", "-ar", "48000"]
+    if fmt is OutputFormat.MOV_PRORES:
+        return ["-c:a", "pcm_s16le", "-ar", "48000"]
+    return ["-c:a", "aac", "-b:a", "192k", "-ar", "48000"]
+
+
+def audio_piece(fmt: OutputFormat) -> Container:
+    """What the soundtrack of a segmented render is written in, to be copied at the join."""
+    if fmt in (OutputFormat.WEBM_AV1, OutputFormat.WEBM_VP9):
+        return Container("webm", ".webm")
+    if fmt is OutputFormat.MOV_PRORES:
+        return Container("mov", ".mov")
+    return Container("mp4", ".m4a")
