@@ -131,10 +131,14 @@ class Quality(str, Enum):
 
 @dataclass(frozen=True)
 class QualityPreset:
-    """An encoder setting a user can choose by name: x264 CRF and speed preset."""
+    """An encoder setting a user can choose by name: x264 CRF, speed preset and the x264
+    options tuned for slideshows (long holds, slow sub-pixel motion, dissolves), measured
+    by ``benchmarks/quality_bench.py``. Hardware encoders use only the CRF."""
 
     crf: int
     x264_preset: str
+    #: ``-x264-params`` (``key=value:key=value``); "" for x264's preset as it is
+    x264_params: str = ""
 
 
 QUALITY_PRESETS: dict[Quality, QualityPreset] = {
@@ -317,7 +321,11 @@ class OutputSettings:
 
     @property
     def encoder(self) -> QualityPreset:
+        """The preset of :attr:`quality`; a pinned CRF or speed preset (benchmarks) gives
+        plain x264 at those settings, without the preset's tuned options."""
         base = QUALITY_PRESETS[self.quality]
+        if self.crf is None and not self.x264_preset:
+            return base
         return QualityPreset(
             self.crf if self.crf is not None else base.crf,
             self.x264_preset or base.x264_preset,

@@ -36,7 +36,8 @@ def _video_codec(project: Project, keyframes: Sequence[int],
     (counted from the first one this ffmpeg is given) that must be keyframes, so seeking
     to a slide is exact."""
     enc = project.output.encoder
-    args = [*codec_args(encoder, enc.crf, enc.x264_preset), "-r", str(project.output.fps)]
+    args = [*codec_args(encoder, enc.crf, enc.x264_preset, enc.x264_params),
+            "-r", str(project.output.fps)]
     fps = project.output.fps
     # Half a frame early: ffmpeg forces the first frame at or after each time.
     times = [f"{(n - 0.5) / fps:.6f}" for n in sorted(set(keyframes)) if n > 0]

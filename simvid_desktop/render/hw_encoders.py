@@ -76,11 +76,15 @@ HARDWARE: dict[VideoEncoder, EncoderSpec] = {
 }
 
 
-def codec_args(encoder: VideoEncoder, crf: int, x264_preset: str) -> list[str]:
-    """The ``-c:v`` options of ``encoder`` (SOFTWARE: x264) at quality ``crf``."""
+def codec_args(encoder: VideoEncoder, crf: int, x264_preset: str,
+               x264_params: str = "") -> list[str]:
+    """The ``-c:v`` options of ``encoder`` (SOFTWARE: x264) at quality ``crf``;
+    ``x264_params`` (a quality preset's tuning, ``key=value:...``) is for x264 only:
+    hardware encoders keep their own mapping of the CRF."""
     spec = HARDWARE.get(encoder)
     if spec is None:
-        return ["-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf),
+        tuned = ["-x264-params", x264_params] if x264_params else []
+        return ["-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), *tuned,
                 "-pix_fmt", "yuv420p"]
     return ["-c:v", spec.codec, *spec.quality(crf),
             *(["-pix_fmt", spec.pix_fmt] if spec.pix_fmt else [])]
