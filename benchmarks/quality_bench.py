@@ -197,9 +197,7 @@ def candidate_args(setting: Setting, info: dict[str, Any], out: Path) -> list[st
     from simvid_desktop.model.project import VideoEncoder
     from simvid_desktop.render.hw_encoders import codec_args
 
-    crf = f"{setting.crf:g}"
-    args = codec_args(VideoEncoder.SOFTWARE, 0, setting.preset, setting.params)
-    args[args.index("-crf") + 1] = crf  # x264 takes fractional CRFs; the presets do not
+    args = codec_args(VideoEncoder.SOFTWARE, setting.crf, setting.preset, setting.params)
     times = [f"{(n - 0.5) / FPS:.6f}" for n in sorted(set(info["keyframes"])) if n > 0]
     return ["-loglevel", "error", "-y", *_raw_input(info), "-i", "pipe:0",
             "-vf", "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
