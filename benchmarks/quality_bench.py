@@ -282,15 +282,15 @@ def bench_show(work: Path, show: str, args: argparse.Namespace) -> list[Row]:
     if "tuning" in args.tables:
         for text in [REFERENCE, *(c for c in args.candidates if c != REFERENCE)]:
             setting = Setting.parse(text)
-            out = folder / f"tune-{len(jobs)}.mp4"
+            out = folder / f"{os.getpid()}-tune-{len(jobs)}.mp4"
             jobs.append(("tuning", setting.label, candidate_args(setting, info, out), out))
     else:
-        out = folder / "reference.mp4"
+        out = folder / f"{os.getpid()}-reference.mp4"
         ref = Setting.parse(REFERENCE)
         jobs.append(("tuning", ref.label, candidate_args(ref, info, out), out))
     if "presets" in args.tables:
         for quality in args.presets:
-            out = folder / f"preset-{quality}.mp4"
+            out = folder / f"{os.getpid()}-preset-{quality}.mp4"
             jobs.append(("presets", quality, preset_args(project, quality, info, out), out))
     times: dict[int, list[tuple[float, float]]] = {i: [] for i in range(len(jobs))}
     for rep in range(args.repeat):
