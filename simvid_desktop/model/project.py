@@ -131,15 +131,23 @@ class Quality(str, Enum):
 
 @dataclass(frozen=True)
 class QualityPreset:
-    """An encoder setting a user can choose by name: x264 CRF and speed preset."""
+    """An encoder setting a user can choose by name: x264 CRF, speed preset and the x264
+    options tuned for slideshows (long holds, slow sub-pixel motion, dissolves), measured
+    by ``benchmarks/quality_bench.py``. Hardware encoders use only the CRF."""
 
-    crf: int
+    crf: float  #: x264 takes fractions; hardware encoders get it rounded
     x264_preset: str
+    #: ``-x264-params`` (``key=value:key=value``); "" for x264's preset as it is
+    x264_params: str = ""
 
 
+#: ``standard`` is tuned for slideshows (benchmarks/quality_bench.py, README "Quality
+#: presets"): x264 ``faster`` with smart weighted prediction (dissolves) and up to 5
+#: B-frames (holds and slow moves), at CRF 22.5, matches medium CRF 23's SSIM and size in
+#: about 2/3 of its CPU time on still, Ken Burns and clip shows.
 QUALITY_PRESETS: dict[Quality, QualityPreset] = {
     Quality.DRAFT: QualityPreset(28, "veryfast"),
-    Quality.STANDARD: QualityPreset(23, "medium"),
+    Quality.STANDARD: QualityPreset(22.5, "faster", "weightp=2:bframes=5"),
     Quality.HIGH: QualityPreset(20, "slow"),
     Quality.BEST: QualityPreset(17, "slow"),
 }
@@ -462,7 +470,11 @@ class OutputSettings:
 
     @property
     def encoder(self) -> QualityPreset:
+        """The preset of :attr:`quality`; a pinned CRF or speed preset (benchmarks) gives
+        plain x264 at those settings, without the preset's tuned options."""
         base = QUALITY_PRESETS[self.quality]
+        if self.crf is None and not self.x264_preset:
+            return base
         return QualityPreset(
             self.crf if self.crf is not None else base.crf,
             self.x264_preset or base.x264_preset,

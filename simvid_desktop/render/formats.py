@@ -5,7 +5,7 @@ The one table of codec settings besides x264's (``hw_encoders.codec_args``). Eac
 settings per named quality, and why:
 
 - **mp4** (H.264): x264 or a hardware encoder, as :mod:`hw_encoders` says.
-- **mp4-hevc**: x265 at x264's CRF + 2, one preset step faster than x264's (x265 is
+- **mp4-hevc**: x265 at the untuned x264 presets' CRF + 2, one preset step faster (x265 is
   several times slower at the same name), tagged ``hvc1`` (Apple's players refuse
   ``hev1``), with forced frames as IDR so that seeking to a slide starts clean.
 - **mp4-av1** / **webm-av1**: SVT-AV1, presets 9/8/6/5 and CRF 40/35/30/27 for draft to
@@ -54,6 +54,10 @@ _VP9 = {Quality.DRAFT: (5, 34), Quality.STANDARD: (4, 29), Quality.HIGH: (2, 27)
 #: render, x265 fast CRF 25 has x264 medium CRF 23's SSIM within 0.002 (0.9806 against
 #: 0.9823) in 0.42x its video bits; CRF 28 (ffmpeg's "looks like x264's 23") fell to 0.9772
 X265_CRF_OFFSET = 2
+#: (preset, crf) per quality: the x264 presets' CRF + 2 and one speed step faster, as
+#: measured above (fixed here, so tuning x264's own presets does not move x265's)
+_X265 = {Quality.DRAFT: ("superfast", 30), Quality.STANDARD: ("fast", 25),
+         Quality.HIGH: ("medium", 22), Quality.BEST: ("medium", 19)}
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,14 @@ def video_codec(out: OutputSettings, encoder: VideoEncoder = VideoEncoder.SOFTWA
                     "-pix_fmt", "yuv420p"]
         return ["-c:v", "gif"]
     if fmt is OutputFormat.MP4:
-        return codec_args(encoder, enc.crf, enc.x264_preset)
+        return codec_args(encoder, enc.crf, enc.x264_preset, enc.x264_params)
     if fmt is OutputFormat.MP4_HEVC:
-        return ["-c:v", "libx265", "-preset", _faster(enc.x264_preset),
-                "-crf", str(min(51, enc.crf + X265_CRF_OFFSET)), "-forced-idr", "1",
+        preset, crf = _X265[out.quality]
+        if out.x264_preset is not None:  # pinned (benchmarks): one step faster than x264
+            preset = _faster(out.x264_preset)
+        if out.crf is not None:
+            crf = min(51, out.crf + X265_CRF_OFFSET)
+        return ["-c:v", "libx265", "-preset", preset, "-crf", f"{crf:g}", "-forced-idr", "1",
                 "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p"]
     if fmt in (OutputFormat.MP4_AV1, OutputFormat.WEBM_AV1):
         preset, crf = _SVT_AV1[out.quality]

@@ -76,13 +76,17 @@ HARDWARE: dict[VideoEncoder, EncoderSpec] = {
 }
 
 
-def codec_args(encoder: VideoEncoder, crf: int, x264_preset: str) -> list[str]:
-    """The ``-c:v`` options of ``encoder`` (SOFTWARE: x264) at quality ``crf``."""
+def codec_args(encoder: VideoEncoder, crf: float, x264_preset: str,
+               x264_params: str = "") -> list[str]:
+    """The ``-c:v`` options of ``encoder`` (SOFTWARE: x264) at quality ``crf``;
+    ``x264_params`` (a quality preset's tuning, ``key=value:...``) and a fractional CRF are
+    for x264 only: hardware encoders keep their own mapping of the (rounded) CRF."""
     spec = HARDWARE.get(encoder)
     if spec is None:
-        return ["-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf),
+        tuned = ["-x264-params", x264_params] if x264_params else []
+        return ["-c:v", "libx264", "-preset", x264_preset, "-crf", f"{crf:g}", *tuned,
                 "-pix_fmt", "yuv420p"]
-    return ["-c:v", spec.codec, *spec.quality(crf),
+    return ["-c:v", spec.codec, *spec.quality(round(crf)),
             *(["-pix_fmt", spec.pix_fmt] if spec.pix_fmt else [])]
 
 
@@ -116,7 +120,7 @@ _TEST_SHOW = ("testsrc2=size=640x360:rate=30:duration=3,"
               "d=1:s=640x360:fps=30")
 
 
-def _ssim(encoder: VideoEncoder, crf: int, x264_preset: str) -> float | None:
+def _ssim(encoder: VideoEncoder, crf: float, x264_preset: str) -> float | None:
     """SSIM of ``encoder`` at ``crf`` on the test show against the show itself."""
     with tempfile.TemporaryDirectory(prefix="simvid-hw-") as folder:
         clip = Path(folder) / "test.mkv"
@@ -213,11 +217,11 @@ def available() -> list[VideoEncoder]:
     return [e for e in HARDWARE if works(e)]
 
 
-def meets_quality(encoder: VideoEncoder, crf: int, x264_preset: str) -> bool:
+def meets_quality(encoder: VideoEncoder, crf: float, x264_preset: str) -> bool:
     """Whether ``encoder`` matches x264's SSIM at this quality (measured once, kept)."""
     if not works(encoder):
         return False
-    key = f"{encoder.value}@{crf}/{x264_preset}"
+    key = f"{encoder.value}@{crf:g}/{x264_preset}"
     with _lock:
         findings = _load()
         if key not in findings.meets:
@@ -225,13 +229,13 @@ def meets_quality(encoder: VideoEncoder, crf: int, x264_preset: str) -> bool:
             ours = _ssim(VideoEncoder.SOFTWARE, crf, x264_preset)
             findings.meets[key] = (theirs is not None and ours is not None
                                    and theirs >= ours - SSIM_SLACK)
-            logger.info("%s at CRF %d: SSIM %s against x264's %s", encoder.value, crf,
+            logger.info("%s at CRF %g: SSIM %s against x264's %s", encoder.value, crf,
                         theirs, ours)
             _save(findings)
         return findings.meets[key]
 
 
-def resolve(choice: VideoEncoder, crf: int, x264_preset: str) -> VideoEncoder:
+def resolve(choice: VideoEncoder, crf: float, x264_preset: str) -> VideoEncoder:
     """The encoder a render uses for ``choice``: SOFTWARE or one hardware encoder."""
     if choice is VideoEncoder.SOFTWARE:
         return choice

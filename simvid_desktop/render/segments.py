@@ -84,6 +84,8 @@ def fingerprint(project: Project, segments: list[Segment],
     }
     if encoder is not VideoEncoder.SOFTWARE:  # software keeps the fingerprints it had
         data["video_encoder"] = encoder.value
+    elif project.output.encoder.x264_params:  # pieces of other x264 options do not join
+        data["x264_params"] = project.output.encoder.x264_params
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
