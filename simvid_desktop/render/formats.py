@@ -56,8 +56,9 @@ _VP9 = {Quality.DRAFT: (5, 34), Quality.STANDARD: (4, 29), Quality.HIGH: (2, 27)
 X265_CRF_OFFSET = 2
 #: (preset, crf) per quality: the x264 presets' CRF + 2 and one speed step faster, as
 #: measured above (fixed here, so tuning x264's own presets does not move x265's)
-_X265 = {Quality.DRAFT: ("superfast", 30), Quality.STANDARD: ("fast", 25),
-         Quality.HIGH: ("medium", 22), Quality.BEST: ("medium", 19)}
+_X265: dict[Quality, tuple[str, float]] = {
+    Quality.DRAFT: ("superfast", 30), Quality.STANDARD: ("fast", 25),
+    Quality.HIGH: ("medium", 22), Quality.BEST: ("medium", 19)}
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,13 @@ def video_codec(out: OutputSettings, encoder: VideoEncoder = VideoEncoder.SOFTWA
     if fmt is OutputFormat.MP4:
         return codec_args(encoder, enc.crf, enc.x264_preset, enc.x264_params)
     if fmt is OutputFormat.MP4_HEVC:
-        preset, crf = _X265[out.quality]
+        x265_preset, x265_crf = _X265[out.quality]
         if out.x264_preset is not None:  # pinned (benchmarks): one step faster than x264
-            preset = _faster(out.x264_preset)
+            x265_preset = _faster(out.x264_preset)
         if out.crf is not None:
-            crf = min(51, out.crf + X265_CRF_OFFSET)
-        return ["-c:v", "libx265", "-preset", preset, "-crf", f"{crf:g}", "-forced-idr", "1",
+            x265_crf = min(51, out.crf + X265_CRF_OFFSET)
+        return ["-c:v", "libx265", "-preset", x265_preset, "-crf", f"{x265_crf:g}",
+                "-forced-idr", "1",
                 "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p"]
     if fmt in (OutputFormat.MP4_AV1, OutputFormat.WEBM_AV1):
         preset, crf = _SVT_AV1[out.quality]
