@@ -120,7 +120,7 @@ def write_project(work: Path, mode: str, size: str) -> Path:
     project = Project(
         slides=tuple(slides), default_duration=seconds, motion=motion,
         transition=Transition(kind, fade),
-        audio=AudioBed(work / "photos" / manifest["audio"]["file"]),
+        audio=AudioBed.single(work / "photos" / manifest["audio"]["file"]),
         output=OutputSettings(resolution=Resolution(size), fps=FPS, fit=fit,
                               x264_preset=X264_PRESET, crf=CRF, loudness=Loudness.OFF,
                               video_encoder=VideoEncoder.SOFTWARE),

@@ -65,7 +65,7 @@ def write_project(work: Path, size: str, quality: str) -> Path:
         slides=tuple(Slide.photo(p) for p in photos), default_duration=PHOTO_SECONDS,
         transition=Transition(TransitionKind.FADE, FADE_SECONDS),
         motion=Motion(MotionMode.AUTO),
-        audio=AudioBed(work / "photos" / manifest["audio"]["file"]),
+        audio=AudioBed.single(work / "photos" / manifest["audio"]["file"]),
         output=OutputSettings(resolution=Resolution(size), fps=FPS, quality=Quality(quality)),
     )
     path = work / "show.simvid"

@@ -54,7 +54,7 @@ class Crash(BaseException):
 def show(photos: list[Path], music: Path, fmt: OutputFormat, fps: int) -> Project:
     """3 slides of 1 s with fades and Ken Burns, 160x90, chapters at every slide."""
     base = small_project(photos[:2], motion=Motion(MotionMode.AUTO),
-                         audio=AudioBed(music, fade_out=0.5))
+                         audio=AudioBed.single(music, fade_out=0.5))
     slides = (Slide.card("Hello"), *base.slides)
     return replace(base.with_slides(slides), output=replace(
         base.output, resolution=Resolution("160x90"), fps=fps, format=fmt,

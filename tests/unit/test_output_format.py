@@ -74,7 +74,7 @@ def test_an_unknown_format_is_named() -> None:
 
 
 def test_what_a_format_changes_is_said() -> None:
-    project = Project(slides=(Slide(Path("a.jpg")),), audio=AudioBed(Path("m.mp3")))
+    project = Project(slides=(Slide(Path("a.jpg")),), audio=AudioBed.single(Path("m.mp3")))
     assert format_notes(project) == []
     gif = replace(project, output=replace(project.output, format=OutputFormat.GIF,
                                           chapters=ChapterMode.SLIDES))
