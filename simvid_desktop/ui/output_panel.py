@@ -46,6 +46,7 @@ from simvid_desktop.model.project import (
     OutputSettings,
     Project,
     Quality,
+    QualityPreset,
     Resolution,
     VideoEncoder,
     format_notes,
@@ -117,6 +118,12 @@ def _heading(text: str) -> QLabel:
     return label
 
 
+
+def _quality_tip(preset: QualityPreset) -> str:
+    """What a quality choice means to x264 (its options too: ``standard`` is tuned)."""
+    tip = f"x264 CRF {preset.crf:g}, preset {preset.x264_preset}"
+    return f"{tip}, {preset.x264_params}" if preset.x264_params else tip
+
 class OutputPanel(QWidget):
     """Output settings of one document, plus the window's output folder and file name."""
 
@@ -153,7 +160,7 @@ class OutputPanel(QWidget):
         for key, preset in QUALITY_PRESETS.items():
             self.quality.addItem(_QUALITY_NAMES[key], key.value)
             self.quality.setItemData(self.quality.count() - 1,
-                                     f"x264 CRF {preset.crf}, preset {preset.x264_preset}",
+                                     _quality_tip(preset),
                                      Qt.ItemDataRole.ToolTipRole)
         self.fit = QComboBox()
         for mode in FitMode:

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 
 from simvid_desktop.model.estimate import estimate_size_bytes
 from simvid_desktop.model.project import (
+    QUALITY_PRESETS,
     ChapterMode,
     FitMode,
     Loudness,
@@ -276,3 +277,14 @@ def test_screenshot_output_panel(qtbot, document, tmp_path) -> None:
     for widget in (panel.preset, panel.fps, panel.quality, panel.fit, panel.folder_edit,
                    panel.name_edit, panel.info_label):
         assert colours(region(shot, panel, widget)) > 3, type(widget).__name__
+
+
+def test_the_quality_choices_say_what_x264_is_given(qtbot) -> None:
+    """The tooltip of each quality names its x264 settings, the tuned options included."""
+    panel = OutputPanel(ProjectDocument())
+    qtbot.addWidget(panel)
+    standard = QUALITY_PRESETS[Quality.STANDARD]
+    index = panel.quality.findData(Quality.STANDARD.value)
+    tip = panel.quality.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    assert f"CRF {standard.crf:g}" in tip and standard.x264_preset in tip
+    assert standard.x264_params and standard.x264_params in tip
