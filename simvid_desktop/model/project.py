@@ -139,15 +139,25 @@ class QualityPreset:
     x264_preset: str
     #: ``-x264-params`` (``key=value:key=value``); "" for x264's preset as it is
     x264_params: str = ""
+    #: The settings for a show of photos and title cards alone (no video clip), when they
+    #: differ: x264's fastest modes keep photos' quality at a lower CRF, but spend far more
+    #: bits on camera footage's grain (measured, README "Quality presets").
+    photos: QualityPreset | None = None
+
+    def for_show(self, has_clips: bool) -> QualityPreset:
+        """The settings for a show with (or without) video clips."""
+        return self if has_clips or self.photos is None else self.photos
 
 
 #: ``standard`` is tuned for slideshows (benchmarks/quality_bench.py, README "Quality
-#: presets"): x264 ``faster`` with smart weighted prediction (dissolves) and up to 5
-#: B-frames (holds and slow moves), at CRF 22.5, matches medium CRF 23's SSIM and size in
-#: about 2/3 of its CPU time on still, Ken Burns and clip shows.
+#: presets"). With clips: x264 ``faster`` with smart weighted prediction (dissolves) and up
+#: to 5 B-frames (holds and slow moves), at CRF 22.5, matches medium CRF 23's SSIM and size
+#: in about 2/3 of its CPU time. Photos alone: ``veryfast`` with the same options at CRF 21
+#: does, in about 0.4 of its time.
 QUALITY_PRESETS: dict[Quality, QualityPreset] = {
     Quality.DRAFT: QualityPreset(28, "veryfast"),
-    Quality.STANDARD: QualityPreset(22.5, "faster", "weightp=2:bframes=5"),
+    Quality.STANDARD: QualityPreset(22.5, "faster", "weightp=2:bframes=5",
+                                    photos=QualityPreset(21, "veryfast", "weightp=2:bframes=5")),
     Quality.HIGH: QualityPreset(20, "slow"),
     Quality.BEST: QualityPreset(17, "slow"),
 }
@@ -468,11 +478,11 @@ class OutputSettings:
             return gif_size(self.resolution.size)
         return self.resolution.size
 
-    @property
-    def encoder(self) -> QualityPreset:
-        """The preset of :attr:`quality`; a pinned CRF or speed preset (benchmarks) gives
-        plain x264 at those settings, without the preset's tuned options."""
-        base = QUALITY_PRESETS[self.quality]
+    def encoder_for(self, has_clips: bool) -> QualityPreset:
+        """The x264 settings of :attr:`quality` for a show with (or without) video clips
+        (:meth:`Project.encoder` knows which); a pinned CRF or speed preset (benchmarks)
+        gives plain x264 at those settings, without the preset's tuned options."""
+        base = QUALITY_PRESETS[self.quality].for_show(has_clips)
         if self.crf is None and not self.x264_preset:
             return base
         return QualityPreset(
@@ -679,6 +689,11 @@ class Project:
     def clips(self) -> list[tuple[int, Clip]]:
         """The video clips, with their index on the timeline."""
         return [(i, s.clip) for i, s in enumerate(self.slides) if s.clip is not None]
+
+    @property
+    def encoder(self) -> QualityPreset:
+        """The x264 settings this show is encoded with: its quality's, for its content."""
+        return self.output.encoder_for(any(s.clip is not None for s in self.slides))
 
     def with_slides(self, slides: list[Slide] | tuple[Slide, ...]) -> Project:
         return replace(self, slides=tuple(slides))

@@ -53,6 +53,18 @@ class Shot:
         return self.b if self.b is not None and self.progress >= 0.5 else self.a
 
 
+@dataclass(frozen=True)
+class FrameRange:
+    """Frames ``first`` up to (not including) ``end``."""
+
+    first: int
+    end: int
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.first
+
+
 class Timeline:
     def __init__(self, project: Project) -> None:
         n = len(project.slides)
@@ -128,3 +140,17 @@ class Timeline:
 
     def shot_for_frame(self, frame: int) -> Shot:
         return self.shot(self.time_of(frame))
+
+    def scenes(self) -> list[FrameRange]:
+        """The show's frames cut into scenes, in order and without gaps: each stretch where
+        one slide is shown alone, and each transition (both of its slides)."""
+        scenes: list[FrameRange] = []
+        first, key = 0, None
+        for n in range(self.frame_count):
+            shot = self.shot_for_frame(n)
+            if key is not None and (shot.a, shot.b) != key:
+                scenes.append(FrameRange(first, n))
+                first = n
+            key = (shot.a, shot.b)
+        scenes.append(FrameRange(first, self.frame_count))
+        return scenes

@@ -14,11 +14,11 @@ from simvid_desktop.render.audio import AudioPlan
 from simvid_desktop.render.chapters import chapter_args
 from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.formats import (
+    TAG_BT709,
     audio_codec,
     audio_piece,
     colour_tags,
     container,
-    gif_filter,
     piece_container,
     takes_keyframes,
     video_codec,
@@ -26,10 +26,6 @@ from simvid_desktop.render.formats import (
 from simvid_desktop.render.hw_encoders import global_args, upload_filter
 from simvid_desktop.render.progress import CancelToken
 from simvid_desktop.render.yuv import Frame
-
-# Our frames are BT.709 limited range: say so without converting (tagging only the output
-# would make ffmpeg convert from its BT.601 assumption for raw input).
-_TAG_BT709 = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
 
 
 def _video_input(project: Project) -> list[str]:
@@ -46,7 +42,7 @@ def _video_codec(project: Project, keyframes: Sequence[int],
     quality; ``keyframes``: frames (counted from the first one this ffmpeg is given) that
     must be keyframes, so seeking to a slide is exact."""
     out = project.output
-    args = [*video_codec(out, encoder, piece=piece), *colour_tags(out.format, piece=piece)]
+    args = [*video_codec(project, encoder, piece=piece), *colour_tags(out.format, piece=piece)]
     if out.format is not OutputFormat.GIF or piece:  # the GIF's rate is its filter's
         args += ["-r", str(out.fps)]
     fps = out.fps
@@ -61,19 +57,17 @@ def single_pass_args(project: Project, plan: AudioPlan, out: Path,
                      keyframes: Sequence[int] = (), chapters: Path | None = None,
                      encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> list[str]:
     """One ffmpeg run: frames from the pipe plus the music, straight to the final video
-    (with the chapters of the ffmetadata file ``chapters``; a GIF has neither)."""
+    (with the chapters of the ffmetadata file ``chapters``). Not for a GIF, whose frames
+    go into a lossless file first (:func:`segment_args`, then :mod:`render.gif`)."""
     fmt = project.output.format
+    if fmt is OutputFormat.GIF:
+        raise ValueError("a GIF is made in two steps: segment_args, then render.gif")
     box = container(fmt)
     head = ["-loglevel", "error", "-y", *global_args(encoder), *_video_input(project)]
-    if fmt is OutputFormat.GIF:
-        return [*head, "-filter_complex",
-                f"[0:v]{_TAG_BT709},{gif_filter(project.output.fps)}[vout]",
-                "-map", "[vout]", *_video_codec(project, (), encoder), "-an",
-                *box.options, "-f", box.muxer, str(out)]
     meta_in, meta_out = chapter_args(chapters, 1 + plan.input_args.count("-i"))
     return [
         *head, *plan.input_args, *meta_in,
-        "-filter_complex", f"[0:v]{_TAG_BT709}{upload_filter(encoder)}[vout];{plan.filter}",
+        "-filter_complex", f"[0:v]{TAG_BT709}{upload_filter(encoder)}[vout];{plan.filter}",
         "-map", "[vout]", "-map", "[aout]", *meta_out,
         *_video_codec(project, keyframes, encoder),
         *audio_codec(fmt), *box.options, "-f", box.muxer, str(out),
@@ -88,7 +82,7 @@ def segment_args(project: Project, out: Path, keyframes: Sequence[int] = (),
     box = piece_container(project.output.format)
     return [
         "-loglevel", "error", "-y", *global_args(encoder), *_video_input(project),
-        "-vf", _TAG_BT709 + upload_filter(encoder),
+        "-vf", TAG_BT709 + upload_filter(encoder),
         *_video_codec(project, keyframes, encoder, piece=True), "-an",
         "-f", box.muxer, str(out),
     ]
@@ -101,23 +95,24 @@ def audio_args(plan: AudioPlan, out: Path, fmt: OutputFormat = OutputFormat.MP4)
     ]
 
 
-def join_args(project: Project, listing: Path, audio: Path | None, chapters: Path | None,
+def join_args(project: Project, listing: Path, audio: Path, chapters: Path | None,
               out: Path) -> list[str]:
     """Concatenate the pieces named in ``listing`` and the soundtrack ``audio`` into the
-    final video, with the chapters of ``chapters``: copied as they are, or for a GIF
-    (lossless pieces, no sound, no chapters) through its palettes."""
+    final video, with the chapters of ``chapters``, copied as they are. (A GIF's pieces
+    are lossless: :mod:`render.gif` makes the GIF from :func:`concat_input`.)"""
     fmt = project.output.format
     box = container(fmt)
-    head = ["-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-    if fmt is OutputFormat.GIF or audio is None:  # (only a GIF has no soundtrack)
-        return [*head, "-filter_complex",
-                f"[0:v]{_TAG_BT709},{gif_filter(project.output.fps)}[vout]", "-map", "[vout]",
-                *video_codec(project.output), "-an", *box.options, "-f", box.muxer, str(out)]
     meta_in, meta_out = chapter_args(chapters, 2)
     return [
-        *head, "-i", str(audio), *meta_in, "-map", "0:v", "-map", "1:a", *meta_out,
+        "-loglevel", "error", "-y", *concat_input(listing), "-i", str(audio), *meta_in,
+        "-map", "0:v", "-map", "1:a", *meta_out,
         "-c", "copy", *box.options, "-f", box.muxer, str(out),
     ]
+
+
+def concat_input(listing: Path) -> list[str]:
+    """ffmpeg input options reading the pieces named in ``listing`` as one stream."""
+    return ["-f", "concat", "-safe", "0", "-i", str(listing)]
 
 
 def failure(proc: FFmpegProcess, output: Path) -> SimvidError:

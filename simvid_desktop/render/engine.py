@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from simvid_desktop.durable import move_no_replace
 from simvid_desktop.errors import OutputError, RenderCancelled, RenderFailed, SimvidError
 from simvid_desktop.model.chapters import chapters_of
-from simvid_desktop.model.project import Project, VideoEncoder
+from simvid_desktop.model.project import OutputFormat, Project, VideoEncoder
 from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy, numbered_names
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import soundtrack_plan
@@ -36,12 +36,14 @@ from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.encoder import (
     FramePipe,
     audio_args,
+    concat_input,
     failure,
     join_args,
     segment_args,
     single_pass_args,
 )
 from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.gif import encode_gif
 from simvid_desktop.render.hw_encoders import HARDWARE, resolve
 from simvid_desktop.render.loudness import loudness_gain
 from simvid_desktop.render.preflight import ensure_still_there, ensure_valid
@@ -249,6 +251,9 @@ def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progr
     plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1, loudness=gain)
     keyframes = comp.timeline.slide_start_frames()
     with tempfile.TemporaryDirectory(prefix="simvid-meta-") as folder:
+        if spec.project.output.format is OutputFormat.GIF:
+            _gif_pass(spec, comp, tmp, Path(folder), progress, cancel)
+            return VideoEncoder.SOFTWARE
         meta = write_metadata(chapters_of(spec.project, comp.timeline),
                               Path(folder) / "chapters.ffmeta")
         while True:
@@ -264,6 +269,19 @@ def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progr
                 if encoder is VideoEncoder.SOFTWARE:
                     raise
                 encoder = _fall_back(encoder, exc, progress, cancel)
+
+
+def _gif_pass(spec: RenderSpec, comp: Compositor, tmp: Path, folder: Path,
+              progress: _Progress, cancel: CancelToken) -> None:
+    """A GIF in one pass: the frames into a lossless file in ``folder``, then the GIF from
+    it, with a palette per scene (``render.gif``)."""
+    frames = folder / "frames.mp4"
+    with FramePipe(segment_args(spec.project, frames), spec.output, cancel) as pipe:
+        _encode_frames(comp, 0, comp.timeline.frame_count, pipe, progress, cancel)
+        cancel.raise_if_cancelled()
+        pipe.finish()
+    progress.stage(RenderStage.FINALIZING, "Making the GIF: a palette for each scene")
+    encode_gif(spec.project, ["-i", str(frames)], tmp, folder)
 
 
 def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _FrameCounter,
@@ -314,10 +332,12 @@ def join_segments(project: Project, work: WorkDir, segments: list[Segment],
     show's chapters); a GIF's lossless pieces are encoded into the GIF here."""
     listing = work.concat_list(segments)
     fmt = project.output.format
+    if not fmt.has_audio:  # a GIF
+        encode_gif(project, concat_input(listing), tmp, listing.parent)
+        return
     meta = (write_metadata(chapters_of(project), work.chapters_path)
             if fmt.has_chapters else None)
-    audio = work.audio_path if fmt.has_audio else None
-    with FFmpegProcess(join_args(project, listing, audio, meta, tmp)) as proc:
+    with FFmpegProcess(join_args(project, listing, work.audio_path, meta, tmp)) as proc:
         if proc.finish() != 0:
             raise failure(proc, tmp)
 
@@ -379,7 +399,7 @@ def render(
         else:
             ensure_valid(project, output)
         cancel.raise_if_cancelled()
-        enc = project.output.encoder
+        enc = project.encoder
         # Hardware makes H.264 only: the other formats are encoded in software.
         chosen = (resolve(project.output.video_encoder, enc.crf, enc.x264_preset)
                   if project.output.format.is_h264 else VideoEncoder.SOFTWARE)

@@ -18,11 +18,10 @@ settings per named quality, and why:
   with PCM sound: ProRes is for editing further, editors take PCM without a decoding step
   or AAC's priming delay, and beside ProRes's ~150 Mb/s at 1080p the 1.5 Mb/s of PCM is
   nothing.
-- **gif**: one palette per frame (``palettegen stats_mode=single`` + ``paletteuse
-  new=1``): a scene's frames are alike, so each scene gets its colours, and a dissolve gets
-  both scenes' colours; ordered (Bayer) dithering, which does not crawl from frame to frame
-  as error diffusion does. At most :data:`GIF_MAX_FPS` (the frame size is capped by the
-  model, :func:`~simvid_desktop.model.project.gif_size`); no sound.
+- **gif**: one palette per scene, ordered dithering (see :mod:`~simvid_desktop.render.gif`),
+  at most :data:`~simvid_desktop.model.project.GIF_MAX_FPS` (the frame size is capped by
+  the model, :func:`~simvid_desktop.model.project.gif_size`); no sound. Its frames are
+  first encoded losslessly (as the pieces of a segmented render), then made into the GIF.
 
 Every format is tagged BT.709 limited range (the GIF's RGB is converted from it).
 """
@@ -32,14 +31,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simvid_desktop.model.project import (
-    GIF_MAX_FPS,
     X264_PRESETS,
     OutputFormat,
-    OutputSettings,
+    Project,
     Quality,
     VideoEncoder,
 )
 from simvid_desktop.render.hw_encoders import codec_args
+
+#: Our frames are BT.709 limited range: say so without converting (tagging only the output
+#: would make ffmpeg convert from its BT.601 assumption for raw input).
+TAG_BT709 = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
 
 _COLOUR_TAGS = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
                 "-color_range", "tv"]
@@ -97,11 +99,12 @@ def _faster(x264_preset: str) -> str:
     return X264_PRESETS[max(0, i - 1)]
 
 
-def video_codec(out: OutputSettings, encoder: VideoEncoder = VideoEncoder.SOFTWARE,
+def video_codec(project: Project, encoder: VideoEncoder = VideoEncoder.SOFTWARE,
                 *, piece: bool = False) -> list[str]:
     """The ``-c:v`` options for the project's format and quality (``encoder``: H.264 only;
     ``piece``: a piece of a segmented render, which for a GIF is lossless H.264)."""
-    fmt, enc = out.format, out.encoder
+    out = project.output
+    fmt, enc = out.format, project.encoder
     if fmt is OutputFormat.GIF:
         if piece:
             return ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
@@ -140,21 +143,6 @@ def takes_keyframes(fmt: OutputFormat) -> bool:
     """Whether frames can be forced to be keyframes (ProRes is all keyframes; a GIF has
     none, and its lossless pieces do not need them)."""
     return fmt not in (OutputFormat.MOV_PRORES, OutputFormat.GIF)
-
-
-def gif_filter(fps: int) -> str:
-    """From BT.709 YUV frames to a GIF's paletted frames (a filter chain's tail)."""
-    rate = min(fps, GIF_MAX_FPS)
-    return (f"fps={rate},scale=in_color_matrix=bt709:in_range=tv:flags=bicubic,"
-            "split[gif_a][gif_b];[gif_a]palettegen=stats_mode=single[gif_p];"
-            "[gif_b][gif_p]paletteuse=new=1:dither=bayer:bayer_scale=3")
-
-
-def gif_frames(frames: int, fps: int) -> int:
-    """How many frames a GIF of ``frames`` frames at ``fps`` keeps (the ``fps`` filter
-    rounds each output time to the nearest input frame)."""
-    rate = min(fps, GIF_MAX_FPS)
-    return round(frames * rate / fps)
 
 
 def audio_codec(fmt: OutputFormat) -> list[str]:

@@ -28,7 +28,7 @@ from simvid_desktop.model.project import (
 )
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.engine import RenderSpec, render
-from simvid_desktop.render.formats import gif_frames
+from simvid_desktop.render.gif import gif_frames
 from simvid_desktop.render.progress import ProgressEvent, RenderStage
 from tests.integration.conftest import small_project
 from tests.integration.media import FF, audio_samples, leftovers, tone

@@ -200,7 +200,7 @@ def test_with_slides_replaces_only_slides() -> None:
 def test_encoder_settings(
     quality: Quality, crf: int | None, preset: str | None, expected: tuple[float, str]
 ) -> None:
-    enc = OutputSettings(quality=quality, crf=crf, x264_preset=preset).encoder
+    enc = OutputSettings(quality=quality, crf=crf, x264_preset=preset).encoder_for(True)
     assert (enc.crf, enc.x264_preset) == expected
 
 

@@ -18,7 +18,7 @@ from simvid_desktop.model.project import (
     Transition,
     TransitionKind,
 )
-from simvid_desktop.model.timeline import Shot, SlideSpan, Timeline
+from simvid_desktop.model.timeline import FrameRange, Shot, SlideSpan, Timeline
 
 
 def _timeline(
@@ -357,3 +357,33 @@ def test_a_clip_plays_in_step_with_the_show_from_its_trim_in_point() -> None:
     # within the fades on either side it goes on: before trim-in, after trim-out
     assert tl.clip_time(1, 1.6) == pytest.approx(2.6)
     assert tl.clip_time(1, 6.4) == pytest.approx(7.4)
+
+
+# -- scenes (a GIF's palettes) --------------------------------------------------------------------
+def test_scenes_are_the_holds_and_the_transitions_in_order() -> None:
+    # 30 fps, 3 s slides, 1 s fades centred on 3 s and 6 s: holds 0-2.5, 3.5-5.5, 6.5-9
+    tl = _timeline([3.0, 3.0, 3.0], (TransitionKind.FADE, 1.0))
+    assert tl.scenes() == [FrameRange(0, 75), FrameRange(75, 105), FrameRange(105, 165),
+                           FrameRange(165, 195), FrameRange(195, 270)]
+    assert tl.shot_for_frame(75) == Shot(0, 1, tl.shot_for_frame(75).progress,
+                                         TransitionKind.FADE)
+
+
+@pytest.mark.parametrize("transition", [(TransitionKind.NONE, 0.0), (TransitionKind.FADE, 0.6),
+                                        (TransitionKind.WIPE_LEFT, 2.0)])
+def test_scenes_cover_every_frame_once_and_each_shows_one_shot(
+        transition: tuple[TransitionKind, float]) -> None:
+    tl = _timeline([1.0, 0.4, 2.0, 1.0, 0.1], transition, fps=25)
+    scenes = tl.scenes()
+    assert scenes[0].first == 0 and scenes[-1].end == tl.frame_count
+    for before, after in pairwise(scenes):
+        assert before.end == after.first
+    for scene in scenes:
+        assert scene.frames >= 1
+        shots = {(s.a, s.b) for s in map(tl.shot_for_frame, range(scene.first, scene.end))}
+        assert len(shots) == 1
+    for before, after in pairwise(scenes):  # a new scene is a new shot
+        a, b = tl.shot_for_frame(before.end - 1), tl.shot_for_frame(after.first)
+        assert (a.a, a.b) != (b.a, b.b)
+    if transition[0] is TransitionKind.NONE:
+        assert len(scenes) == 5
