@@ -20,10 +20,11 @@ almost nothing after their first frame). Other measured effects, folded in below
   like pixels ** 0.75 (:data:`PIXEL_EXPONENT`): bigger frames compress better per pixel;
 * frame rate: 24, 30 and 60 fps stills gave 4.9, 4.8 and 4.5 Mb/s; x264 spends its bits on
   changes, not on repeated frames, so the rate hardly matters (:data:`FPS_EXPONENT`);
-* quality: ``standard`` is now x264 with ``weightp=2:bframes=5``, veryfast CRF 21 for
-  photos alone and faster CRF 22.5 with clips, measured at 0.81-1.00x the size of medium
-  CRF 23 (``benchmarks/quality_bench.py``), so the CRF 23 figures above stand for it; draft / high / best gave 0.37 / 1.38 / 1.86 x the standard size
-  (:data:`QUALITY_FACTOR`; draft also encodes with ``veryfast``, which costs bits);
+* quality: ``standard`` is now x264 veryfast with ``weightp=2:bframes=5``, CRF 21 (22.25
+  over video clips), measured at 0.81-1.00x the size of medium CRF 23
+  (``benchmarks/quality_bench.py``), so the CRF 23 figures above stand for it; draft /
+  high / best gave 0.37 / 1.38 / 1.86 x the standard size (:data:`QUALITY_FACTOR`; draft
+  also encodes with ``veryfast``, which costs bits);
 * audio: AAC at 192 kb/s, Opus at 160 kb/s in WebM, PCM (1536 kb/s) in MOV
   (``render/formats.py``), whatever the music; a GIF has none;
 * format: the other codecs' sizes relative to H.264 at the same named quality were measured

@@ -139,25 +139,21 @@ class QualityPreset:
     x264_preset: str
     #: ``-x264-params`` (``key=value:key=value``); "" for x264's preset as it is
     x264_params: str = ""
-    #: The settings for a show of photos and title cards alone (no video clip), when they
-    #: differ: x264's fastest modes keep photos' quality at a lower CRF, but spend far more
-    #: bits on camera footage's grain (measured, README "Quality presets").
-    photos: QualityPreset | None = None
-
-    def for_show(self, has_clips: bool) -> QualityPreset:
-        """The settings for a show with (or without) video clips."""
-        return self if has_clips or self.photos is None else self.photos
+    #: x264 zone options (``crf=22.25``, ``key=value`` joined by commas) for the frames that
+    #: show a video clip, its transitions included; "" for the same settings everywhere.
+    #: x264's fast modes keep photos' quality at a low CRF but spend far more bits on camera
+    #: footage's grain at it, and hold its quality at a higher one (measured, README
+    #: "Quality presets").
+    footage: str = ""
 
 
 #: ``standard`` is tuned for slideshows (benchmarks/quality_bench.py, README "Quality
-#: presets"). With clips: x264 ``faster`` with smart weighted prediction (dissolves) and up
-#: to 5 B-frames (holds and slow moves), at CRF 22.5, matches medium CRF 23's SSIM and size
-#: in about 2/3 of its CPU time. Photos alone: ``veryfast`` with the same options at CRF 21
-#: does, in about 0.4 of its time.
+#: presets"): x264 ``veryfast`` with smart weighted prediction (dissolves) and up to 5
+#: B-frames (holds and slow moves), at CRF 21 for photos and titles and CRF 22.25 for video
+#: clips, matches medium CRF 23's SSIM and size in about 0.4 of its CPU time.
 QUALITY_PRESETS: dict[Quality, QualityPreset] = {
     Quality.DRAFT: QualityPreset(28, "veryfast"),
-    Quality.STANDARD: QualityPreset(22.5, "faster", "weightp=2:bframes=5",
-                                    photos=QualityPreset(21, "veryfast", "weightp=2:bframes=5")),
+    Quality.STANDARD: QualityPreset(21, "veryfast", "weightp=2:bframes=5", footage="crf=22.25"),
     Quality.HIGH: QualityPreset(20, "slow"),
     Quality.BEST: QualityPreset(17, "slow"),
 }
@@ -478,11 +474,11 @@ class OutputSettings:
             return gif_size(self.resolution.size)
         return self.resolution.size
 
-    def encoder_for(self, has_clips: bool) -> QualityPreset:
-        """The x264 settings of :attr:`quality` for a show with (or without) video clips
-        (:meth:`Project.encoder` knows which); a pinned CRF or speed preset (benchmarks)
-        gives plain x264 at those settings, without the preset's tuned options."""
-        base = QUALITY_PRESETS[self.quality].for_show(has_clips)
+    @property
+    def encoder(self) -> QualityPreset:
+        """The preset of :attr:`quality`; a pinned CRF or speed preset (benchmarks) gives
+        plain x264 at those settings, without the preset's tuned options."""
+        base = QUALITY_PRESETS[self.quality]
         if self.crf is None and not self.x264_preset:
             return base
         return QualityPreset(
@@ -689,11 +685,6 @@ class Project:
     def clips(self) -> list[tuple[int, Clip]]:
         """The video clips, with their index on the timeline."""
         return [(i, s.clip) for i, s in enumerate(self.slides) if s.clip is not None]
-
-    @property
-    def encoder(self) -> QualityPreset:
-        """The x264 settings this show is encoded with: its quality's, for its content."""
-        return self.output.encoder_for(any(s.clip is not None for s in self.slides))
 
     def with_slides(self, slides: list[Slide] | tuple[Slide, ...]) -> Project:
         return replace(self, slides=tuple(slides))

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from simvid_desktop.errors import OutputError, RenderFailed, SimvidError
 from simvid_desktop.model.project import OutputFormat, Project, VideoEncoder
+from simvid_desktop.model.timeline import FrameRange
 from simvid_desktop.render.audio import AudioPlan
 from simvid_desktop.render.chapters import chapter_args
 from simvid_desktop.render.ffmpeg import FFmpegProcess
@@ -37,12 +38,15 @@ def _video_input(project: Project) -> list[str]:
 
 
 def _video_codec(project: Project, keyframes: Sequence[int],
-                 encoder: VideoEncoder, *, piece: bool = False) -> list[str]:
+                 encoder: VideoEncoder, *, piece: bool = False,
+                 span: FrameRange | None = None) -> list[str]:
     """``encoder`` (x264, or hardware; other formats: their codec) at the project's
     quality; ``keyframes``: frames (counted from the first one this ffmpeg is given) that
-    must be keyframes, so seeking to a slide is exact."""
+    must be keyframes, so seeking to a slide is exact; ``span``: the show's frames this
+    ffmpeg is given (default: all)."""
     out = project.output
-    args = [*video_codec(project, encoder, piece=piece), *colour_tags(out.format, piece=piece)]
+    args = [*video_codec(project, encoder, piece=piece, span=span),
+            *colour_tags(out.format, piece=piece)]
     if out.format is not OutputFormat.GIF or piece:  # the GIF's rate is its filter's
         args += ["-r", str(out.fps)]
     fps = out.fps
@@ -75,15 +79,16 @@ def single_pass_args(project: Project, plan: AudioPlan, out: Path,
 
 
 def segment_args(project: Project, out: Path, keyframes: Sequence[int] = (),
-                 encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> list[str]:
-    """A video-only piece of the show, to be joined later without re-encoding
-    (``keyframes`` counted from the piece's first frame; a GIF's pieces are lossless,
-    encoded once more at the join)."""
+                 encoder: VideoEncoder = VideoEncoder.SOFTWARE,
+                 span: FrameRange | None = None) -> list[str]:
+    """A video-only piece of the show (the frames of ``span``, default all), to be joined
+    later without re-encoding (``keyframes`` counted from the piece's first frame; a GIF's
+    pieces are lossless, encoded once more at the join)."""
     box = piece_container(project.output.format)
     return [
         "-loglevel", "error", "-y", *global_args(encoder), *_video_input(project),
         "-vf", TAG_BT709 + upload_filter(encoder),
-        *_video_codec(project, keyframes, encoder, piece=True), "-an",
+        *_video_codec(project, keyframes, encoder, piece=True, span=span), "-an",
         "-f", box.muxer, str(out),
     ]
 

@@ -29,7 +29,7 @@ from simvid_desktop.errors import OutputError, RenderCancelled, RenderFailed, Si
 from simvid_desktop.model.chapters import chapters_of
 from simvid_desktop.model.project import OutputFormat, Project, VideoEncoder
 from simvid_desktop.model.settings import SEGMENT_SECONDS, CollisionPolicy, numbered_names
-from simvid_desktop.model.timeline import Timeline
+from simvid_desktop.model.timeline import FrameRange, Timeline
 from simvid_desktop.render.audio import soundtrack_plan
 from simvid_desktop.render.chapters import write_chapter_list, write_metadata
 from simvid_desktop.render.compositor import Compositor
@@ -293,8 +293,8 @@ def render_segment(comp: Compositor, seg: Segment, work: WorkDir, progress: _Fra
     try:
         keyframes = [n - seg.first for n in comp.timeline.slide_start_frames()
                      if seg.first < n < seg.end]
-        with FramePipe(segment_args(comp.project, part, keyframes, encoder), final,
-                       cancel) as pipe:
+        args = segment_args(comp.project, part, keyframes, encoder, FrameRange(seg.first, seg.end))
+        with FramePipe(args, final, cancel) as pipe:
             _encode_frames(comp, seg.first, seg.end, pipe, progress, cancel)
             pipe.finish()
         work.commit(part, final, seg.frames)
@@ -399,7 +399,7 @@ def render(
         else:
             ensure_valid(project, output)
         cancel.raise_if_cancelled()
-        enc = project.encoder
+        enc = project.output.encoder
         # Hardware makes H.264 only: the other formats are encoded in software.
         chosen = (resolve(project.output.video_encoder, enc.crf, enc.x264_preset)
                   if project.output.format.is_h264 else VideoEncoder.SOFTWARE)

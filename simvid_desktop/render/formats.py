@@ -28,6 +28,7 @@ Every format is tagged BT.709 limited range (the GIF's RGB is converted from it)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from simvid_desktop.model.project import (
@@ -37,6 +38,7 @@ from simvid_desktop.model.project import (
     Quality,
     VideoEncoder,
 )
+from simvid_desktop.model.timeline import FrameRange, Timeline
 from simvid_desktop.render.hw_encoders import codec_args
 
 #: Our frames are BT.709 limited range: say so without converting (tagging only the output
@@ -99,19 +101,50 @@ def _faster(x264_preset: str) -> str:
     return X264_PRESETS[max(0, i - 1)]
 
 
+def footage_frames(project: Project, span: FrameRange | None = None) -> list[FrameRange]:
+    """The frames of ``span`` (default: the whole show) that show a video clip, its
+    transitions included, counted from ``span.first``; touching ranges are merged."""
+    timeline = Timeline(project)
+    span = span or FrameRange(0, timeline.frame_count)
+    fps = timeline.fps
+    ranges: list[FrameRange] = []
+    for index, _clip in project.clips:
+        slide = timeline.slides[index]
+        # frame n shows the show at (n + 0.5) / fps
+        first = max(span.first, math.ceil(slide.visible_start * fps - 0.5 - 1e-9))
+        end = min(span.end, math.ceil(slide.visible_end * fps - 0.5 - 1e-9))
+        if first >= end:
+            continue
+        if ranges and first <= ranges[-1].end + span.first:
+            ranges[-1] = FrameRange(ranges[-1].first, end - span.first)
+        else:
+            ranges.append(FrameRange(first - span.first, end - span.first))
+    return ranges
+
+
+def x264_params(project: Project, span: FrameRange | None = None) -> str:
+    """``-x264-params`` for the project's quality: its tuning, and a zone with its footage
+    settings over the frames of ``span`` that show a video clip."""
+    enc = project.output.encoder
+    zones = "/".join(f"{r.first},{r.end - 1},{enc.footage}"
+                     for r in footage_frames(project, span)) if enc.footage else ""
+    return ":".join(filter(None, [enc.x264_params, f"zones={zones}" if zones else ""]))
+
+
 def video_codec(project: Project, encoder: VideoEncoder = VideoEncoder.SOFTWARE,
-                *, piece: bool = False) -> list[str]:
+                *, piece: bool = False, span: FrameRange | None = None) -> list[str]:
     """The ``-c:v`` options for the project's format and quality (``encoder``: H.264 only;
-    ``piece``: a piece of a segmented render, which for a GIF is lossless H.264)."""
+    ``piece``: a piece of a segmented render, which for a GIF is lossless H.264; ``span``:
+    the show's frames this encoder gets, default all)."""
     out = project.output
-    fmt, enc = out.format, project.encoder
+    fmt, enc = out.format, out.encoder
     if fmt is OutputFormat.GIF:
         if piece:
             return ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
                     "-pix_fmt", "yuv420p"]
         return ["-c:v", "gif"]
     if fmt is OutputFormat.MP4:
-        return codec_args(encoder, enc.crf, enc.x264_preset, enc.x264_params)
+        return codec_args(encoder, enc.crf, enc.x264_preset, x264_params(project, span))
     if fmt is OutputFormat.MP4_HEVC:
         x265_preset, x265_crf = _X265[out.quality]
         if out.x264_preset is not None:  # pinned (benchmarks): one step faster than x264

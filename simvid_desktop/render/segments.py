@@ -79,13 +79,13 @@ def fingerprint(project: Project, segments: list[Segment],
         "engine": __version__,
         "project": project_to_dict(project),
         "size": project.output.size,
-        "encoder": [project.encoder.crf, project.encoder.x264_preset],
+        "encoder": [project.output.encoder.crf, project.output.encoder.x264_preset],
         "segments": [(s.first, s.end) for s in segments],
     }
     if encoder is not VideoEncoder.SOFTWARE:  # software keeps the fingerprints it had
         data["video_encoder"] = encoder.value
-    elif project.encoder.x264_params:  # pieces of other x264 options do not join
-        data["x264_params"] = project.encoder.x264_params
+    elif project.output.encoder.x264_params:  # pieces of other x264 options do not join
+        data["x264_params"] = project.output.encoder.x264_params
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

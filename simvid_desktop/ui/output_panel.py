@@ -119,18 +119,15 @@ def _heading(text: str) -> QLabel:
 
 
 
-def _x264_settings(preset: QualityPreset) -> str:
-    tip = f"x264 CRF {preset.crf:g}, preset {preset.x264_preset}"
-    return f"{tip}, {preset.x264_params}" if preset.x264_params else tip
-
-
 def _quality_tip(preset: QualityPreset) -> str:
-    """What a quality choice means to x264 (its options too: ``standard`` is tuned, and
-    chooses by the show's content)."""
-    if preset.photos is None:
-        return _x264_settings(preset)
-    return (f"With video clips: {_x264_settings(preset)}. "
-            f"Photos and titles alone: {_x264_settings(preset.photos)}")
+    """What a quality choice means to x264 (its options too: ``standard`` is tuned, with
+    other settings for video clips)."""
+    tip = f"x264 CRF {preset.crf:g}, preset {preset.x264_preset}"
+    if preset.x264_params:
+        tip += f", {preset.x264_params}"
+    if preset.footage:
+        tip += f"; video clips: {preset.footage.replace('=', ' ')}"
+    return tip
 
 class OutputPanel(QWidget):
     """Output settings of one document, plus the window's output folder and file name."""

@@ -189,7 +189,7 @@ def test_with_slides_replaces_only_slides() -> None:
 @pytest.mark.parametrize(
     ("quality", "crf", "preset", "expected"),
     [
-        (Quality.STANDARD, None, None, (22.5, "faster")),
+        (Quality.STANDARD, None, None, (21, "veryfast")),
         (Quality.DRAFT, None, None, (28, "veryfast")),
         (Quality.BEST, None, None, (17, "slow")),
         (Quality.HIGH, 30, None, (30, "slow")),
@@ -200,7 +200,7 @@ def test_with_slides_replaces_only_slides() -> None:
 def test_encoder_settings(
     quality: Quality, crf: int | None, preset: str | None, expected: tuple[float, str]
 ) -> None:
-    enc = OutputSettings(quality=quality, crf=crf, x264_preset=preset).encoder_for(True)
+    enc = OutputSettings(quality=quality, crf=crf, x264_preset=preset).encoder
     assert (enc.crf, enc.x264_preset) == expected
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,13 @@ from simvid_desktop.model.project import (
     Quality,
     QualityPreset,
     Slide,
+    Transition,
+    TransitionKind,
     VideoEncoder,
 )
-from simvid_desktop.render.formats import video_codec
+from simvid_desktop.model.timeline import FrameRange
+from simvid_desktop.render.ffmpeg import ffmpeg_exe
+from simvid_desktop.render.formats import footage_frames, video_codec, x264_params
 from simvid_desktop.render.hw_encoders import codec_args
 
 
@@ -26,7 +32,7 @@ def _value(args: list[str], option: str) -> str | None:
 @pytest.mark.parametrize("quality", list(Quality))
 def test_software_args_carry_the_presets_settings(quality: Quality) -> None:
     preset = QUALITY_PRESETS[quality]
-    enc = OutputSettings(quality=quality).encoder_for(True)
+    enc = OutputSettings(quality=quality).encoder
     assert enc == preset
     args = codec_args(VideoEncoder.SOFTWARE, enc.crf, enc.x264_preset, enc.x264_params)
     assert _value(args, "-c:v") == "libx264"
@@ -62,32 +68,63 @@ def test_hardware_encoders_get_a_whole_crf() -> None:
     assert "22.5" in codec_args(VideoEncoder.SOFTWARE, 22.5, "faster")
 
 
-@pytest.mark.parametrize("has_clips", [True, False])
-def test_pins_give_plain_x264(has_clips: bool) -> None:
-    assert (OutputSettings(crf=23, x264_preset="medium").encoder_for(has_clips)
-            == QualityPreset(23, "medium"))
-    pinned_crf = OutputSettings(quality=Quality.STANDARD, crf=30).encoder_for(has_clips)
-    assert pinned_crf.crf == 30 and pinned_crf.x264_params == ""
-    assert pinned_crf.x264_preset == QUALITY_PRESETS[Quality.STANDARD].for_show(
-        has_clips).x264_preset
-    pinned_speed = OutputSettings(quality=Quality.HIGH, x264_preset="ultrafast").encoder_for(
-        has_clips)
+def test_pins_give_plain_x264(tmp_path: Path) -> None:
+    assert OutputSettings(crf=23, x264_preset="medium").encoder == QualityPreset(23, "medium")
+    pinned_crf = OutputSettings(quality=Quality.STANDARD, crf=30).encoder
+    assert pinned_crf.crf == 30 and pinned_crf.x264_params == "" and pinned_crf.footage == ""
+    assert pinned_crf.x264_preset == QUALITY_PRESETS[Quality.STANDARD].x264_preset
+    pinned_speed = OutputSettings(quality=Quality.HIGH, x264_preset="ultrafast").encoder
     assert pinned_speed == QualityPreset(QUALITY_PRESETS[Quality.HIGH].crf, "ultrafast")
+    show = _mixed(tmp_path)
+    pinned = replace(show, output=replace(show.output, crf=23, x264_preset="medium"))
+    assert _value(video_codec(pinned), "-x264-params") is None
 
 
-def test_standard_chooses_its_settings_by_the_shows_content(tmp_path: Path) -> None:
-    """Photos alone take x264's fastest setting that keeps their quality; a clip (camera
-    grain, which that setting spends far more bits on) takes the general one."""
+def _mixed(tmp_path: Path) -> Project:
+    """30 fps, 1 s fades: photo 0-3 s, clip 3-7 s, clip 7-9 s, photo 9-12 s, title."""
+    return Project(slides=(
+        Slide.photo(tmp_path / "a.jpg", duration=3.0),
+        Slide.video(tmp_path / "c.mp4", 4.0),
+        Slide.video(tmp_path / "d.mp4", 2.0),
+        Slide.photo(tmp_path / "b.jpg", duration=3.0),
+        Slide.card("The end"),
+    ), transition=Transition(TransitionKind.FADE, 1.0))
+
+
+def test_footage_frames_are_the_clips_with_their_transitions(tmp_path: Path) -> None:
+    show = _mixed(tmp_path)
+    # the fade into the first clip starts at 2.5 s (frame 75); the fade out of the
+    # second ends at 9.5 s (frame 285): the two clips touch, so one range
+    assert footage_frames(show) == [FrameRange(75, 285)]
+    photos_only = show.with_slides([show.slides[0], show.slides[3]])
+    assert footage_frames(photos_only) == []
+    # a piece of a segmented render counts from its own first frame
+    assert footage_frames(show, FrameRange(60, 120)) == [FrameRange(15, 60)]
+    assert footage_frames(show, FrameRange(270, 330)) == [FrameRange(0, 15)]
+    assert footage_frames(show, FrameRange(300, 330)) == []
+
+
+def test_standard_gives_video_clips_their_own_x264_zone(tmp_path: Path) -> None:
+    """Photos take veryfast at a low CRF; a clip's frames (camera grain, which veryfast
+    spends far more bits on at that CRF) a higher CRF, through one x264 zone."""
     standard = QUALITY_PRESETS[Quality.STANDARD]
-    assert standard.photos is not None and standard.photos != standard
-    photos = Project(slides=(Slide.photo(tmp_path / "a.jpg"), Slide.card("Title")))
-    assert photos.encoder == standard.photos
-    with_clip = photos.with_slides([*photos.slides, Slide.video(tmp_path / "c.mp4", 2.0)])
-    assert with_clip.encoder == standard
-    args = video_codec(photos)
-    assert _value(args, "-preset") == standard.photos.x264_preset
-    assert _value(args, "-crf") == f"{standard.photos.crf:g}"
-    assert _value(video_codec(with_clip), "-preset") == standard.x264_preset
-    for quality in (Quality.DRAFT, Quality.HIGH, Quality.BEST):  # the same for any show
-        preset = QUALITY_PRESETS[quality]
-        assert preset.for_show(False) == preset.for_show(True) == preset
+    assert standard.footage.startswith("crf=")
+    show = _mixed(tmp_path)
+    params = _value(video_codec(show), "-x264-params")
+    assert params == f"{standard.x264_params}:zones=75,284,{standard.footage}"
+    piece = video_codec(show, span=FrameRange(60, 120))
+    assert _value(piece, "-x264-params") == f"{standard.x264_params}:zones=15,59,{standard.footage}"
+    photos_only = show.with_slides([show.slides[0], show.slides[3]])
+    assert _value(video_codec(photos_only), "-x264-params") == standard.x264_params
+    for quality in (Quality.DRAFT, Quality.HIGH, Quality.BEST):  # the same everywhere
+        other = replace(show, output=replace(show.output, quality=quality))
+        assert "zones" not in (_value(video_codec(other), "-x264-params") or "")
+
+
+def test_x264_accepts_the_zones(tmp_path: Path) -> None:
+    """The zone string is one x264 parses: a real (tiny) encode with it succeeds."""
+    done = subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                           "testsrc2=size=64x64:rate=30:duration=12", "-c:v", "libx264",
+                           "-preset", "ultrafast", "-x264-params", x264_params(_mixed(tmp_path)),
+                           "-f", "null", "-"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
