@@ -10,6 +10,7 @@ import pytest
 
 from simvid_desktop.model.project import (
     QUALITY_PRESETS,
+    OutputFormat,
     OutputSettings,
     Project,
     Quality,
@@ -128,3 +129,16 @@ def test_x264_accepts_the_zones(tmp_path: Path) -> None:
                            "-preset", "ultrafast", "-x264-params", x264_params(_mixed(tmp_path)),
                            "-f", "null", "-"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_vp9_draft_is_libvpx_realtime_mode_and_the_others_good(tmp_path: Path) -> None:
+    """libvpx's "good" mode stops getting faster at cpu-used 5: draft needs "realtime"."""
+    show = _mixed(tmp_path)
+    modes = {}
+    for quality in Quality:
+        out = replace(show.output, format=OutputFormat.WEBM_VP9, quality=quality)
+        args = video_codec(replace(show, output=out))
+        modes[quality] = (_value(args, "-deadline"), int(_value(args, "-cpu-used") or 0))
+    assert modes[Quality.DRAFT] == ("realtime", 8)
+    assert {m[0] for q, m in modes.items() if q is not Quality.DRAFT} == {"good"}
+    assert modes[Quality.STANDARD][1] > modes[Quality.HIGH][1] > modes[Quality.BEST][1]
