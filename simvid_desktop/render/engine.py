@@ -243,6 +243,10 @@ def _fall_back(encoder: VideoEncoder, exc: RenderFailed, progress: _Progress,
 def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,
                  cancel: CancelToken, encoder: VideoEncoder) -> VideoEncoder:
     """Render in one ffmpeg run; returns the encoder that made the video."""
+    if spec.project.output.format is OutputFormat.GIF:  # no sound: nothing to measure
+        with tempfile.TemporaryDirectory(prefix="simvid-gif-") as folder:
+            _gif_pass(spec, comp, tmp, Path(folder), progress, cancel)
+        return VideoEncoder.SOFTWARE
     # The whole show's sound is measured before the first frame is encoded (it decodes
     # only audio): the encoder then takes the mix with its gain.
     if spec.project.output.loudness.target is not None:
@@ -251,9 +255,6 @@ def _single_pass(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progr
     plan = soundtrack_plan(spec.project, comp.timeline, first_input_index=1, loudness=gain)
     keyframes = comp.timeline.slide_start_frames()
     with tempfile.TemporaryDirectory(prefix="simvid-meta-") as folder:
-        if spec.project.output.format is OutputFormat.GIF:
-            _gif_pass(spec, comp, tmp, Path(folder), progress, cancel)
-            return VideoEncoder.SOFTWARE
         meta = write_metadata(chapters_of(spec.project, comp.timeline),
                               Path(folder) / "chapters.ffmeta")
         while True:
