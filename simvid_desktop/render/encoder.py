@@ -120,6 +120,17 @@ def concat_input(listing: Path) -> list[str]:
     return ["-f", "concat", "-safe", "0", "-i", str(listing)]
 
 
+def run_encode(args: list[str], output: Path) -> None:
+    """Run ffmpeg with ``args`` (writing ``output``) to its end.
+
+    Raises:
+        OutputError, RenderFailed: as :func:`failure` says, when ffmpeg fails.
+    """
+    with FFmpegProcess(args) as proc:
+        if proc.finish() != 0:
+            raise failure(proc, output)
+
+
 def failure(proc: FFmpegProcess, output: Path) -> SimvidError:
     """The error to raise for a failed ffmpeg run, with its log attached."""
     log = proc.log_tail()

@@ -37,12 +37,11 @@ from simvid_desktop.render.encoder import (
     FramePipe,
     audio_args,
     concat_input,
-    failure,
     join_args,
+    run_encode,
     segment_args,
     single_pass_args,
 )
-from simvid_desktop.render.ffmpeg import FFmpegProcess
 from simvid_desktop.render.gif import encode_gif
 from simvid_desktop.render.hw_encoders import HARDWARE, resolve
 from simvid_desktop.render.loudness import loudness_gain
@@ -319,9 +318,7 @@ def render_audio(project: Project, total: float, work: WorkDir) -> None:
         timeline = Timeline(project)
         plan = soundtrack_plan(project, timeline, first_input_index=0,
                                loudness=loudness_gain(project, timeline))
-        with FFmpegProcess(audio_args(plan, part, project.output.format)) as proc:
-            if proc.finish() != 0:
-                raise failure(proc, work.audio_path)
+        run_encode(audio_args(plan, part, project.output.format), work.audio_path)
         work.commit(part, work.audio_path)
     finally:
         part.unlink(missing_ok=True)
@@ -333,14 +330,12 @@ def join_segments(project: Project, work: WorkDir, segments: list[Segment],
     show's chapters); a GIF's lossless pieces are encoded into the GIF here."""
     listing = work.concat_list(segments)
     fmt = project.output.format
-    if not fmt.has_audio:  # a GIF
+    if fmt is OutputFormat.GIF:
         encode_gif(project, concat_input(listing), tmp, listing.parent)
         return
     meta = (write_metadata(chapters_of(project), work.chapters_path)
             if fmt.has_chapters else None)
-    with FFmpegProcess(join_args(project, listing, work.audio_path, meta, tmp)) as proc:
-        if proc.finish() != 0:
-            raise failure(proc, tmp)
+    run_encode(join_args(project, listing, work.audio_path, meta, tmp), tmp)
 
 
 def _segmented(spec: RenderSpec, comp: Compositor, tmp: Path, progress: _Progress,

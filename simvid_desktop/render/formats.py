@@ -112,7 +112,7 @@ def footage_frames(project: Project, span: FrameRange | None = None) -> list[Fra
     timeline = Timeline(project)
     span = span or FrameRange(0, timeline.frame_count)
     fps = timeline.fps
-    ranges: list[FrameRange] = []
+    merged: list[FrameRange] = []  # in the show's frame numbers
     for index, _clip in project.clips:
         slide = timeline.slides[index]
         # frame n shows the show at (n + 0.5) / fps
@@ -120,11 +120,11 @@ def footage_frames(project: Project, span: FrameRange | None = None) -> list[Fra
         end = min(span.end, math.ceil(slide.visible_end * fps - 0.5 - 1e-9))
         if first >= end:
             continue
-        if ranges and first <= ranges[-1].end + span.first:
-            ranges[-1] = FrameRange(ranges[-1].first, end - span.first)
+        if merged and first <= merged[-1].end:
+            merged[-1] = FrameRange(merged[-1].first, end)
         else:
-            ranges.append(FrameRange(first - span.first, end - span.first))
-    return ranges
+            merged.append(FrameRange(first, end))
+    return [FrameRange(r.first - span.first, r.end - span.first) for r in merged]
 
 
 def x264_params(project: Project, span: FrameRange | None = None) -> str:

@@ -28,8 +28,7 @@ from pathlib import Path
 from simvid_desktop.errors import RenderFailed
 from simvid_desktop.model.project import GIF_MAX_FPS, Project
 from simvid_desktop.model.timeline import FrameRange, Timeline
-from simvid_desktop.render.encoder import failure
-from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.encoder import run_encode
 from simvid_desktop.render.formats import TAG_BT709, container, video_codec
 
 logger = logging.getLogger(__name__)
@@ -85,12 +84,6 @@ def gif_args(project: Project, source: Sequence[str], palettes: Path, out: Path)
             *box.options, "-f", box.muxer, str(out)]
 
 
-def _run(args: list[str], out: Path) -> None:
-    with FFmpegProcess(args) as proc:
-        if proc.finish() != 0:
-            raise failure(proc, out)
-
-
 def encode_gif(project: Project, source: Sequence[str], out: Path, folder: Path) -> None:
     """Write the GIF ``out`` from the show's frames, read from ``source`` (ffmpeg input
     options), with one palette per scene; ``folder`` keeps the palettes meanwhile.
@@ -103,7 +96,7 @@ def encode_gif(project: Project, source: Sequence[str], out: Path, folder: Path)
     files = [folder / f"palette-{k:04d}.bgra" for k in range(len(scenes))]
     for start in range(0, len(scenes), SCENES_PER_RUN):
         batch = slice(start, start + SCENES_PER_RUN)
-        _run(palette_args(source, scenes[batch], files[batch]), out)
+        run_encode(palette_args(source, scenes[batch], files[batch]), out)
     stream = folder / "palettes.bgra"
     with open(stream, "wb") as palettes:
         for scene, file in zip(scenes, files, strict=True):
@@ -113,8 +106,8 @@ def encode_gif(project: Project, source: Sequence[str], out: Path, folder: Path)
                                    f"{scene.first}-{scene.end - 1})")
             palettes.write(palette * scene.frames)
             file.unlink()
-    logger.debug("%s: %d scenes, %d palettes", out, len(scenes), len(scenes))
+    logger.debug("%s: a palette for each of %d scenes", out, len(scenes))
     try:
-        _run(gif_args(project, source, stream, out), out)
+        run_encode(gif_args(project, source, stream, out), out)
     finally:
         stream.unlink(missing_ok=True)

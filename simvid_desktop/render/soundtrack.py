@@ -13,8 +13,7 @@ from pathlib import Path
 from simvid_desktop.model.project import Project
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.audio import SAMPLE_RATE, soundtrack_plan
-from simvid_desktop.render.encoder import failure
-from simvid_desktop.render.ffmpeg import FFmpegProcess
+from simvid_desktop.render.encoder import run_encode
 from simvid_desktop.render.loudness import loudness_gain
 
 #: 16-bit for files handed on; 32-bit float keeps the mix exactly as computed.
@@ -37,7 +36,5 @@ def write_soundtrack(project: Project, out: Path, *, codec: str = "pcm_s16le") -
         "-loglevel", "error", "-y", *plan.input_args, "-filter_complex", plan.filter,
         "-map", "[aout]", "-c:a", codec, "-ar", str(SAMPLE_RATE), "-f", "wav", str(out),
     ]
-    with FFmpegProcess(args) as proc:
-        if proc.finish() != 0:
-            raise failure(proc, out)
+    run_encode(args, out)
     return out
