@@ -37,11 +37,11 @@ almost nothing after their first frame). Other measured effects, folded in below
 from __future__ import annotations
 
 from simvid_desktop.model.project import (
-    GIF_MAX_FPS,
     MotionMode,
     OutputFormat,
     Project,
     Quality,
+    gif_fps,
 )
 
 #: bits per pixel per frame at 1080p30, CRF 23, for a show of still slides with transitions
@@ -108,7 +108,7 @@ def video_bitrate(project: Project) -> float:
     fps = project.output.fps
     fmt = project.output.format
     if fmt in FIXED_BPP:
-        kept = min(fps, GIF_MAX_FPS) if fmt is OutputFormat.GIF else fps
+        kept = gif_fps(fps) if fmt is OutputFormat.GIF else fps
         return FIXED_BPP[fmt] * pixels * kept
     share = motion_fraction(project)
     bpp = STILL_BPP + (MOTION_BPP - STILL_BPP) * share

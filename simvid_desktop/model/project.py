@@ -443,6 +443,11 @@ GIF_MAX_WIDTH = 640
 GIF_MAX_FPS = 15
 
 
+def gif_fps(fps: int) -> int:
+    """A GIF's frame rate for a show at ``fps``: at most :data:`GIF_MAX_FPS`."""
+    return min(fps, GIF_MAX_FPS)
+
+
 def gif_size(size: Size) -> Size:
     """``size`` scaled down to at most :data:`GIF_MAX_WIDTH` wide (even sides)."""
     if size.width <= GIF_MAX_WIDTH:

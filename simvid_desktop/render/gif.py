@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simvid_desktop.errors import RenderFailed
-from simvid_desktop.model.project import GIF_MAX_FPS, Project
+from simvid_desktop.model.project import Project, gif_fps
 from simvid_desktop.model.timeline import FrameRange, Timeline
 from simvid_desktop.render.encoder import run_encode
 from simvid_desktop.render.formats import TAG_BT709, container, video_codec
@@ -41,15 +41,10 @@ _PALETTEGEN = "palettegen=stats_mode=full:reserve_transparent=0:max_colors=256"
 _PALETTEUSE = "paletteuse=new=1:dither=bayer:bayer_scale=3"
 
 
-def gif_rate(fps: int) -> int:
-    """The GIF's frame rate for a show at ``fps``."""
-    return min(fps, GIF_MAX_FPS)
-
-
 def gif_frames(frames: int, fps: int) -> int:
     """How many frames a GIF of ``frames`` frames at ``fps`` keeps (the ``fps`` filter
     rounds each output time to the nearest input frame)."""
-    return round(frames * gif_rate(fps) / fps)
+    return round(frames * gif_fps(fps) / fps)
 
 
 def palette_args(source: Sequence[str], scenes: Sequence[FrameRange],
@@ -73,7 +68,7 @@ def gif_args(project: Project, source: Sequence[str], palettes: Path, out: Path)
     """The GIF from the frames of ``source`` and the file ``palettes`` (one palette per
     frame of the show)."""
     fps = project.output.fps
-    rate = gif_rate(fps)
+    rate = gif_fps(fps)
     box = container(project.output.format)
     graph = (f"[0:v]{TAG_BT709},fps={rate},{_TO_RGB}[gif_f];[1:v]fps={rate}[gif_p];"
              f"[gif_f][gif_p]{_PALETTEUSE}[vout]")

@@ -50,6 +50,7 @@ from simvid_desktop.model.project import (
     Resolution,
     VideoEncoder,
     format_notes,
+    gif_fps,
     with_format_suffix,
 )
 from simvid_desktop.model.units import format_duration, format_size
@@ -355,7 +356,7 @@ class OutputPanel(QWidget):
         out = project.output
         width, height = out.size
         gif = out.format is OutputFormat.GIF
-        fps = min(out.fps, GIF_MAX_FPS) if gif else out.fps
+        fps = gif_fps(out.fps) if gif else out.fps
         parts = [f"{width}×{height}", f"{fps} fps"]
         if out.format is not OutputFormat.MP4:  # the default goes without saying
             parts.insert(0, out.format.value)

@@ -18,10 +18,11 @@ from simvid_desktop.model.project import (
     Resolution,
     Transition,
     TransitionKind,
+    gif_fps,
 )
 from simvid_desktop.model.timeline import Timeline
 from simvid_desktop.render.engine import RenderSpec, render
-from simvid_desktop.render.gif import gif_frames, gif_rate
+from simvid_desktop.render.gif import gif_frames
 from tests.integration.conftest import small_project
 from tests.integration.media import leftovers
 
@@ -89,7 +90,7 @@ def test_a_gif_has_one_palette_per_scene(tmp_path: Path, segmented: bool) -> Non
     tables = gif_palettes(out)
     assert len(tables) == gif_frames(timeline.frame_count, 30)
     # GIF frame k shows the show at k / 15 s: source frame 2k (the fps filter's choice)
-    step = 30 // gif_rate(30)
+    step = 30 // gif_fps(30)
     scene_of = [next(i for i, s in enumerate(scenes) if s.first <= k * step < s.end)
                 for k in range(len(tables))]
     for k in range(1, len(tables)):
