@@ -49,6 +49,7 @@ from simvid_desktop.model.project import (
 from simvid_desktop.model.settings import Settings
 from simvid_desktop.paths import APP_AUTHOR, APP_NAME, resource
 from simvid_desktop.render.ffmpeg import duration_in, run_ffmpeg
+from simvid_desktop.render.native import backend
 from simvid_desktop.render.preflight import preflight
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class SelfTestResult:
         return (f"self-test passed in {self.elapsed:.1f} s: {p.duration or 0:.2f} s "
                 f"{p.width}x{p.height} {p.video_codec}/{p.audio_codec} video "
                 f"({p.size_bytes / 1000:.0f} kB) rendered by a worker process "
-                f"(Simvid Desktop {__version__}, {where})")
+                f"(Simvid Desktop {__version__}, {where}, {backend()} compositing)")
 
 
 def self_test_project() -> Project:

@@ -45,6 +45,7 @@ from simvid_desktop.render.encoder import (
 from simvid_desktop.render.gif import encode_gif
 from simvid_desktop.render.hw_encoders import HARDWARE, resolve
 from simvid_desktop.render.loudness import loudness_gain
+from simvid_desktop.render.native import backend
 from simvid_desktop.render.preflight import ensure_still_there, ensure_valid
 from simvid_desktop.render.progress import (
     CancelToken,
@@ -431,7 +432,8 @@ def render(
                        message=f"Saved {output.name}", frames_done=frames, frames_total=frames,
                        fps=(frames - resumed) / elapsed, eta=0.0, elapsed=elapsed,
                        slide=len(project.slides), slides=len(project.slides)))
-    logger.info("rendered %s: %d frames in %.1fs", output, frames, elapsed)
+    logger.info("rendered %s: %d frames in %.1fs (%s compositing)", output, frames, elapsed,
+                backend())
     return outcome
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from simvid_desktop.render import native, resample, transitions
+
 
 @pytest.fixture
 def make_photo() -> Callable[..., Path]:
@@ -20,3 +22,17 @@ def make_photo() -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture(params=["native", "numpy"])
+def kernel_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once with the compiled kernels and once with the numpy paths (the two
+    must agree bit for bit). Where the install could not build the kernels (no C
+    compiler), the "native" run is skipped; CI fails on that skip."""
+    if request.param == "native":
+        if native.kernels is None:
+            pytest.skip("compiled kernels not built (no C compiler at install)")
+        return "native"
+    monkeypatch.setattr(resample, "kernels", None)
+    monkeypatch.setattr(transitions, "kernels", None)
+    return "numpy"

@@ -25,6 +25,12 @@ from simvid_desktop.render.compositor import Compositor
 from simvid_desktop.render.resample import MAX_SHRINK, Resampler, mip_levels
 
 
+@pytest.fixture(autouse=True)
+def _both_backends(kernel_backend: str) -> str:
+    """Every test here runs with the compiled kernels and with numpy."""
+    return kernel_backend
+
+
 def _smooth(height: int, width: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     grid = rng.integers(0, 256, (5, 7), dtype=np.uint8)

@@ -18,6 +18,12 @@ A_VALUES = (40, 90, 160)
 B_VALUES = (200, 170, 60)
 
 
+@pytest.fixture(autouse=True)
+def _both_backends(kernel_backend: str) -> str:
+    """Every test here runs with the compiled kernels and with numpy."""
+    return kernel_backend
+
+
 def _const(width: int, height: int, values: tuple[int, int, int]) -> Frame:
     f = Frame.empty(width, height)
     for plane, v in zip(f.planes(), values, strict=True):
