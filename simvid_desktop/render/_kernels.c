@@ -28,7 +28,7 @@ check_len(const Py_buffer *buf, Py_ssize_t need, const char *what)
 /* The horizontal pass of one row: out[x] from line[k[x]] and line[k[x] + 1]. */
 static void
 row_scalar(const uint8_t *line, const int32_t *k, const uint16_t *w, Py_ssize_t from,
-           Py_ssize_t to, uint8_t *row)
+           Py_ssize_t to, uint8_t *row)  /* w: the far tap's weights */
 {
     for (Py_ssize_t x = from; x < to; x++) {
         const unsigned u1 = w[x];
@@ -37,7 +37,7 @@ row_scalar(const uint8_t *line, const int32_t *k, const uint16_t *w, Py_ssize_t 
 }
 
 /* Groups of 8 output pixels whose taps lie within 16 bytes of the row (every group when
- * the view shrinks by less than about 1.75, which mip levels guarantee): one unaligned
+ * the view shrinks by less than about 1.9; mip levels keep it under 1.42): one unaligned
  * load, one byte shuffle that brings the 8 near and the 8 far taps, 16-bit multiplies.
  * A group whose taps spread wider has base -1 and takes the scalar loop. */
 typedef struct {
@@ -54,14 +54,13 @@ typedef struct {
 static int have_ssse3 = 0;
 
 __attribute__((target("ssse3"))) static void
-row_ssse3(const uint8_t *line, const Plan *plan, const int32_t *k, const uint16_t *w,
-          uint8_t *row)
+row_ssse3(const uint8_t *line, const Plan *plan, const int32_t *k, uint8_t *row)
 {
     const __m128i zero = _mm_setzero_si128(), half = _mm_set1_epi16(128);
     for (Py_ssize_t g = 0; g < plan->groups; g++) {
         const Py_ssize_t x = g * 8;
         if (plan->base[g] < 0) {
-            row_scalar(line, k, w, x, x + 8, row);
+            row_scalar(line, k, plan->w1, x, x + 8, row);
             continue;
         }
         const __m128i src = _mm_loadu_si128((const __m128i *)(line + plan->base[g]));
@@ -134,17 +133,17 @@ resample(PyObject *module, PyObject *args)
      * group's 16-byte load never leaves it), the taps and weights, the groups. */
     const Py_ssize_t span = hi - lo, groups = ow / 8;  /* span >= 1 */
     const size_t line_size = (size_t)span + 16;
-    const size_t size = line_size + 4 * (size_t)ow + 3 * 2 * (size_t)ow
-                        + 4 * (size_t)groups + 16 * (size_t)groups + 16;
+    const size_t size = line_size + 16 + 4 * (size_t)ow + 4 * (size_t)groups
+                        + 2 * 2 * (size_t)ow + 16 * (size_t)groups;
     scratch = PyMem_RawMalloc(size);
     if (scratch == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     uint8_t *line = scratch;
+    /* 16-byte aligned after the row: the 32-bit arrays, then the 16-bit, then bytes */
     int32_t *k = (int32_t *)(((uintptr_t)(line + line_size) + 15) & ~(uintptr_t)15);
-    uint16_t *w = (uint16_t *)(k + ow);
-    Plan plan = {(int32_t *)(w + ow), NULL, NULL, NULL, groups};
+    Plan plan = {k + ow, NULL, NULL, NULL, groups};
     plan.w0 = (uint16_t *)(plan.base + groups);
     plan.w1 = plan.w0 + ow;
     plan.shuffle = (uint8_t *)(plan.w1 + ow);
@@ -153,7 +152,6 @@ resample(PyObject *module, PyObject *args)
         if (t > span - 2)  /* the last column pairs with itself (numpy: clip) */
             t = span >= 2 ? span - 2 : 0;
         k[x] = (int32_t)t;
-        w[x] = vx[x];
         plan.w1[x] = vx[x];
         plan.w0[x] = (uint16_t)(256 - vx[x]);
     }
@@ -185,11 +183,11 @@ resample(PyObject *module, PyObject *args)
         Py_ssize_t done_to = 0;
 #ifdef HAVE_SSSE3
         if (have_ssse3) {
-            row_ssse3(line, &plan, k, w, row);
+            row_ssse3(line, &plan, k, row);
             done_to = groups * 8;
         }
 #endif
-        row_scalar(line, k, w, done_to, ow, row);
+        row_scalar(line, k, plan.w1, done_to, ow, row);
     }
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
