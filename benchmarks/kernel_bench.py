@@ -36,20 +36,48 @@ SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
 CANVAS = 1.18  # the canvas of an automatic Ken Burns move, relative to the frame
 SHRINK = 0.85
 
+Box = tuple[float, float, float, float]
 
-def _cpu_ms(call: Callable[[], object], repeat: int) -> float:
-    call()  # warm: scratch buffers, caches
+
+def _cpu_ms(call: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
+    """The median CPU time of ``call`` in ms, and what its last call returned."""
+    result = call()  # warm: scratch buffers, caches
     times = []
     for _ in range(repeat):
         started = time.process_time()
-        call()
+        result = call()
         times.append(time.process_time() - started)
-    return statistics.median(times) * 1000
+    return statistics.median(times) * 1000, result
 
 
 def _use(kernels: native.Kernels | None) -> None:
     resample.kernels = kernels
     transitions.kernels = kernels
+
+
+def _resampled_luma(canvas: Frame, box: Box, out: Frame) -> Callable[[], np.ndarray]:
+    resampler = Resampler()
+
+    def call() -> np.ndarray:
+        resampler.plane(canvas.y, box, out.y)
+        return out.y
+
+    return call
+
+
+def _resampled_frame(canvas: Frame, box: Box, out: Frame) -> Callable[[], np.ndarray]:
+    resampler = Resampler()
+
+    def call() -> np.ndarray:
+        resampler.frame(canvas.y, canvas.uv, box, out)
+        return out.buf
+
+    return call
+
+
+def _blended(a: Frame, b: Frame) -> Callable[[], np.ndarray]:
+    # a Blender per call: a new pair, as in a fade between two moving pictures
+    return lambda: Blender().blend(a, b, 0.37).buf
 
 
 def measure(size: tuple[int, int], repeat: int) -> dict[str, tuple[float, float, bool]]:
@@ -61,24 +89,19 @@ def measure(size: tuple[int, int], repeat: int) -> dict[str, tuple[float, float,
     box = (cw * 0.05, ch * 0.04, cw * 0.05 + width / SHRINK, ch * 0.04 + height / SHRINK)
     a = Frame(rng.integers(0, 256, width * height * 3 // 2, dtype=np.uint8), width, height)
     b = Frame(rng.integers(0, 256, width * height * 3 // 2, dtype=np.uint8), width, height)
+    cases: dict[str, Callable[[], Callable[[], np.ndarray]]] = {
+        "resample luma": lambda: _resampled_luma(canvas, box, Frame.empty(width, height)),
+        "resample frame": lambda: _resampled_frame(canvas, box, Frame.empty(width, height)),
+        "blend": lambda: _blended(a, b),
+    }
     results: dict[str, tuple[float, float, bool]] = {}
     compiled = native.kernels
-    cases: dict[str, Callable[[Resampler, Frame], Callable[[], object]]] = {
-        "resample luma": lambda r, out: lambda: r.plane(canvas.y, box, out.y),
-        "resample frame": lambda r, out: lambda: r.frame(canvas.y, canvas.uv, box, out),
-        # Blender() per call: a new pair, as in a fade between two moving pictures
-        "blend": lambda r, out: lambda: out.buf.__setitem__(
-            slice(None), Blender(r).blend(a, b, 0.37).buf),
-    }
     for name, make in cases.items():
-        timings, outputs = [], []
-        for kernels in (None, compiled):
-            _use(kernels)
-            out = Frame.empty(width, height)
-            timings.append(_cpu_ms(make(Resampler(), out), repeat))
-            outputs.append(out.buf.copy())
+        _use(None)
+        slow, slow_out = _cpu_ms(make(), repeat)
         _use(compiled)
-        results[name] = (timings[0], timings[1], bool(np.array_equal(*outputs)))
+        fast, fast_out = _cpu_ms(make(), repeat)
+        results[name] = (slow, fast, bool(np.array_equal(slow_out, fast_out)))
     return results
 
 

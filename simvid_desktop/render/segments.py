@@ -75,17 +75,18 @@ def fingerprint(project: Project, segments: list[Segment],
                 encoder: VideoEncoder = VideoEncoder.SOFTWARE) -> str:
     """What the pieces in a work folder were made from: pieces of another project, plan or
     encoder are not reused."""
+    preset = project.output.encoder
     data: dict[str, Any] = {
         "engine": __version__,
         "project": project_to_dict(project),
         "size": project.output.size,
-        "encoder": [project.output.encoder.crf, project.output.encoder.x264_preset],
+        "encoder": [preset.crf, preset.x264_preset],
         "segments": [(s.first, s.end) for s in segments],
     }
     if encoder is not VideoEncoder.SOFTWARE:  # software keeps the fingerprints it had
         data["video_encoder"] = encoder.value
-    elif project.output.encoder.x264_params:  # pieces of other x264 options do not join
-        data["x264_params"] = project.output.encoder.x264_params
+    elif preset.x264_params:  # pieces of other x264 options do not join
+        data["x264_params"] = preset.x264_params
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
